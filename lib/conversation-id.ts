@@ -1,0 +1,49 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { IDEMPOTENCY_NAMESPACE } from './constants';
+import { formatUuid, normaliseUuid, uuidV5 } from './uuid';
+
+/** Mixin's `unique` on two already-normalised IDs: MD5 of the byte-wise smaller + larger, stamped as version 3. */
+const unique = (a: string, b: string): string => {
+  const [min, max] = a <= b ? [a, b] : [b, a];
+  const digest = createHash('md5').update(min).update(max).digest();
+  digest[6] = (digest[6]! & 0x0f) | 0x30;
+  digest[8] = (digest[8]! & 0x3f) | 0x80;
+  return formatUuid(digest);
+};
+
+/**
+ * The CONTACT conversation ID of two users: order-independent, so bot and user derive the same one.
+ * Inputs are lower-cased first (unlike the official SDKs, which give a wrong ID for upper-case input).
+ * @throws InvalidRequestError naming `userId` or `recipientId` when it is not a UUID.
+ */
+export const uniqueConversationId = (userId: string, recipientId: string): string =>
+  unique(normaliseUuid(userId, 'userId'), normaliseUuid(recipientId, 'recipientId'));
+
+/**
+ * The derived GROUP conversation ID (Mixin's Go SDK scheme): the same owner, name, participants and
+ * `randomId` always give the same ID, which is what makes a retried create unable to fork a second group.
+ * The name is hashed exactly as given; participants are sorted byte-wise after lower-casing.
+ */
+export const groupConversationId = (
+  ownerId: string,
+  name: string,
+  participantIds: readonly string[],
+  randomId: string,
+): string => {
+  const owner = normaliseUuid(ownerId, 'ownerId');
+  const seed = normaliseUuid(randomId, 'randomId');
+  const participants = participantIds.map((id, i) => normaliseUuid(id, `participantIds[${i}]`)).sort();
+  let gid = unique(owner, name);
+  gid = unique(gid, seed);
+  for (const p of participants) gid = unique(gid, p);
+  return gid;
+};
+
+/**
+ * A stable `random_id` for an idempotency key: UUIDv5 of the key under {@link IDEMPOTENCY_NAMESPACE}.
+ * The same key (header, SQS message ID, workflow execution + state) always yields the same group.
+ */
+export const randomIdFor = (idempotencyKey: string): string => uuidV5(IDEMPOTENCY_NAMESPACE, idempotencyKey);
+
+/** A fresh random `random_id`, for creates that carry no idempotency key. */
+export const freshRandomId = (): string => randomUUID();
