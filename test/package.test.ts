@@ -1,0 +1,256 @@
+/**
+ * `npm run package` builds the whole CloudFormation template and the function zips offline, with no AWS
+ * credentials, and the template says what the README promises: Node 24 on arm64, IAM-authorised routes,
+ * ESM bundles, one least-privilege role per function.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import { keystoreSecret } from '../infra/keystore-secret.cjs';
+
+const ROOT = resolve(__dirname, '..');
+const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mixin-conversations/test/keystore-AbCdEf';
+
+interface Resource {
+  Type: string;
+  Properties: Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+  DependsOn?: string | string[];
+}
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+let outDir: string;
+let resources: Record<string, Resource>;
+let packageMs = 0;
+
+/** Runs a command; resolves with its output, rejects with it on a non-zero exit. */
+const run = (command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> =>
+  new Promise((resolvePromise, reject) => {
+    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      if (code === 0) resolvePromise(output);
+      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${output}`));
+    });
+  });
+
+/** The entries of a zip file, inflated: enough of the format to read what serverless-esbuild writes. */
+const unzip = (file: string): Map<string, Buffer> => {
+  const zip = readFileSync(file);
+  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  const count = zip.readUInt16LE(end + 10);
+  let at = zip.readUInt32LE(end + 16);
+  const entries = new Map<string, Buffer>();
+  for (let i = 0; i < count; i++) {
+    const method = zip.readUInt16LE(at + 10);
+    const size = zip.readUInt32LE(at + 20);
+    const nameLength = zip.readUInt16LE(at + 28);
+    const skip = nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
+    const name = zip.subarray(at + 46, at + 46 + nameLength).toString('utf8');
+    const local = zip.readUInt32LE(at + 42);
+    const dataAt = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
+    const data = zip.subarray(dataAt, dataAt + size);
+    entries.set(name, method === 8 ? inflateRawSync(data) : Buffer.from(data));
+    at += 46 + skip;
+  }
+  return entries;
+};
+
+const ofType = (type: string): [string, Resource][] => Object.entries(resources).filter(([, r]) => r.Type === type);
+const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+const functions = (): [string, Resource][] => ofType('AWS::Lambda::Function');
+
+/** Every statement a role grants: its inline policies and the managed policies of this stack it attaches. */
+const statementsOf = (roleId: string): Statement[] => {
+  const role = resources[roleId]!;
+  const inline = (role.Properties.Policies ?? []).flatMap((p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement);
+  const managed = (role.Properties.ManagedPolicyArns ?? []).flatMap((ref: { Ref?: string }) => {
+    expect(ref.Ref && resources[ref.Ref]?.Type).toBe('AWS::IAM::ManagedPolicy');
+    return resources[ref.Ref!]!.Properties.PolicyDocument.Statement as Statement[];
+  });
+  return [...inline, ...managed];
+};
+
+const roleOf = (fn: Resource): string => {
+  const role = fn.Properties.Role as { 'Fn::GetAtt'?: [string, string] };
+  expect(role['Fn::GetAtt']?.[1]).toBe('Arn');
+  return role['Fn::GetAtt']![0];
+};
+
+beforeAll(async () => {
+  outDir = mkdtempSync(join(tmpdir(), 'mixin-conversations-package-'));
+  // No credentials of any kind: packaging must never need an AWS account.
+  const env: NodeJS.ProcessEnv = { ...process.env, AWS_CONFIG_FILE: join(outDir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(outDir, 'none'), npm_config_update_notifier: 'false' };
+  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE']) delete env[name];
+  const started = Date.now();
+  await run('npm', ['run', '-s', 'package', '--', '--package', outDir, '--param', `keystoreSecret=${SECRET_ARN}`, '--param', `esbuildWorkFolder=.esbuild/test-package-${process.pid}`], env, 170_000);
+  packageMs = Date.now() - started;
+  resources = JSON.parse(readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
+}, 180_000);
+
+afterAll(() => {
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+  if (packageMs) console.log(`npm run package took ${packageMs} ms`);
+});
+
+describe('functions', () => {
+  it('runs every function on Node 24, arm64, with a timeout the trigger allows', () => {
+    expect(functions().length).toBeGreaterThanOrEqual(2);
+    for (const [id, fn] of functions()) {
+      expect([id, fn.Properties.Runtime]).toEqual([id, 'nodejs24.x']);
+      expect([id, fn.Properties.Architectures]).toEqual([id, ['arm64']]);
+      expect(fn.Properties.MemorySize).toBeGreaterThanOrEqual(256);
+      expect(fn.Properties.Timeout).toBeGreaterThan(0);
+    }
+    for (const id of ['CreateGroupHttpLambdaFunction', 'CreateContactHttpLambdaFunction']) {
+      expect(resources[id]?.Properties.Timeout).toBeLessThan(30); // the HTTP API integration limit
+    }
+  });
+
+  it('gives every function the configuration the handlers read', () => {
+    for (const [id, fn] of functions()) {
+      const vars = fn.Properties.Environment.Variables as Record<string, string>;
+      expect({ id, secret: vars.MIXIN_KEYSTORE_SECRET_ID }).toEqual({ id, secret: SECRET_ARN });
+      expect(vars).toMatchObject({
+        MIXIN_API_URL: 'https://api.mixin.one',
+        KEYSTORE_CACHE_TTL_SECONDS: '300',
+        MIXIN_ATTEMPT_TIMEOUT_MS: '5000',
+        MIXIN_MAX_ATTEMPTS: '4',
+        DEADLINE_MARGIN_MS: '500',
+        POWERTOOLS_SERVICE_NAME: 'mixin-conversations',
+        POWERTOOLS_METRICS_NAMESPACE: expect.any(String),
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+    }
+  });
+
+  it('keeps every function log group for a bounded time', () => {
+    for (const [id] of functions()) {
+      const logGroup = resources[id.replace(/LambdaFunction$/, 'LogGroup')];
+      expect(logGroup?.Type).toBe('AWS::Logs::LogGroup');
+      expect(logGroup?.Properties.RetentionInDays).toBeGreaterThan(0);
+    }
+  });
+});
+
+describe('HTTP API', () => {
+  it.each([
+    ['POST /groups', 'CreateGroupHttp'],
+    ['POST /contacts', 'CreateContactHttp'],
+  ])('routes %s to %s with IAM authorization and payload 2.0', (routeKey, fn) => {
+    const routes = ofType('AWS::ApiGatewayV2::Route').map(([, r]) => r);
+    const route = routes.find((r) => r.Properties.RouteKey === routeKey);
+    expect(route?.Properties.AuthorizationType).toBe('AWS_IAM');
+    const integration = resources[`HttpApiIntegration${fn}`]!;
+    expect(JSON.stringify(route!.Properties.Target)).toContain(`HttpApiIntegration${fn}`);
+    expect(integration.Properties.PayloadFormatVersion).toBe('2.0');
+    expect(JSON.stringify(integration.Properties.IntegrationUri)).toContain(`${fn}LambdaFunction`);
+  });
+
+  it('has no route without authorization', () => {
+    for (const [, route] of ofType('AWS::ApiGatewayV2::Route')) expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
+  });
+});
+
+describe('IAM', () => {
+  it('gives each function a role of its own, and no shared default role', () => {
+    const roles = functions().map(([, fn]) => roleOf(fn));
+    expect(new Set(roles).size).toBe(roles.length);
+    expect(resources.IamRoleLambdaExecution).toBeUndefined();
+    for (const role of roles) {
+      expect(resources[role]?.Type).toBe('AWS::IAM::Role');
+      expect(resources[role]!.Properties.AssumeRolePolicyDocument.Statement).toEqual([
+        { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ]);
+    }
+  });
+
+  it('lets each function read exactly the keystore secret, and nothing else of Secrets Manager', () => {
+    for (const [id, fn] of functions()) {
+      const statements = statementsOf(roleOf(fn)).filter((s) => asArray(s.Action).some((a) => a.startsWith('secretsmanager:')));
+      expect({ id, statements }).toEqual({ id, statements: [{ Sid: expect.any(String), Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: SECRET_ARN }] });
+    }
+  });
+
+  it('lets each function write only to its own log group', () => {
+    for (const [id, fn] of functions()) {
+      const logs = statementsOf(roleOf(fn)).filter((s) => asArray(s.Action).some((a) => a.startsWith('logs:')));
+      expect(logs).toHaveLength(1);
+      expect(asArray(logs[0]!.Action).sort()).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      expect(logs[0]!.Resource).toEqual({ 'Fn::GetAtt': [id.replace(/LambdaFunction$/, 'LogGroup'), 'Arn'] });
+    }
+  });
+
+  it('grants no action or resource wildcard anywhere', () => {
+    for (const [, fn] of functions()) {
+      for (const statement of statementsOf(roleOf(fn))) {
+        expect(asArray(statement.Action).filter((a) => a.includes('*'))).toEqual([]);
+        expect(JSON.stringify(statement.Resource)).not.toContain('*');
+      }
+    }
+  });
+
+  it('resolves a secret name to its ARN pattern and an ARN to itself (the keystoreSecret parameter)', () => {
+    expect(keystoreSecret(SECRET_ARN)).toEqual({ secretId: SECRET_ARN, iamResource: SECRET_ARN });
+    expect(keystoreSecret('mixin/keystore')).toEqual({
+      secretId: 'mixin/keystore',
+      iamResource: { 'Fn::Sub': ['arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Name}-??????', { Name: 'mixin/keystore' }] },
+    });
+    expect(() => keystoreSecret('*')).toThrow(/not a valid secret name/);
+    expect(() => keystoreSecret('arn:aws:secretsmanager:eu-west-1:123456789012:secret:*')).toThrow(/not a Secrets Manager secret ARN/);
+    expect(() => keystoreSecret('')).toThrow();
+  });
+});
+
+describe('bundles', () => {
+  const zips = () => readdirSync(outDir).filter((f) => f.endsWith('.zip'));
+
+  it('packs each function on its own: one minified ESM .mjs bundle with its source map, no node_modules', () => {
+    for (const [id, fn] of functions()) {
+      const zip = join(outDir, `${id.replace(/LambdaFunction$/, '').replace(/^./, (c) => c.toLowerCase())}.zip`);
+      expect(zips()).toContain(zip.slice(outDir.length + 1));
+      const entries = unzip(zip);
+      const handlerFile = `${String(fn.Properties.Handler).replace(/\.handler$/, '')}.mjs`;
+      expect([...entries.keys()].sort()).toEqual([handlerFile, `${handlerFile}.map`]);
+      const code = entries.get(handlerFile)!.toString('utf8');
+      expect(code.length / code.split('\n').length).toBeGreaterThan(1000); // minified: long lines, no indentation
+      expect(code).toMatch(/export\s*\{[^}]*\bas handler\b|export\s*\{[^}]*\bhandler\b/);
+      expect(code).toContain('sourceMappingURL=');
+    }
+  });
+
+  it('bundles the AWS SDK v3 rather than relying on the runtime copy', () => {
+    const zip = unzip(join(outDir, 'createGroupHttp.zip'));
+    const code = [...zip.entries()].find(([name]) => name.endsWith('.mjs'))![1].toString('utf8');
+    expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
+    expect(code).toContain('GetSecretValue');
+  });
+
+  it('loads as an ES module on Node 24 and exports a handler function', async () => {
+    const dir = join(outDir, 'unpacked');
+    for (const [id, fn] of functions()) {
+      const name = id.replace(/LambdaFunction$/, '').replace(/^./, (c) => c.toLowerCase());
+      for (const [file, data] of unzip(join(outDir, `${name}.zip`))) {
+        mkdirSync(join(dir, name, file, '..'), { recursive: true });
+        writeFileSync(join(dir, name, file), data);
+      }
+      const entry = join(dir, name, `${String(fn.Properties.Handler).replace(/\.handler$/, '')}.mjs`);
+      expect(existsSync(entry)).toBe(true);
+      const env = { ...process.env, ...fn.Properties.Environment.Variables, AWS_REGION: 'us-east-1' };
+      // process.execPath is Node 24 under `npm test` (the node devDependency), as in Lambda.
+      const out = await run(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(entry)}); console.log(typeof m.handler);`], env, 30_000);
+      expect(out.trim().split('\n').pop()).toBe('function');
+    }
+  });
+});
