@@ -44,6 +44,16 @@ export class KeystoreError extends ConversationError {
   }
 }
 
+/** The keystore could not be read right now (Secrets Manager throttled, failing or unreachable). Retryable. */
+export class KeystoreUnavailableError extends ConversationError {
+  override readonly name = 'KeystoreUnavailableError';
+  readonly retryable = true;
+
+  constructor(message: string) {
+    super(`keystore: ${message}`);
+  }
+}
+
 /** Where a {@link MixinUnavailableError} came from. */
 export type UnavailableReason = 'server-error' | 'network' | 'timeout' | 'deadline' | 'bad-response';
 

@@ -1,0 +1,28 @@
+import type middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { logger, metrics } from '../observability';
+
+export interface ObserveOptions {
+  /** GROUP or CONTACT: a key on every log line and a metric dimension. */
+  category: 'GROUP' | 'CONTACT';
+  trigger: 'http' | 'queue' | 'workflow';
+}
+
+/** Outermost middleware: tags logs with the Lambda request ID, category and trigger; flushes EMF metrics. */
+export const observe = (options: ObserveOptions): middy.MiddlewareObj<unknown, unknown, Error, Context> => {
+  const flush = () => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  // One handler per process: its dimensions and log keys are set once, at cold start.
+  metrics.setDefaultDimensions({ category: options.category, trigger: options.trigger });
+  logger.appendPersistentKeys({ category: options.category, trigger: options.trigger });
+  const observeBefore: middy.MiddlewareFn<unknown, unknown, Error, Context> = (request) => {
+    logger.addContext(request.context);
+  };
+  const observeOnError: middy.MiddlewareFn<unknown, unknown, Error, Context> = (request) => {
+    // Errors of our own were logged where they happened; anything else is a bug and gets a stack.
+    if (!('retryable' in (request.error ?? {}))) logger.error('unhandled error', { error: request.error ?? undefined });
+    flush();
+  };
+  return { before: observeBefore, after: flush, onError: observeOnError };
+};

@@ -1,0 +1,11 @@
+import { loadConfig } from '../config';
+import type { KeystoreLoaderOptions } from './keystore';
+
+/** The configuration of this process, read once at cold start (README "Configuration"). */
+export const config = loadConfig();
+
+/** Where and for how long the keystore secret is read. */
+export const keystoreOptions: KeystoreLoaderOptions = {
+  secretId: config.keystoreSecretId,
+  cacheExpiryMs: config.keystoreCacheTtlMs,
+};

@@ -1,0 +1,55 @@
+import type { Context } from 'aws-lambda';
+import type { ServiceConfig } from '../config';
+import type { CreateResult, UseCaseContext } from '../conversations';
+import { isConversationError, MixinRequestError } from '../errors';
+import type { AttemptReport } from '../mixin/request';
+import { logger, METRIC, MetricUnit, metrics } from '../observability';
+import type { KeystoreContext } from './keystore';
+
+export type UseCase = (input: unknown, ctx: UseCaseContext) => Promise<CreateResult>;
+
+const reportAttempt = (attempt: AttemptReport): void => {
+  if (attempt.outcome === 'success') return;
+  logger.warn('Mixin attempt failed', { attempt: attempt.attempt, request_id: attempt.requestId, outcome: attempt.outcome, mixin_code: attempt.code, reason: attempt.reason, duration_ms: attempt.durationMs, next_delay_ms: attempt.nextDelayMs });
+  if (attempt.nextDelayMs !== undefined) metrics.addMetric(METRIC.retries, MetricUnit.Count, 1);
+};
+
+/**
+ * Runs one use case for one input with the loaded keystore and a deadline taken from the Lambda's remaining
+ * time, so that we answer before Lambda kills us. Logs and counts the outcome; rethrows failures as they are.
+ */
+export const runUseCase = async (
+  useCase: UseCase,
+  input: unknown,
+  context: Context & KeystoreContext,
+  config: ServiceConfig,
+  idempotencyKey?: string,
+): Promise<CreateResult> => {
+  const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+  const ctx: UseCaseContext = {
+    keystore: context.keystore,
+    reloadKeystore: context.reloadKeystore,
+    mixin: {
+      baseUrl: config.mixinApiUrl,
+      attemptTimeoutMs: config.attemptTimeoutMs,
+      maxAttempts: config.maxAttempts,
+      deadline: remaining === undefined ? undefined : Date.now() + remaining - config.deadlineMarginMs,
+      onAttempt: reportAttempt,
+    },
+  };
+  if (idempotencyKey !== undefined) ctx.idempotencyKey = idempotencyKey;
+  try {
+    const result = await useCase(input, ctx);
+    logger.info('conversation ready', { conversation_id: result.conversation.conversation_id, attempts: result.attempts });
+    metrics.addMetric(METRIC.created, MetricUnit.Count, 1);
+    return result;
+  } catch (error) {
+    if (isConversationError(error)) {
+      const mixinCode = error instanceof MixinRequestError ? error.code : undefined;
+      logger.warn('conversation not created', { error_name: error.name, error_message: error.message, retryable: error.retryable, mixin_code: mixinCode, attempts: (error as { attempts?: number }).attempts });
+      metrics.addMetric(METRIC.failed, MetricUnit.Count, 1);
+      if (mixinCode !== undefined) metrics.singleMetric().addDimension('mixin_code', String(mixinCode)).addMetric(METRIC.mixinError, MetricUnit.Count, 1);
+    }
+    throw error;
+  }
+};
