@@ -74,6 +74,11 @@ export class MixinSandbox {
   readonly requests: SandboxRequestLog[] = [];
   /** How many conversations were newly created (not returned again). */
   created = 0;
+  /** Requests being handled right now, and the most there ever were at once. */
+  inFlight = 0;
+  maxInFlight = 0;
+  /** Added to every answer, to model Mixin's own latency. */
+  latencyMs = 0;
   private readonly apps = new Map<string, { app: SandboxApp; key: KeyObject }>();
   private readonly usedJtis = new Set<string>();
   private faults: FaultSpec[] = [];
@@ -134,6 +139,8 @@ export class MixinSandbox {
     this.conversations.clear();
     this.requests.length = 0;
     this.created = 0;
+    this.maxInFlight = this.inFlight;
+    this.latencyMs = 0;
   }
 
   /** Requests to `POST /conversations` received so far. */
@@ -142,9 +149,13 @@ export class MixinSandbox {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    res.once('close', () => this.inFlight--);
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
+    if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
     const path = req.url ?? '/';
     const log: SandboxRequestLog = {
       method: req.method ?? '',

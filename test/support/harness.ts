@@ -106,3 +106,23 @@ export const httpEvent = (body: string | undefined, options: { path?: string; he
 
 /** A handler as the Lambda runtime calls it. */
 export type LambdaHandler<E = unknown, R = unknown> = (event: E, context: Context) => Promise<R>;
+
+/** An SQS event as the event source mapping delivers it; pass message IDs to model a redelivery. */
+export const sqsEvent = (bodies: string[], messageIds: string[] = bodies.map(() => randomUUID()), receiveCount = 1) => ({
+  Records: bodies.map((body, i) => ({
+    messageId: messageIds[i]!,
+    receiptHandle: `handle-${messageIds[i]}`,
+    body,
+    attributes: {
+      ApproximateReceiveCount: String(receiveCount),
+      SentTimestamp: String(Date.now()),
+      SenderId: 'test',
+      ApproximateFirstReceiveTimestamp: String(Date.now()),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:create-group',
+    awsRegion: 'us-east-1',
+  })),
+});

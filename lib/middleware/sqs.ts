@@ -1,0 +1,48 @@
+import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { InvalidRequestError, isConversationError } from '../errors';
+import { logger } from '../observability';
+
+/** What happens to one record: resolves when it succeeded, rejects when it must be retried or dead-lettered. */
+export type RecordProcessor = (record: SQSRecord) => Promise<unknown>;
+
+/** A queue record body as JSON: a body that is not JSON can never succeed, and says so. */
+export const recordBody = (record: SQSRecord): unknown => {
+  try {
+    return JSON.parse(record.body);
+  } catch (error) {
+    throw InvalidRequestError.field('body', `is not valid JSON (${(error as Error).message.slice(0, 120)})`);
+  }
+};
+
+/**
+ * Processes a batch with at most `concurrency` records in flight and reports every record that did not
+ * succeed in `batchItemFailures`: SQS redelivers temporary failures and, after maxReceiveCount, moves
+ * the permanent ones to the dead-letter queue. No record is ever dropped.
+ */
+export const processBatch = async (event: SQSEvent, process: RecordProcessor, concurrency: number): Promise<SQSBatchResponse> => {
+  const failed = new Set<string>();
+  let next = 0;
+  const worker = async () => {
+    while (next < event.Records.length) {
+      const record = event.Records[next++]!;
+      try {
+        await process(record);
+      } catch (error) {
+        failed.add(record.messageId);
+        const typed = isConversationError(error);
+        logger.warn('record failed', {
+          message_id: record.messageId,
+          receive_count: record.attributes?.ApproximateReceiveCount,
+          error_name: typed ? error.name : 'Error',
+          error_message: typed ? error.message : 'internal error',
+          retryable: typed ? error.retryable : true,
+          details: error instanceof InvalidRequestError ? error.details : undefined,
+        });
+        if (!typed) logger.error('unexpected error processing a record', { message_id: record.messageId, error: error as Error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, event.Records.length) }, worker));
+  // Report in batch order: easier to read in logs and tests.
+  return { batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
+};
