@@ -1,6 +1,7 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { CreateResult } from '../conversations';
+import { parseJsonBody } from '../json';
 import { InvalidRequestError, KeystoreError, KeystoreUnavailableError, MixinRateLimitError, MixinRequestError, MixinUnavailableError } from '../errors';
 
 /** An API Gateway HTTP API (payload 2.0) event whose body has been parsed as JSON. */
@@ -45,11 +46,7 @@ export const httpJsonBody = (opts: Partial<HttpJsonBodyOptions> = {}): middy.Mid
     } catch {
       throw InvalidRequestError.field('body', 'is not valid UTF-8');
     }
-    try {
-      event.body = JSON.parse(text);
-    } catch (error) {
-      throw InvalidRequestError.field('body', `is not valid JSON (${(error as Error).message.slice(0, 120)})`);
-    }
+    event.body = parseJsonBody(text);
   };
   return { before: httpJsonBodyBefore };
 };

@@ -1,18 +1,13 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { InvalidRequestError, isConversationError } from '../errors';
+import { parseJsonBody } from '../json';
 import { logger } from '../observability';
 
 /** What happens to one record: resolves when it succeeded, rejects when it must be retried or dead-lettered. */
 export type RecordProcessor = (record: SQSRecord) => Promise<unknown>;
 
 /** A queue record body as JSON: a body that is not JSON can never succeed, and says so. */
-export const recordBody = (record: SQSRecord): unknown => {
-  try {
-    return JSON.parse(record.body);
-  } catch (error) {
-    throw InvalidRequestError.field('body', `is not valid JSON (${(error as Error).message.slice(0, 120)})`);
-  }
-};
+export const recordBody = (record: SQSRecord): unknown => parseJsonBody(record.body);
 
 /**
  * Processes a batch with at most `concurrency` records in flight and reports every record that did not
