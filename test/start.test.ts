@@ -1,0 +1,144 @@
+/**
+ * `npm start` brings the whole service up on 127.0.0.1 (sandbox Mixin, local Secrets Manager, generated keystore,
+ * serverless-offline), answers both routes as the README's curl lines do, and goes away on SIGTERM.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { createServer, connect } from 'node:net';
+import { resolve } from 'node:path';
+import { uniqueConversationId } from '../lib/conversation-id';
+
+const ROOT = resolve(__dirname, '..');
+const READY_TIMEOUT_MS = 90_000;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+let child: ChildProcess;
+let output = '';
+let apiUrl = '';
+let botId = '';
+let exited: Promise<number | null>;
+const ports: Record<string, number> = {};
+
+/** A port nobody listens on right now (the kernel's pick). */
+const freePort = (): Promise<number> =>
+  new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => done(port));
+    });
+  });
+
+const listening = (port: number): Promise<boolean> =>
+  new Promise((done) => {
+    const socket = connect({ host: '127.0.0.1', port }, () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once('error', () => done(false));
+  });
+
+const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
+  const response = await fetch(`${apiUrl}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
+  const text = await response.text();
+  let json: { data?: { conversation_id?: string; category?: string; participants?: { user_id: string }[] } } = {};
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // leave it empty: the status assertion will show the text
+  }
+  return { status: response.status, text, json, conversation: json.data };
+};
+
+beforeAll(async () => {
+  for (const name of ['PORT', 'LAMBDA_PORT', 'SANDBOX_PORT', 'SECRETS_PORT']) ports[name] = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
+  // The default road: sandbox, local secret, generated keystore, whatever the developer's shell has set.
+  for (const name of ['MIXIN_API_URL', 'MIXIN_KEYSTORE_FILE', 'MIXIN_KEYSTORE_SECRET_ID', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+    delete env[name];
+  }
+  child = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  exited = new Promise((done) => child.once('exit', (code) => done(code)));
+  child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+  const started = Date.now();
+  await new Promise<void>((done, fail) => {
+    const timer = setInterval(() => {
+      const ready = /^ready: (http:\/\/127\.0\.0\.1:\d+)/m.exec(output);
+      if (ready) {
+        clearInterval(timer);
+        apiUrl = ready[1]!;
+        done();
+      } else if (child.exitCode !== null || Date.now() - started > READY_TIMEOUT_MS) {
+        clearInterval(timer);
+        fail(new Error(`npm start did not get ready (exit ${child.exitCode}):\n${output}`));
+      }
+    }, 100);
+  });
+  console.log(`npm start was ready after ${Date.now() - started} ms`);
+  botId = /bot ([0-9a-f-]{36})/.exec(output)?.[1] ?? '';
+}, READY_TIMEOUT_MS + 10_000);
+
+afterAll(async () => {
+  if (child?.pid && child.exitCode === null) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+    await exited;
+  }
+});
+
+it('announces the API on the chosen port, the sandbox bot and a curl line per route', () => {
+  expect(apiUrl).toBe(`http://127.0.0.1:${ports.PORT}`);
+  expect(botId).toMatch(UUID);
+  expect(output).toContain(`curl -sS -X POST ${apiUrl}/groups -H 'Content-Type: application/json' -H 'Idempotency-Key: `);
+  expect(output).toContain(`curl -sS -X POST ${apiUrl}/contacts -H 'Content-Type: application/json' -d '{"participants":[{"user_id":"`);
+  expect(output).not.toMatch(/session_private_key/);
+});
+
+it('creates a group over POST /groups, and the same one again for the same Idempotency-Key', async () => {
+  const member = randomUUID();
+  const key = randomUUID();
+  const first = await post('/groups', { name: 'Team room', participants: [{ user_id: member }] }, { 'Idempotency-Key': key });
+  expect([first.status, first.text]).toEqual([201, expect.any(String)]);
+  expect(first.conversation?.conversation_id).toMatch(UUID);
+  expect(first.conversation?.category).toBe('GROUP');
+  expect(first.conversation?.participants?.map((p) => p.user_id)).toEqual(expect.arrayContaining([botId, member]));
+
+  const again = await post('/groups', { name: 'Team room', participants: [{ user_id: member }] }, { 'Idempotency-Key': key });
+  expect(again.status).toBe(201);
+  expect(again.conversation?.conversation_id).toBe(first.conversation?.conversation_id);
+});
+
+it('creates a contact over POST /contacts with the unique conversation ID of bot and user', async () => {
+  const user = randomUUID();
+  const response = await post('/contacts', { participants: [{ user_id: user }] });
+  expect([response.status, response.text]).toEqual([201, expect.any(String)]);
+  expect(response.conversation?.conversation_id).toBe(uniqueConversationId(botId, user));
+  expect(response.conversation?.category).toBe('CONTACT');
+});
+
+it('stops everything on SIGTERM', async () => {
+  process.kill(-child.pid!, 'SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  const code = await Promise.race([exited, new Promise((r) => (timer = setTimeout(() => r('timeout'), 15_000)))]);
+  clearTimeout(timer);
+  expect(code).not.toBe('timeout');
+  // The launcher and serverless-offline share the process group; give them a moment to close their ports.
+  const deadline = Date.now() + 10_000;
+  let open: string[] = [];
+  do {
+    open = [];
+    for (const [name, port] of Object.entries(ports)) if (await listening(port)) open.push(name);
+    if (open.length === 0) break;
+    await new Promise((r) => setTimeout(r, 200));
+  } while (Date.now() < deadline);
+  expect(open).toEqual([]);
+}, 30_000);
