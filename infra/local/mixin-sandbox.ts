@@ -38,6 +38,8 @@ export interface SandboxRequestLog {
   outcome: string;
   /** The bot the token proved to be, when it verified. */
   uid?: string;
+  /** The bearer token as received (tests assert it never leaks into logs or responses). */
+  token?: string;
 }
 
 interface StoredConversation {
@@ -194,7 +196,8 @@ export class MixinSandbox {
   private refusal(req: IncomingMessage, uri: string, body: string, log: SandboxRequestLog): string | undefined {
     const authorization = header(req, 'authorization');
     if (!authorization?.startsWith('Bearer ')) return 'missing bearer token';
-    const parts = authorization.slice(7).split('.');
+    log.token = authorization.slice(7);
+    const parts = log.token.split('.');
     if (parts.length !== 3) return 'malformed token';
     const [h, p, s] = parts as [string, string, string];
     let headerJson: { alg?: unknown };

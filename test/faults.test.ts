@@ -1,0 +1,171 @@
+/**
+ * Every fault of issue "Reliability and security", through all three triggers, against the sandbox and the
+ * local Secrets Manager: the exact outcome, the exact number of attempts (no retry storm), an answer before the
+ * Lambda deadline, and recovery once the fault clears. Logs and responses are captured and searched for secrets.
+ */
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse } from 'aws-lambda';
+import type { FaultSpec } from '../infra/local/mixin-sandbox';
+import type { SecretsFault } from '../infra/local/secrets-manager';
+import { makeBot } from './support/keys';
+import { type Harness, httpEvent, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
+
+type Http = LambdaHandler<unknown, APIGatewayProxyStructuredResultV2>;
+type Queue = LambdaHandler<unknown, SQSBatchResponse>;
+type Task = LambdaHandler<unknown, unknown>;
+interface Handlers {
+  http: Http;
+  queue: Queue;
+  workflow: Task;
+}
+
+const REMAINING_MS = 2_500;
+let h: Harness;
+let handlers: Handlers;
+const captured: string[] = [];
+const capture = (...args: unknown[]) => void captured.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+
+const loadHandlers = (): Handlers => ({
+  http: h.load<{ handler: Http }>('../../functions/create-group/http').handler,
+  queue: h.load<{ handler: Queue }>('../../functions/create-group/queue').handler,
+  workflow: h.load<{ handler: Task }>('../../functions/create-group/workflow').handler,
+});
+
+beforeAll(async () => {
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) jest.spyOn(console, method).mockImplementation(capture);
+  // Logs on at DEBUG and metrics on, so that the secret scan below reads everything the functions print.
+  h = await startHarness({ POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_METRICS_DISABLED: 'false', MIXIN_ATTEMPT_TIMEOUT_MS: '400' });
+  handlers = loadHandlers();
+});
+afterAll(async () => {
+  await h.stop();
+  jest.restoreAllMocks();
+});
+beforeEach(() => {
+  h.sandbox.reset();
+  h.secrets.clearFaults();
+});
+
+const body = () => ({ name: 'Fault room', participants: [{ user_id: randomUUID() }] });
+
+/** Runs one request through every trigger; returns what each answered and how long it took. */
+const runAll = async (hs: Handlers = handlers) => {
+  const timed = async <T>(fn: () => Promise<T>) => {
+    const started = Date.now();
+    try {
+      return { value: await fn(), ms: Date.now() - started };
+    } catch (error) {
+      return { error: error as Error & { retryable?: boolean }, ms: Date.now() - started };
+    }
+  };
+  const http = await timed(() => hs.http(httpEvent(JSON.stringify(body()), { headers: { 'idempotency-key': randomUUID() } }), lambdaContext(REMAINING_MS)));
+  const queue = await timed(() => hs.queue(sqsEvent([JSON.stringify(body())]), lambdaContext(REMAINING_MS)));
+  const workflow = await timed(() => hs.workflow({ ...body(), idempotency_key: randomUUID() }, lambdaContext(REMAINING_MS)));
+  for (const r of [http, queue, workflow]) expect(r.ms).toBeLessThan(REMAINING_MS);
+  return {
+    status: http.value?.statusCode,
+    code: http.value ? JSON.parse(String(http.value.body)).error?.code : undefined,
+    queueFailed: queue.value ? queue.value.batchItemFailures.length : queue.error?.name,
+    workflowError: workflow.error?.name,
+    workflowRetryable: workflow.error?.retryable,
+  };
+};
+
+describe('Mixin faults', () => {
+  const cases: [string, FaultSpec, { status: number; code: string; workflowError: string; retryable: boolean; attemptsEach: number }][] = [
+    ['HTML 500', { kind: 'html-500' }, { status: 503, code: 'mixin_unavailable', workflowError: 'MixinUnavailableError', retryable: true, attemptsEach: 4 }],
+    ['connection reset', { kind: 'reset' }, { status: 503, code: 'mixin_unavailable', workflowError: 'MixinUnavailableError', retryable: true, attemptsEach: 4 }],
+    ['a burst of 429s', { kind: 'error', code: 429 }, { status: 429, code: 'mixin_rate_limited', workflowError: 'MixinRateLimitError', retryable: true, attemptsEach: 4 }],
+    ['code 7000', { kind: 'error', code: 7000 }, { status: 503, code: 'mixin_unavailable', workflowError: 'MixinUnavailableError', retryable: true, attemptsEach: 4 }],
+    ['code 7001', { kind: 'error', code: 7001 }, { status: 503, code: 'mixin_unavailable', workflowError: 'MixinUnavailableError', retryable: true, attemptsEach: 4 }],
+    ['code 10002', { kind: 'error', code: 10002 }, { status: 422, code: 'mixin_rejected', workflowError: 'MixinRequestError', retryable: false, attemptsEach: 1 }],
+    ['code 403', { kind: 'error', code: 403 }, { status: 502, code: 'mixin_credentials_rejected', workflowError: 'MixinRequestError', retryable: false, attemptsEach: 1 }],
+  ];
+
+  it.each(cases)('%s: typed outcome on every trigger, attempts bounded, recovery when it clears', async (_label, fault, expected) => {
+    h.sandbox.inject(fault);
+    const outcome = await runAll();
+    expect(outcome).toEqual({ status: expected.status, code: expected.code, queueFailed: 1, workflowError: expected.workflowError, workflowRetryable: expected.retryable });
+    expect(h.sandbox.postCount).toBe(3 * expected.attemptsEach);
+    h.sandbox.clearFaults();
+    expect(await runAll()).toEqual({ status: 201, code: undefined, queueFailed: 0, workflowError: undefined, workflowRetryable: undefined });
+  });
+
+  it('a hang past the deadline: every trigger answers before the Lambda deadline, then recovers', async () => {
+    h.sandbox.inject({ kind: 'hang' });
+    const outcome = await runAll();
+    expect(outcome).toEqual({ status: 504, code: 'mixin_timeout', queueFailed: 1, workflowError: 'MixinUnavailableError', workflowRetryable: true });
+    // 400 ms attempts within 2,500 ms less the 500 ms margin: never more than 5 per trigger.
+    expect(h.sandbox.postCount).toBeLessThanOrEqual(15);
+    h.sandbox.clearFaults();
+    expect((await runAll()).status).toBe(201);
+  });
+
+  it('a 401 followed by a rotated key: the next request re-reads Secrets Manager and succeeds', async () => {
+    const rotated = makeBot(h.bot.keystore.appId);
+    h.sandbox.registerApp(rotated.app); // Mixin now knows only the new session key
+    const stale = await runAll();
+    // Before the secret is rotated, re-reading it gives the same key: a clear credentials error, once per trigger.
+    expect(stale).toEqual({ status: 502, code: 'mixin_credentials_rejected', queueFailed: 1, workflowError: 'MixinRequestError', workflowRetryable: false });
+    h.secrets.put(h.secretId, JSON.stringify(rotated.json));
+    const before = h.secrets.count();
+    expect(await runAll()).toEqual({ status: 201, code: undefined, queueFailed: 0, workflowError: undefined, workflowRetryable: undefined });
+    expect(h.secrets.count() - before).toBe(3);
+    // Rotate back: the cached rotated key now gets a 401 and heals the same way.
+    h.sandbox.registerApp(h.bot.app);
+    h.secrets.put(h.secretId, JSON.stringify(h.bot.json));
+    expect((await runAll()).status).toBe(201);
+  });
+});
+
+describe('Secrets Manager faults (at cold start)', () => {
+  const cases: [string, SecretsFault, number][] = [
+    ['unavailable', { type: 'InternalServiceError' }, 3],
+    ['throttled', { type: 'ThrottlingException' }, 3],
+    ['unreachable (connection reset)', { type: 'reset' }, 3],
+  ];
+
+  it.each(cases)('%s: 503 keystore_unavailable, retryable everywhere, SDK attempts bounded, recovery', async (_label, fault, sdkAttempts) => {
+    h.secrets.inject(fault);
+    const fresh = loadHandlers();
+    const before = h.secrets.count();
+    const outcome = await runAll(fresh);
+    expect(outcome).toEqual({ status: 503, code: 'keystore_unavailable', queueFailed: 'KeystoreUnavailableError', workflowError: 'KeystoreUnavailableError', workflowRetryable: true });
+    // 3 functions, each: the cold-start prefetch and one fetch per request, each with the SDK's bounded attempts.
+    expect(h.secrets.count() - before).toBeLessThanOrEqual(6 * sdkAttempts);
+    expect(h.sandbox.postCount).toBe(0);
+    h.secrets.clearFaults();
+    expect(await runAll(fresh)).toEqual({ status: 201, code: undefined, queueFailed: 0, workflowError: undefined, workflowRetryable: undefined });
+  });
+
+  it.each([
+    ['a malformed', 'not json at all'],
+    ['an incomplete', JSON.stringify({ app_id: randomUUID(), session_id: randomUUID() })],
+    ['a missing', undefined],
+  ])('%s keystore secret: keystore_invalid / KeystoreError, no call to Mixin', async (_label, value) => {
+    const id = `${h.secretId}-${randomUUID()}`;
+    if (value !== undefined) h.secrets.put(id, value);
+    process.env.MIXIN_KEYSTORE_SECRET_ID = id;
+    const broken = loadHandlers();
+    process.env.MIXIN_KEYSTORE_SECRET_ID = h.secretId;
+    expect(await runAll(broken)).toEqual({ status: 500, code: 'keystore_invalid', queueFailed: 'KeystoreError', workflowError: 'KeystoreError', workflowRetryable: false });
+    expect(h.sandbox.postCount).toBe(0);
+  });
+});
+
+describe('secrets never leak', () => {
+  it('no key material or token appears in anything the functions logged or answered', () => {
+    const seeds = [h.bot.seedHex];
+    const forms = seeds.flatMap((hex) => {
+      const bytes = Buffer.from(hex, 'hex');
+      return [hex, hex.toUpperCase(), bytes.toString('base64'), bytes.toString('base64url'), bytes.toString('base64').slice(0, 40)];
+    });
+    const tokens = h.sandbox.requests.map((r) => r.token).filter((t): t is string => !!t);
+    const text = captured.join('\n');
+    expect(captured.length).toBeGreaterThan(50);
+    expect(text).toContain('ConversationsCreated'); // metrics were emitted, so they were scanned too
+    for (const secret of forms) expect(text).not.toContain(secret);
+    for (const token of tokens) expect(text).not.toContain(token.split('.')[2]!);
+    expect(text).not.toMatch(/Bearer /);
+  });
+});
