@@ -6,7 +6,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createServer, connect } from 'node:net';
 import { resolve } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { MixinSandbox } from '../infra/local/mixin-sandbox';
 import { uniqueConversationId } from '../lib/conversation-id';
+import { makeBot } from './support/keys';
 
 const ROOT = resolve(__dirname, '..');
 const READY_TIMEOUT_MS = 90_000;
@@ -142,3 +147,61 @@ it('stops everything on SIGTERM', async () => {
   } while (Date.now() < deadline);
   expect(open).toEqual([]);
 }, 30_000);
+
+describe('with MIXIN_API_URL and MIXIN_KEYSTORE_FILE', () => {
+  let sandbox: MixinSandbox;
+  let dir: string;
+  let other: ChildProcess;
+  let otherOutput = '';
+  let otherExited: Promise<number | null>;
+  const bot = makeBot();
+  const otherPorts: Record<string, number> = {};
+
+  beforeAll(async () => {
+    // A Mixin of our own (standing in for a real one) that knows the bot of the keystore file.
+    sandbox = await new MixinSandbox({ apps: [bot.app] }).start();
+    dir = mkdtempSync(join(tmpdir(), 'mixin-conversations-start-'));
+    writeFileSync(join(dir, 'bot.keystore.json'), JSON.stringify(bot.json));
+    for (const name of ['PORT', 'LAMBDA_PORT', 'SANDBOX_PORT', 'SECRETS_PORT']) otherPorts[name] = await freePort();
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...Object.fromEntries(Object.entries(otherPorts).map(([k, v]) => [k, String(v)])),
+      MIXIN_API_URL: sandbox.url,
+      MIXIN_KEYSTORE_FILE: join(dir, 'bot.keystore.json'),
+    };
+    for (const name of ['MIXIN_KEYSTORE_SECRET_ID', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete env[name];
+    other = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    otherExited = new Promise((done) => other.once('exit', (code) => done(code)));
+    other.stdout!.on('data', (c: Buffer) => (otherOutput += c.toString()));
+    other.stderr!.on('data', (c: Buffer) => (otherOutput += c.toString()));
+    const started = Date.now();
+    while (!/^ready: /m.test(otherOutput)) {
+      if (other.exitCode !== null || Date.now() - started > READY_TIMEOUT_MS) throw new Error(`npm start did not get ready:\n${otherOutput}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }, READY_TIMEOUT_MS + 10_000);
+
+  afterAll(async () => {
+    if (other?.pid && other.exitCode === null) {
+      process.kill(-other.pid, 'SIGTERM');
+      await otherExited;
+    }
+    await sandbox?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('talks to that Mixin with that keystore, and starts no sandbox of its own', async () => {
+    const user = randomUUID();
+    const response = await fetch(`http://127.0.0.1:${otherPorts.PORT}/contacts`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ participants: [{ user_id: user }] }),
+    });
+    const body = (await response.json()) as { data?: { conversation_id?: string } };
+    expect(response.status).toBe(201);
+    expect(body.data?.conversation_id).toBe(uniqueConversationId(bot.json.app_id, user));
+    expect(sandbox.requests.filter((r) => r.method === 'POST').map((r) => r.uid)).toEqual([bot.json.app_id]);
+    expect(await listening(otherPorts.SANDBOX_PORT!)).toBe(false);
+    expect(otherOutput).toContain(`Keystore          from ${join(dir, 'bot.keystore.json')}`);
+  });
+});

@@ -116,8 +116,10 @@ const main = async (): Promise<void> => {
   // Its own esbuild scratch folder: a concurrent `npm run package` must not delete our bundles.
   const esbuildWorkFolder = `.esbuild/offline-${httpPort}`;
 
-  const stop = async (code: number): Promise<never> => {
-    if (!stopping) {
+  // Idempotent: a second signal (npm and tsx both relay SIGTERM) waits for the same shutdown.
+  let stopped: Promise<never> | undefined;
+  const stop = (code: number): Promise<never> =>
+    (stopped ??= (async () => {
       stopping = true;
       if (offline && offline.exitCode === null && offline.signalCode === null) {
         const exited = new Promise((r) => offline!.once('exit', r));
@@ -128,11 +130,12 @@ const main = async (): Promise<void> => {
       }
       rmSync(join(ROOT, esbuildWorkFolder), { recursive: true, force: true });
       await Promise.all([sandbox?.stop(), secrets?.stop()]);
-    }
-    process.exit(code);
-  };
-  process.once('SIGINT', () => void stop(0));
-  process.once('SIGTERM', () => void stop(0));
+      process.exit(code);
+    })());
+  // Whoever reads our output may go first (a killed `npm`): keep shutting down cleanly without a stdout.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
 
   try {
     // 1. The keystore: a file, a real secret, or a throwaway one.
