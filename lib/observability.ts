@@ -14,6 +14,7 @@ export const metrics = new Metrics({ serviceName, namespace: process.env.POWERTO
 export const METRIC = {
   created: 'ConversationsCreated',
   failed: 'ConversationsFailed',
+  invalid: 'InvalidRequests',
   mixinError: 'MixinErrors',
   retries: 'MixinRetries',
 } as const;

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import type { ServiceConfig } from '../config';
 import type { CreateResult, UseCaseContext } from '../conversations';
-import { isConversationError, MixinRequestError } from '../errors';
+import { InvalidRequestError, isConversationError, MixinRequestError } from '../errors';
 import type { AttemptReport } from '../mixin/request';
 import { logger, METRIC, MetricUnit, metrics } from '../observability';
 import type { KeystoreContext } from './keystore';
@@ -47,7 +47,8 @@ export const runUseCase = async (
     if (isConversationError(error)) {
       const mixinCode = error instanceof MixinRequestError ? error.code : undefined;
       logger.warn('conversation not created', { error_name: error.name, error_message: error.message, retryable: error.retryable, mixin_code: mixinCode, attempts: (error as { attempts?: number }).attempts });
-      metrics.addMetric(METRIC.failed, MetricUnit.Count, 1);
+      // A caller's mistake is not a service failure: counted apart so failure-rate alarms stay meaningful.
+      metrics.addMetric(error instanceof InvalidRequestError ? METRIC.invalid : METRIC.failed, MetricUnit.Count, 1);
       if (mixinCode !== undefined) metrics.singleMetric().addDimension('mixin_code', String(mixinCode)).addMetric(METRIC.mixinError, MetricUnit.Count, 1);
     }
     throw error;
