@@ -9,6 +9,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { inflateRawSync } from 'node:zlib';
 import { keystoreSecret } from '../infra/keystore-secret.cjs';
+import openTeamRoom from '../infra/state-machines/open-team-room.asl.json';
+
+// asl-validator ships no types.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText: () => string };
 
 const ROOT = resolve(__dirname, '..');
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mixin-conversations/test/keystore-AbCdEf';
@@ -121,6 +126,7 @@ describe('functions', () => {
     for (const [id, fn] of functions()) {
       const vars = fn.Properties.Environment.Variables as Record<string, string>;
       expect({ id, secret: vars.MIXIN_KEYSTORE_SECRET_ID }).toEqual({ id, secret: SECRET_ARN });
+      expect({ id, queueConcurrency: vars.QUEUE_CONCURRENCY }).toEqual({ id, queueConcurrency: /Queue/.test(id) ? '5' : undefined });
       expect(vars).toMatchObject({
         MIXIN_API_URL: 'https://api.mixin.one',
         KEYSTORE_CACHE_TTL_SECONDS: '300',
@@ -251,6 +257,135 @@ describe('bundles', () => {
       // process.execPath is Node 24 under `npm test` (the node devDependency), as in Lambda.
       const out = await run(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(entry)}); console.log(typeof m.handler);`], env, 30_000);
       expect(out.trim().split('\n').pop()).toBe('function');
+    }
+  });
+});
+
+const QUEUES = [
+  { queue: 'CreateGroupQueue', dlq: 'CreateGroupDeadLetterQueue', fn: 'CreateGroupQueue' },
+  { queue: 'CreateContactQueue', dlq: 'CreateContactDeadLetterQueue', fn: 'CreateContactQueue' },
+];
+
+describe('queues', () => {
+  it.each(QUEUES)('feeds $queue to $fn with partial batch responses', ({ queue, fn }) => {
+    const mappings = ofType('AWS::Lambda::EventSourceMapping').map(([, m]) => m).filter((m) => JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [queue, 'Arn'] }));
+    expect(mappings).toHaveLength(1);
+    const mapping = mappings[0]!.Properties;
+    expect(mapping.FunctionName).toEqual({ 'Fn::GetAtt': [`${fn}LambdaFunction`, 'Arn'] });
+    expect(mapping.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(mapping.BatchSize).toBeGreaterThanOrEqual(1);
+    expect(mapping.BatchSize).toBeLessThanOrEqual(10);
+    expect(mapping.MaximumBatchingWindowInSeconds).toBeGreaterThanOrEqual(0);
+    expect(mapping.Enabled).toBe(true);
+  });
+
+  it.each(QUEUES)('moves $queue messages to $dlq after a few receives, and hides them long enough for $fn', ({ queue, dlq, fn }) => {
+    const props = resources[queue]!.Properties;
+    expect(resources[queue]!.Type).toBe('AWS::SQS::Queue');
+    expect(resources[dlq]!.Type).toBe('AWS::SQS::Queue');
+    expect(props.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': [dlq, 'Arn'] });
+    expect(props.RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(3);
+    const timeout = resources[`${fn}LambdaFunction`]!.Properties.Timeout as number;
+    const mapping = ofType('AWS::Lambda::EventSourceMapping').find(([, m]) => JSON.stringify(m.Properties.EventSourceArn).includes(`"${queue}"`))![1];
+    expect(props.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout + (mapping.Properties.MaximumBatchingWindowInSeconds ?? 0));
+    // A dead letter must outlive the message it was.
+    expect(resources[dlq]!.Properties.MessageRetentionPeriod).toBeGreaterThan(props.MessageRetentionPeriod ?? 345600);
+    expect(resources[dlq]!.Properties.RedrivePolicy).toBeUndefined();
+  });
+
+  it('lets each queue function consume its own queue, and no other function touch SQS', () => {
+    for (const [id, fn] of functions()) {
+      const sqs = statementsOf(roleOf(fn)).filter((s) => asArray(s.Action).some((a) => a.startsWith('sqs:')));
+      const own = QUEUES.find((q) => `${q.fn}LambdaFunction` === id);
+      if (!own) {
+        expect({ id, sqs }).toEqual({ id, sqs: [] });
+        continue;
+      }
+      expect(sqs).toHaveLength(1);
+      expect(asArray(sqs[0]!.Action).sort()).toEqual(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']);
+      expect(sqs[0]!.Resource).toEqual({ 'Fn::GetAtt': [own.queue, 'Arn'] });
+    }
+  });
+});
+
+describe('workflow', () => {
+  const stateMachine = () => ofType('AWS::StepFunctions::StateMachine');
+
+  /** The deployed definition, with the function ARNs Fn::Sub would put in. */
+  const deployedDefinition = (): { json: Record<string, unknown>; functions: unknown[] } => {
+    const sub = stateMachine()[0]![1].Properties.DefinitionString['Fn::Sub'] as [string, Record<string, unknown>];
+    const [text, params] = sub;
+    const functions: unknown[] = [];
+    const json = JSON.parse(
+      text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
+        functions.push(params[name]);
+        return `arn:aws:lambda:us-east-1:123456789012:function:${name}`;
+      }),
+    );
+    return { json, functions };
+  };
+
+  it('deploys the open-team-room state machine, valid ASL, exactly as in infra/state-machines/', () => {
+    expect(stateMachine()).toHaveLength(1);
+    const { json, functions: invoked } = deployedDefinition();
+    const result = aslValidator(json);
+    expect([result.isValid, result.errorsText()]).toEqual([true, expect.any(String)]);
+    expect(aslValidator(openTeamRoom).isValid).toBe(true);
+    // Only the FunctionName placeholders differ from the file.
+    const normalise = (d: unknown) => JSON.stringify(d).replace(/"FunctionName":"[^"]*"/g, '"FunctionName":"?"');
+    expect(normalise(json)).toBe(normalise(openTeamRoom));
+    expect(invoked).toEqual([
+      { 'Fn::GetAtt': ['CreateGroupWorkflowLambdaFunction', 'Arn'] },
+      { 'Fn::GetAtt': ['CreateContactWorkflowLambdaFunction', 'Arn'] },
+    ]);
+  });
+
+  it('lets the state machine invoke the two workflow functions and nothing else', () => {
+    const role = (stateMachine()[0]![1].Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+    expect(resources[role]!.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'states.amazonaws.com' });
+    expect(resources[role]!.Properties.ManagedPolicyArns).toBeUndefined();
+    const statements = statementsOf(role);
+    expect(statements).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'lambda:InvokeFunction',
+        Resource: [{ 'Fn::GetAtt': ['CreateGroupWorkflowLambdaFunction', 'Arn'] }, { 'Fn::GetAtt': ['CreateContactWorkflowLambdaFunction', 'Arn'] }],
+      },
+    ]);
+  });
+
+  it('gives the workflow functions no trigger of their own: Step Functions invokes them directly', () => {
+    for (const name of ['CreateGroupWorkflow', 'CreateContactWorkflow']) {
+      expect(resources[`${name}LambdaFunction`]?.Type).toBe('AWS::Lambda::Function');
+      const triggers = Object.entries(resources).filter(([, r]) => r.Type !== 'AWS::IAM::Role' && r.Type !== 'AWS::StepFunctions::StateMachine' && JSON.stringify(r).includes(`"${name}LambdaFunction"`));
+      expect(triggers).toEqual([]);
+    }
+  });
+
+  type State = { Type: string; Retry?: { ErrorEquals: string[]; JitterStrategy?: string; BackoffRate?: number; IntervalSeconds?: number; MaxAttempts?: number }[]; Catch?: { ErrorEquals: string[]; Next: string }[]; Parameters?: { Payload?: Record<string, unknown> }; ItemProcessor?: { States: Record<string, State> } };
+  const tasks = (states: Record<string, State>): [string, State][] =>
+    Object.entries(states).flatMap(([name, state]) => [...(state.Type === 'Task' ? [[name, state] as [string, State]] : []), ...(state.ItemProcessor ? tasks(state.ItemProcessor.States) : [])]);
+
+  it('retries every task on the retryable names with jittered backoff, and catches everything else', () => {
+    const all = tasks(openTeamRoom.States as unknown as Record<string, State>);
+    expect(all.map(([name]) => name)).toEqual(['CreateGroup', 'CreateContact']);
+    for (const [name, task] of all) {
+      expect({ name, retry: task.Retry }).toEqual({
+        name,
+        retry: [
+          expect.objectContaining({
+            ErrorEquals: expect.arrayContaining(['MixinRateLimitError', 'MixinUnavailableError', 'KeystoreUnavailableError', 'Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'Lambda.SdkClientException']),
+            JitterStrategy: 'FULL',
+            IntervalSeconds: expect.any(Number),
+            BackoffRate: expect.any(Number),
+            MaxAttempts: expect.any(Number),
+          }),
+        ],
+      });
+      const catchers = task.Catch!.map((c) => c.ErrorEquals);
+      expect(catchers).toEqual([['InvalidRequestError', 'MixinRequestError', 'KeystoreError'], ['States.ALL']]);
+      const idempotencyKey = String(task.Parameters?.Payload?.['idempotency_key.$']);
+      expect(idempotencyKey).toMatch(/^States\.Format\(.*\$\$\.Execution\.Name, \$\$\.State\.Name/);
     }
   });
 });
