@@ -19,14 +19,17 @@ export interface SandboxApp {
   publicKeyHex: string;
 }
 
-/** A fault to inject. `count` limits how many requests it hits; `userId` limits it to bodies naming that user. */
+/**
+ * A fault to inject. `count` limits how many requests it hits; `userId` and `category` limit it to bodies
+ * naming that user or of that category; `probability` makes it hit that share of the requests it matches.
+ */
 export type FaultSpec = (
   | { kind: 'html-500' }
   | { kind: 'reset' }
   | { kind: 'hang' }
   | { kind: 'error'; code: number; description?: string; extra?: unknown }
   | { kind: 'http-status'; status: number; body?: string; retryAfter?: string }
-) & { count?: number; userId?: string; probability?: number };
+) & { count?: number; userId?: string; category?: 'GROUP' | 'CONTACT'; probability?: number };
 
 /** One request the sandbox received, for assertions. */
 export interface SandboxRequestLog {
@@ -233,6 +236,7 @@ export class MixinSandbox {
     for (const fault of this.faults) {
       if (fault.count !== undefined && fault.count <= 0) continue;
       if (fault.userId && !body.toLowerCase().includes(fault.userId.toLowerCase())) continue;
+      if (fault.category && !body.includes(`"category":"${fault.category}"`)) continue;
       if (fault.probability !== undefined && Math.random() >= fault.probability) continue;
       if (fault.count !== undefined) fault.count--;
       return fault;
