@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MixinSandbox } from '../infra/local/mixin-sandbox';
+import { LocalSecretsManager } from '../infra/local/secrets-manager';
 import { uniqueConversationId } from '../lib/conversation-id';
 import { makeBot } from './support/keys';
 
@@ -148,60 +149,114 @@ it('stops everything on SIGTERM', async () => {
   expect(open).toEqual([]);
 }, 30_000);
 
+/** A second `npm start` with overrides: its output, ports, and a stop function. */
+interface Launch {
+  output: () => string;
+  ports: Record<string, number>;
+  stop: () => Promise<void>;
+}
+
+const launch = async (overrides: NodeJS.ProcessEnv): Promise<Launch> => {
+  const launchPorts: Record<string, number> = {};
+  for (const name of ['PORT', 'LAMBDA_PORT', 'SANDBOX_PORT', 'SECRETS_PORT']) launchPorts[name] = await freePort();
+  const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(launchPorts).map(([k, v]) => [k, String(v)])) };
+  for (const name of ['MIXIN_API_URL', 'MIXIN_KEYSTORE_FILE', 'MIXIN_KEYSTORE_SECRET_ID', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL_SECRETS_MANAGER']) {
+    delete env[name];
+  }
+  Object.assign(env, overrides);
+  const proc = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const procExited = new Promise<number | null>((done) => proc.once('exit', (code) => done(code)));
+  let text = '';
+  proc.stdout!.on('data', (c: Buffer) => (text += c.toString()));
+  proc.stderr!.on('data', (c: Buffer) => (text += c.toString()));
+  const stop = async () => {
+    if (proc.pid && proc.exitCode === null) {
+      process.kill(-proc.pid, 'SIGTERM');
+      await procExited;
+    }
+  };
+  const started = Date.now();
+  while (!/^ready: /m.test(text)) {
+    if (proc.exitCode !== null || Date.now() - started > READY_TIMEOUT_MS) {
+      await stop();
+      throw new Error(`npm start did not get ready:\n${text}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { output: () => text, ports: launchPorts, stop };
+};
+
+const postContact = async (port: number, user: string) => {
+  const response = await fetch(`http://127.0.0.1:${port}/contacts`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ participants: [{ user_id: user }] }),
+  });
+  return { status: response.status, body: (await response.json()) as { data?: { conversation_id?: string } } };
+};
+
 describe('with MIXIN_API_URL and MIXIN_KEYSTORE_FILE', () => {
   let sandbox: MixinSandbox;
   let dir: string;
-  let other: ChildProcess;
-  let otherOutput = '';
-  let otherExited: Promise<number | null>;
+  let launched: Launch | undefined;
   const bot = makeBot();
-  const otherPorts: Record<string, number> = {};
 
   beforeAll(async () => {
     // A Mixin of our own (standing in for a real one) that knows the bot of the keystore file.
     sandbox = await new MixinSandbox({ apps: [bot.app] }).start();
     dir = mkdtempSync(join(tmpdir(), 'mixin-conversations-start-'));
     writeFileSync(join(dir, 'bot.keystore.json'), JSON.stringify(bot.json));
-    for (const name of ['PORT', 'LAMBDA_PORT', 'SANDBOX_PORT', 'SECRETS_PORT']) otherPorts[name] = await freePort();
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...Object.fromEntries(Object.entries(otherPorts).map(([k, v]) => [k, String(v)])),
-      MIXIN_API_URL: sandbox.url,
-      MIXIN_KEYSTORE_FILE: join(dir, 'bot.keystore.json'),
-    };
-    for (const name of ['MIXIN_KEYSTORE_SECRET_ID', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) delete env[name];
-    other = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-    otherExited = new Promise((done) => other.once('exit', (code) => done(code)));
-    other.stdout!.on('data', (c: Buffer) => (otherOutput += c.toString()));
-    other.stderr!.on('data', (c: Buffer) => (otherOutput += c.toString()));
-    const started = Date.now();
-    while (!/^ready: /m.test(otherOutput)) {
-      if (other.exitCode !== null || Date.now() - started > READY_TIMEOUT_MS) throw new Error(`npm start did not get ready:\n${otherOutput}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    launched = await launch({ MIXIN_API_URL: sandbox.url, MIXIN_KEYSTORE_FILE: join(dir, 'bot.keystore.json') });
   }, READY_TIMEOUT_MS + 10_000);
 
   afterAll(async () => {
-    if (other?.pid && other.exitCode === null) {
-      process.kill(-other.pid, 'SIGTERM');
-      await otherExited;
-    }
+    await launched?.stop();
     await sandbox?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('talks to that Mixin with that keystore, and starts no sandbox of its own', async () => {
     const user = randomUUID();
-    const response = await fetch(`http://127.0.0.1:${otherPorts.PORT}/contacts`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ participants: [{ user_id: user }] }),
-    });
-    const body = (await response.json()) as { data?: { conversation_id?: string } };
-    expect(response.status).toBe(201);
+    const { status, body } = await postContact(launched!.ports.PORT!, user);
+    expect(status).toBe(201);
     expect(body.data?.conversation_id).toBe(uniqueConversationId(bot.json.app_id, user));
     expect(sandbox.requests.filter((r) => r.method === 'POST').map((r) => r.uid)).toEqual([bot.json.app_id]);
-    expect(await listening(otherPorts.SANDBOX_PORT!)).toBe(false);
-    expect(otherOutput).toContain(`Keystore          from ${join(dir, 'bot.keystore.json')}`);
+    expect(await listening(launched!.ports.SANDBOX_PORT!)).toBe(false);
+    expect(launched!.output()).toContain(`Keystore          from ${join(dir, 'bot.keystore.json')}`);
+  });
+});
+
+describe('with MIXIN_KEYSTORE_SECRET_ID and AWS credentials', () => {
+  // "Real" Secrets Manager, reached the way the SDK reaches any endpoint override; no local one is started.
+  let secrets: LocalSecretsManager;
+  let launched: Launch | undefined;
+  const bot = makeBot();
+
+  beforeAll(async () => {
+    secrets = await new LocalSecretsManager('eu-west-1').start();
+    secrets.put('team/mixin-bot', JSON.stringify(bot.json));
+    launched = await launch({
+      MIXIN_KEYSTORE_SECRET_ID: 'team/mixin-bot',
+      AWS_ACCESS_KEY_ID: 'AKIAEXAMPLE',
+      AWS_SECRET_ACCESS_KEY: 'example',
+      AWS_REGION: 'eu-west-1',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+    });
+  }, READY_TIMEOUT_MS + 10_000);
+
+  afterAll(async () => {
+    await launched?.stop();
+    await secrets?.stop();
+  });
+
+  it('reads the keystore from that secret, for the sandbox and for the functions', async () => {
+    const user = randomUUID();
+    const { status, body } = await postContact(launched!.ports.PORT!, user);
+    expect(status).toBe(201);
+    expect(body.data?.conversation_id).toBe(uniqueConversationId(bot.json.app_id, user));
+    // Once by the launcher (to register the bot with the sandbox), at least once by the function.
+    expect(secrets.calls.filter((c) => c.operation === 'GetSecretValue' && c.secretId === 'team/mixin-bot').length).toBeGreaterThanOrEqual(2);
+    expect(await listening(launched!.ports.SECRETS_PORT!)).toBe(false);
+    expect(launched!.output()).toContain('AWS Secrets Manager secret team/mixin-bot (eu-west-1)');
   });
 });
