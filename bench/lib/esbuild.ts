@@ -1,0 +1,112 @@
+/**
+ * The esbuild options of serverless.yml (custom.esbuild), as serverless-esbuild passes them to esbuild, so that
+ * the baselines and the metafile builds are bundled exactly like the deployed functions.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { parse } from 'yaml';
+
+export const ROOT = join(__dirname, '..', '..');
+
+// serverless-esbuild's own keys, which it strips before calling esbuild (node_modules/serverless-esbuild/dist/bundle.js).
+const PLUGIN_KEYS = [
+  'concurrency', 'zipConcurrency', 'exclude', 'nativeZip', 'packager', 'packagePath', 'watch', 'keepOutputDirectory', 'packagerOptions',
+  'installExtraArgs', 'outputFileExtension', 'outputBuildFolder', 'outputWorkFolder', 'nodeExternals', 'skipBuild', 'skipRebuild',
+  'skipBuildExcludeFns', 'stripEntryResolveExtensions', 'disposeContext',
+];
+
+/** custom.esbuild of serverless.yml turned into esbuild options (the plugin's keys removed, its `outExtension` added). */
+export const serverlessEsbuildOptions = (): BuildOptions => {
+  const doc = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')) as { custom: { esbuild: Record<string, unknown> } };
+  const raw: Record<string, unknown> = { platform: 'node', ...doc.custom.esbuild };
+  const options: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) if (!PLUGIN_KEYS.includes(key)) options[key] = value;
+  const exclude = (raw.exclude as string[] | undefined) ?? [];
+  options.external = [...((raw.external as string[] | undefined) ?? []), ...(exclude.includes('*') ? [] : exclude)];
+  const ext = raw.outputFileExtension as string | undefined;
+  if (ext && ext !== '.js') options.outExtension = { '.js': ext };
+  return options as BuildOptions;
+};
+
+export interface BundleResult {
+  file: string;
+  bytes: number;
+  gzipBytes: number;
+  metafile: Metafile;
+}
+
+export const gzipSize = (data: Buffer | string): number => gzipSync(data, { level: 9 }).length;
+
+/** Bundles one entry with the deployed options (plus a metafile) into `outdir`. */
+export const bundle = async (entry: string, outdir: string, extra: BuildOptions = {}): Promise<BundleResult> => {
+  const options: BuildOptions = { ...serverlessEsbuildOptions(), ...extra, entryPoints: [entry], outdir, absWorkingDir: ROOT, metafile: true, logLevel: 'error' };
+  const result = await build(options);
+  const out = Object.keys(result.metafile!.outputs).find((f) => f.endsWith('.mjs') || f.endsWith('.js'))!;
+  const file = join(ROOT, out);
+  const code = readFileSync(file);
+  writeFileSync(`${file}.meta.json`, JSON.stringify(result.metafile));
+  return { file, bytes: code.length, gzipBytes: gzipSize(code), metafile: result.metafile! };
+};
+
+/** Bundles a runner script (not a measured function): plain ESM for Node 24, no minification. */
+export const bundleRunner = async (entry: string, outfile: string): Promise<void> => {
+  await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node24', logLevel: 'error' });
+};
+
+/** The npm package an input path of a metafile belongs to, or `(own code)`. */
+export const packageOf = (input: string): string => {
+  const at = input.lastIndexOf('node_modules/');
+  if (at < 0) return '(own code)';
+  const parts = input.slice(at + 'node_modules/'.length).split('/');
+  return parts[0]!.startsWith('@') ? `${parts[0]}/${parts[1]}` : parts[0]!;
+};
+
+/** Packages that are the AWS SDK itself. */
+export const AWS_SDK_EXTERNALS = ['@aws-sdk/*', '@smithy/*', '@aws-crypto/*'];
+export const isAwsSdkPackage = (pkg: string): boolean => /^@(aws-sdk|smithy|aws-crypto)\//.test(pkg);
+
+/**
+ * Minified bytes of one output by package, and those of the AWS SDK: its own packages plus the packages that only
+ * the AWS SDK imports (found by walking the metafile's import graph to a fixpoint).
+ */
+export const bytesByPackage = (metafile: Metafile): { byPackage: Record<string, number>; awsSdkBytes: number; otherBytes: number; awsSdkPackages: string[] } => {
+  const output = Object.values(metafile.outputs).find((o) => o.entryPoint)!;
+  const byPackage: Record<string, number> = {};
+  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+    const pkg = packageOf(input);
+    byPackage[pkg] = (byPackage[pkg] ?? 0) + bytesInOutput;
+  }
+  // importers of each package (by package)
+  const importers = new Map<string, Set<string>>();
+  for (const [input, info] of Object.entries(metafile.inputs)) {
+    for (const imp of info.imports) {
+      if (imp.external) continue;
+      const to = packageOf(imp.path);
+      const from = packageOf(input);
+      if (to === from) continue;
+      if (!importers.has(to)) importers.set(to, new Set());
+      importers.get(to)!.add(from);
+    }
+  }
+  const sdk = new Set(Object.keys(byPackage).filter(isAwsSdkPackage));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const pkg of Object.keys(byPackage)) {
+      if (sdk.has(pkg) || pkg === '(own code)') continue;
+      const from = importers.get(pkg);
+      if (from && from.size > 0 && [...from].every((f) => sdk.has(f))) {
+        sdk.add(pkg);
+        changed = true;
+      }
+    }
+  }
+  let awsSdkBytes = 0;
+  let otherBytes = 0;
+  for (const [pkg, bytes] of Object.entries(byPackage)) {
+    if (sdk.has(pkg)) awsSdkBytes += bytes;
+    else otherBytes += bytes;
+  }
+  return { byPackage, awsSdkBytes, otherBytes, awsSdkPackages: [...sdk].sort() };
+};

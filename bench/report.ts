@@ -1,0 +1,65 @@
+/** bench/results/latest.md: the README's Performance section, from one run's figures. */
+import type { BenchResults, VariantSummary } from './types';
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+const x = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? 'n/a' : `${value.toFixed(2)}x`);
+
+export const renderMarkdown = (r: BenchResults): string => {
+  const { perVariant: p, ratios, targets } = r.summary;
+  const m = r.machine;
+  const s = r.settings;
+  const row = (label: string, pick: (v: VariantSummary) => string, key: keyof VariantSummary) =>
+    `| ${label} | ${pick(p.floor)} | ${pick(p.sdk)} | ${pick(p.ours)} | ${x(ratios.vsFloor[key])} | ${x(ratios.vsSdk[key])} |`;
+  const h = r.httpClient;
+  const lines = [
+    '## Performance',
+    '',
+    `Measured by \`npm run bench\` on ${m.date.slice(0, 10)}: ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB RAM, ${m.os}, Node ${m.node}.`,
+    `One run, variants interleaved in a shuffled order: medians of ${s.coldRuns} cold starts and ${s.warmRounds} warm rounds of ${s.invocations} invocations`,
+    `(after ${s.warmup} warm-up invocations), each in a fresh Node process, against the local Mixin sandbox and a local Secrets Manager on 127.0.0.1.`,
+    `Every variant runs with the deployed function's environment (\`NODE_OPTIONS=${s.nodeOptions}\`, log level INFO, metrics on).`,
+    '',
+    '- **floor**: Node built-ins only (ID, EdDSA token, one `node:http` POST); no validation, no secret fetch, keystore from the environment.',
+    '- **official SDK**: `@mixin.dev/mixin-node-sdk` `MixinApi({ keystore, requestConfig: { baseURL } }).conversation.create`, keystore from the environment.',
+    '- **ours**: the `createContactHttp` bundle exactly as `npm run package` builds it (middy, compiled schemas, keystore from Secrets Manager, logs, metrics, retries).',
+    '',
+    '| figure | floor | official SDK | ours | ours / floor | ours / SDK |',
+    '|---|---:|---:|---:|---:|---:|',
+    row('bundle, minified', (v) => kb(v.bytes), 'bytes'),
+    row('bundle, gzip', (v) => kb(v.gzipBytes), 'gzipBytes'),
+    row('cold: module loaded (ms after process start)', (v) => v.coldLoadedMs.toFixed(1), 'coldLoadedMs'),
+    row('cold: first response (ms after process start)', (v) => v.coldFirstResponseMs.toFixed(1), 'coldFirstResponseMs'),
+    row('cold: CPU to first response (ms)', (v) => v.coldCpuMs.toFixed(1), 'coldCpuMs'),
+    row('cold: peak RSS (MB)', (v) => v.coldPeakRssMB.toFixed(1), 'coldPeakRssMB'),
+    row('warm: p50 (ms)', (v) => v.warmP50Ms.toFixed(3), 'warmP50Ms'),
+    row('warm: p99 (ms)', (v) => v.warmP99Ms.toFixed(3), 'warmP99Ms'),
+    row('warm: invocations per second', (v) => String(v.warmPerSecond), 'warmPerSecond'),
+    row('warm: CPU per invocation (us)', (v) => String(v.warmCpuPerInvocationUs), 'warmCpuPerInvocationUs'),
+    row('ID + token + request build, CPU per call (us)', (v) => v.buildCpuPerCallUs.toFixed(1), 'buildCpuPerCallUs'),
+    '',
+    '| target | goal | measured | |',
+    '|---|---|---:|---|',
+    ...targets.map((t) => `| ${t.figure} | ${t.target} | ${t.measured}${t.unit === 'x' ? 'x' : ` ${t.unit}`} | ${t.met ? 'met' : '**missed**'} |`),
+    '',
+    'Bundle size per function (gzip -9). "Own + other deps" is the same entry bundled with `@aws-sdk/*`, `@smithy/*` and `@aws-crypto/*` external.',
+    '',
+    '| function | minified | gzip | AWS SDK, minified | own + other deps, minified | own + other deps, gzip |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...r.sizes.map((z) => `| ${z.function} | ${kb(z.bytes)} | ${kb(z.gzipBytes)} | ${kb(z.awsSdkBytes)} | ${kb(z.otherBytes)} | ${kb(z.ownAndOtherDepsGzipBytes)} |`),
+    '',
+    `HTTP client: the first POST to 127.0.0.1 in a fresh Node process (medians of ${h.rounds} runs each, interleaved), loading the client included.`,
+    '',
+    '| client | first POST (ms) | CPU (ms) | response after process start (ms) | second POST (ms) | peak RSS (MB) |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...([['global fetch', h.fetch], ['node:http, ES module import', h.http], ['node:http, `process.getBuiltinModule`', h.httpBuiltin]] as const).map(
+      ([name, v]) => `| ${name} | ${v.firstPostMs} | ${v.firstPostCpuMs} | ${v.sinceProcessStartMs} | ${v.secondPostMs} | ${v.maxRssMB} |`,
+    ),
+    '',
+    `fetch costs ${h.fetchExtraFirstPostMs} ms more than node:http on the first request (${x(h.fetchOverHttpFirstPost)}), when node:http is loaded without the ES module`,
+    `facade; an ES module \`import\` of node:http makes Node 24 load undici anyway (nodejs/node#59686), leaving fetch only ${h.fetchExtraOverHttpImportMs} ms behind.`,
+    '',
+    `Reproduce: \`npm ci && npm run bench\` (took ${(r.totalMs / 1000).toFixed(0)} s here; \`npm run package\` ${(r.packageMs / 1000).toFixed(1)} s of it). All figures: \`bench/results/latest.json\`.`,
+    '',
+  ];
+  return lines.join('\n');
+};

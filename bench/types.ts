@@ -1,0 +1,95 @@
+/** The shape of bench/results/latest.json. */
+import type { HttpClientSummary } from './http-client';
+import type { MachineInfo } from './lib/machine';
+
+export type VariantName = 'floor' | 'sdk' | 'ours';
+
+export interface ColdRun {
+  variant: VariantName;
+  /** spawn() to exit, seen from the parent. */
+  wallMs: number;
+  runnerStartMs: number;
+  loadedMs: number;
+  firstResponseMs: number;
+  cpuToLoadedMs: number;
+  cpuToResponseMs: number;
+  maxRssMB: number;
+  status: number;
+  body?: string;
+}
+
+export interface WarmRun {
+  variant: VariantName;
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  meanMs: number;
+  perSecond: number;
+  cpuPerInvocationUs: number;
+  maxRssMB: number;
+}
+
+export interface MicroRun {
+  variant: VariantName;
+  calls: number;
+  cpuPerCallUs: number;
+  wallPerCallUs: number;
+}
+
+export interface FunctionSize {
+  function: string;
+  /** The packaged .mjs, minified, and gzip -9 of it. */
+  bytes: number;
+  gzipBytes: number;
+  /** The same entry bundled again with esbuild directly (same options, metafile on): must equal `bytes`. */
+  metafileBuildBytes: number;
+  sameAsPackaged: boolean;
+  /** Minified bytes by the metafile: the AWS SDK (its packages and what only they import) and the rest. */
+  awsSdkBytes: number;
+  otherBytes: number;
+  /** Bundled with the AWS SDK external: our own code and its other dependencies. */
+  ownAndOtherDepsBytes: number;
+  ownAndOtherDepsGzipBytes: number;
+  awsSdkPackages: string[];
+  topPackages: { pkg: string; bytes: number }[];
+}
+
+export interface VariantSummary {
+  bytes: number;
+  gzipBytes: number;
+  coldLoadedMs: number;
+  coldFirstResponseMs: number;
+  coldCpuMs: number;
+  coldWallMs: number;
+  coldPeakRssMB: number;
+  warmP50Ms: number;
+  warmP99Ms: number;
+  warmPerSecond: number;
+  warmCpuPerInvocationUs: number;
+  buildCpuPerCallUs: number;
+}
+
+export interface TargetResult {
+  figure: string;
+  target: string;
+  measured: number;
+  met: boolean;
+  unit: string;
+}
+
+export interface BenchResults {
+  machine: MachineInfo;
+  settings: { coldRuns: number; warmRounds: number; invocations: number; warmup: number; microRounds: number; httpRounds: number; nodeOptions: string };
+  packageMs: number;
+  totalMs: number;
+  sizes: FunctionSize[];
+  baselineSizes: Record<'floor' | 'sdk', { bytes: number; gzipBytes: number }>;
+  summary: {
+    perVariant: Record<VariantName, VariantSummary>;
+    ratios: { vsFloor: Record<string, number>; vsSdk: Record<string, number> };
+    targets: TargetResult[];
+  };
+  httpClient: HttpClientSummary;
+  profiles: Record<string, unknown> | undefined;
+  raw: { cold: ColdRun[]; warm: WarmRun[]; micro: MicroRun[] };
+}
