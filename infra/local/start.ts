@@ -224,9 +224,11 @@ const main = async (): Promise<void> => {
     log(`  Mixin             ${mixinUrl}${mixinNote ? `   (${mixinNote})` : ''}`);
     log(`  Secrets Manager   ${secrets ? `${secrets.url}   (local)` : `AWS, ${region}`}, secret ${secretId}`);
     log(`  Keystore          ${keystoreSource}`);
+    log(`  Lambda invoke     http://${HOST}:${lambdaPort}   (queue and workflow functions, e.g. aws lambda invoke --endpoint-url ...)`);
     log();
     log('Try:');
     for (const line of curlExamples(apiUrl)) log(line);
+    log(`  curl -sS -X POST http://${HOST}:${lambdaPort}/2015-03-31/functions/mixin-conversations-local-createGroupWorkflow/invocations -d '${JSON.stringify({ name: 'Team room', participants: [{ user_id: randomUUID() }], idempotency_key: 'my-execution/CreateGroup' })}'`);
     log();
     log(`ready: ${apiUrl}   (Ctrl-C to stop)`);
   } catch (error) {
