@@ -131,6 +131,19 @@ it('creates a contact over POST /contacts with the unique conversation ID of bot
   expect(response.conversation?.category).toBe('CONTACT');
 });
 
+it('serves the queue and workflow functions on the Lambda invoke endpoint', async () => {
+  const invoke = async (fn: string, payload: unknown) => {
+    const response = await fetch(`http://127.0.0.1:${ports.LAMBDA_PORT}/2015-03-31/functions/mixin-conversations-local-${fn}/invocations`, { method: 'POST', body: JSON.stringify(payload) });
+    return { status: response.status, functionError: response.headers.get('x-amz-function-error'), body: (await response.json()) as Record<string, unknown> };
+  };
+  const member = randomUUID();
+  const group = await invoke('createGroupWorkflow', { name: 'Team room', participants: [{ user_id: member }], idempotency_key: 'exec/CreateGroup' });
+  expect([group.status, group.functionError]).toEqual([200, null]);
+  expect(group.body.conversation_id).toMatch(UUID);
+  const queue = await invoke('createContactQueue', { Records: [{ messageId: 'm1', body: JSON.stringify({ participants: [{ user_id: member }] }) }, { messageId: 'm2', body: 'not json' }] });
+  expect(queue.body).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
+});
+
 it('stops everything on SIGTERM', async () => {
   process.kill(-child.pid!, 'SIGTERM');
   let timer: NodeJS.Timeout | undefined;
