@@ -1,14 +1,10 @@
 import { InvalidRequestError } from './errors';
+import { fieldPath } from './field-path';
 
 type Frame = { kind: 'object'; keys: Set<string>; expectKey: boolean; key: string } | { kind: 'array'; index: number };
 
 const pathOf = (frames: Frame[], last: string): string =>
-  frames
-    .slice(0, -1)
-    .map((f) => (f.kind === 'array' ? `[${f.index}]` : `.${f.key}`))
-    .concat(`.${last}`)
-    .join('')
-    .replace(/^\./, '');
+  fieldPath([...frames.slice(0, -1).map((f) => (f.kind === 'array' ? f.index : f.key)), last]);
 
 /**
  * The path of the first key that appears twice in one object of `text` (already valid JSON), or undefined.

@@ -1,4 +1,5 @@
 import { type FieldProblem, InvalidRequestError } from './errors';
+import { fieldPath, type PathPart } from './field-path';
 import * as generated from './schemas/generated/validators.js';
 
 /** The subset of an ajv error that we turn into a message. */
@@ -18,38 +19,49 @@ const validators = generated as unknown as Record<SchemaName, CompiledValidator>
 /** At most this many problems are reported: enough to fix a request, bounded for a hostile one. */
 const MAX_DETAILS = 20;
 
-/** `/participants/3/user_id` → `participants[3].user_id`. */
-const fieldName = (instancePath: string, child?: unknown): string => {
-  const parts = instancePath.split('/').slice(1).map((p) => p.replaceAll('~1', '/').replaceAll('~0', '~'));
+/**
+ * `/participants/3/user_id` → `participants[3].user_id`. A JSON Pointer does not say whether `3` is an index
+ * or a key, so the data is walked alongside it.
+ */
+const fieldName = (data: unknown, instancePath: string, child?: unknown): string => {
+  const parts: PathPart[] = [];
+  let node = data;
+  for (const raw of instancePath.split('/').slice(1)) {
+    const key = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    const part = Array.isArray(node) ? Number(key) : key;
+    parts.push(part);
+    node = (node as Record<string, unknown> | undefined)?.[key];
+  }
   if (typeof child === 'string') parts.push(child);
-  return parts.reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc ? `${acc}.${part}` : part), '') || 'body';
+  return fieldPath(parts);
 };
 
 const TYPE_NAMES: Record<string, string> = { object: 'an object', array: 'an array', string: 'a string' };
 
-const describe = (error: SchemaError): FieldProblem => {
+const describe = (data: unknown, error: SchemaError): FieldProblem => {
   const { instancePath, keyword, params } = error;
+  const at = (child?: unknown) => fieldName(data, instancePath, child);
   switch (keyword) {
     case 'required':
-      return { field: fieldName(instancePath, params.missingProperty), message: 'is required' };
+      return { field: at(params.missingProperty), message: 'is required' };
     case 'additionalProperties':
-      return { field: fieldName(instancePath, params.additionalProperty), message: 'is not an allowed field' };
+      return { field: at(params.additionalProperty), message: 'is not an allowed field' };
     case 'type':
-      return { field: fieldName(instancePath), message: `must be ${TYPE_NAMES[String(params.type)] ?? String(params.type)}` };
+      return { field: at(), message: `must be ${TYPE_NAMES[String(params.type)] ?? String(params.type)}` };
     case 'minLength':
-      return { field: fieldName(instancePath), message: `must be at least ${String(params.limit)} character(s) long` };
+      return { field: at(), message: `must be at least ${String(params.limit)} character(s) long` };
     case 'maxLength':
-      return { field: fieldName(instancePath), message: `must be at most ${String(params.limit)} characters long` };
+      return { field: at(), message: `must be at most ${String(params.limit)} characters long` };
     case 'minItems':
-      return { field: fieldName(instancePath), message: `must have at least ${String(params.limit)} item(s)` };
+      return { field: at(), message: `must have at least ${String(params.limit)} item(s)` };
     case 'maxItems':
-      return { field: fieldName(instancePath), message: `must have at most ${String(params.limit)} item(s)` };
+      return { field: at(), message: `must have at most ${String(params.limit)} item(s)` };
     case 'pattern':
-      return { field: fieldName(instancePath), message: 'must be a UUID (8-4-4-4-12 hex digits)' };
+      return { field: at(), message: 'must be a UUID (8-4-4-4-12 hex digits)' };
     case 'enum':
-      return { field: fieldName(instancePath), message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+      return { field: at(), message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
     default:
-      return { field: fieldName(instancePath), message: `is invalid (${keyword})` };
+      return { field: at(), message: `is invalid (${keyword})` };
   }
 };
 
@@ -63,7 +75,7 @@ export function validate<T>(schema: SchemaName, input: unknown): asserts input i
   const seen = new Set<string>();
   const details: FieldProblem[] = [];
   for (const error of validator.errors ?? []) {
-    const problem = describe(error);
+    const problem = describe(input, error);
     const key = `${problem.field}\u0000${problem.message}`;
     if (seen.has(key)) continue;
     seen.add(key);

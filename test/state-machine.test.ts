@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { StateMachine } from 'aws-local-stepfunctions';
+import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
 import { groupConversationId, randomIdFor, uniqueConversationId } from '../lib/conversation-id';
 import { type Harness, lambdaContext, type LambdaHandler, startHarness } from './support/harness';
 
@@ -29,11 +29,13 @@ beforeEach(() => {
 });
 
 /** What `arn:aws:states:::lambda:invoke` does: invoke with Payload, answer {Payload, StatusCode}, or fail with the function's errorType. */
-const lambdaInvoke = (state: string, handler: Task) => async (input: unknown) => {
+type LocalHandler = NonNullable<NonNullable<RunOptions['overrides']>['taskResourceLocalHandlers']>[string];
+const lambdaInvoke = (state: string, handler: Task): LocalHandler => async (input) => {
   invocations[state] = (invocations[state] ?? 0) + 1;
   const { Payload } = input as { FunctionName: string; Payload: unknown };
   try {
-    return { ExecutedVersion: '$LATEST', StatusCode: 200, Payload: await handler(Payload, lambdaContext(10_000)) };
+    const result = { ExecutedVersion: '$LATEST', StatusCode: 200, Payload: await handler(Payload, lambdaContext(10_000)) };
+    return result as Awaited<ReturnType<LocalHandler>>;
   } catch (error) {
     const failure = new Error(JSON.stringify({ errorType: (error as Error).name, errorMessage: (error as Error).message }));
     failure.name = (error as Error).name;

@@ -10,6 +10,7 @@ export type JsonHttpEvent = Omit<APIGatewayProxyEventV2, 'body'> & { body: unkno
 /** A failure of the HTTP envelope itself (media type, size), before any field is looked at. */
 export class HttpRequestError extends Error {
   override readonly name = 'HttpRequestError';
+  readonly retryable = false;
   constructor(
     readonly status: number,
     readonly code: string,

@@ -1,0 +1,15 @@
+/**
+ * One way to name a field inside a request, shared by schema errors and duplicate-key errors:
+ * `participants[3].user_id`. Array indexes are numbers; a key that is not a plain identifier
+ * (empty, all digits, dotted, ...) is quoted, `["0"]` or `[""]`, so it cannot be mistaken for an index or a path.
+ */
+export type PathPart = string | number;
+
+const PLAIN_KEY = /^[A-Za-z_$][\w$-]*$/;
+
+export const fieldPath = (parts: readonly PathPart[]): string =>
+  parts.reduce<string>((acc, part) => {
+    if (typeof part === 'number') return `${acc}[${part}]`;
+    if (PLAIN_KEY.test(part)) return acc ? `${acc}.${part}` : part;
+    return `${acc}[${JSON.stringify(part)}]`;
+  }, '') || 'body';
