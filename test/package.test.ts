@@ -95,7 +95,15 @@ const roleOf = (fn: Resource): string => {
 beforeAll(async () => {
   outDir = mkdtempSync(join(tmpdir(), 'mixin-conversations-package-'));
   // No credentials of any kind: packaging must never need an AWS account.
-  const env: NodeJS.ProcessEnv = { ...process.env, AWS_CONFIG_FILE: join(outDir, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(outDir, 'none'), npm_config_update_notifier: 'false' };
+  // npm_config_ignore_scripts: run the `package` script but not `prepackage`, whose schema rebuild would rewrite
+  // lib/schemas/generated/ under the feet of the suites running in parallel (`npm test` built it already).
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AWS_CONFIG_FILE: join(outDir, 'none'),
+    AWS_SHARED_CREDENTIALS_FILE: join(outDir, 'none'),
+    npm_config_update_notifier: 'false',
+    npm_config_ignore_scripts: 'true',
+  };
   for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE']) delete env[name];
   const started = Date.now();
   await run('npm', ['run', '-s', 'package', '--', '--package', outDir, '--param', `keystoreSecret=${SECRET_ARN}`, '--param', `esbuildWorkFolder=.esbuild/test-package-${process.pid}`], env, 170_000);

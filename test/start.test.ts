@@ -63,7 +63,9 @@ const post = async (path: string, body: unknown, headers: Record<string, string>
 
 beforeAll(async () => {
   for (const name of ['PORT', 'LAMBDA_PORT', 'SANDBOX_PORT', 'SECRETS_PORT']) ports[name] = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) };
+  // npm_config_ignore_scripts: `npm start` without `prestart`, whose schema rebuild would rewrite lib/schemas/generated/
+  // under the feet of the suites running in parallel (`npm test` built it already).
+  const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), npm_config_ignore_scripts: 'true' };
   // The default road: sandbox, local secret, generated keystore, whatever the developer's shell has set.
   for (const name of ['MIXIN_API_URL', 'MIXIN_KEYSTORE_FILE', 'MIXIN_KEYSTORE_SECRET_ID', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
     delete env[name];
@@ -172,7 +174,7 @@ interface Launch {
 const launch = async (overrides: NodeJS.ProcessEnv): Promise<Launch> => {
   const launchPorts: Record<string, number> = {};
   for (const name of ['PORT', 'LAMBDA_PORT', 'SANDBOX_PORT', 'SECRETS_PORT']) launchPorts[name] = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(launchPorts).map(([k, v]) => [k, String(v)])) };
+  const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(launchPorts).map(([k, v]) => [k, String(v)])), npm_config_ignore_scripts: 'true' };
   for (const name of ['MIXIN_API_URL', 'MIXIN_KEYSTORE_FILE', 'MIXIN_KEYSTORE_SECRET_ID', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL_SECRETS_MANAGER']) {
     delete env[name];
   }
