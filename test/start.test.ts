@@ -189,6 +189,12 @@ const launch = async (overrides: NodeJS.ProcessEnv): Promise<Launch> => {
       process.kill(-proc.pid, 'SIGTERM');
       await procExited;
     }
+    // npm may exit before the launcher has finished shutting serverless-offline down: wait for the ports to close,
+    // so that nothing of ours still runs when the next suite starts.
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && (await Promise.all(Object.values(launchPorts).map(listening))).some(Boolean)) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
   };
   const started = Date.now();
   while (!/^ready: /m.test(text)) {
