@@ -128,7 +128,12 @@ const main = async (): Promise<void> => {
         await exited;
         clearTimeout(timer);
       }
-      rmSync(join(ROOT, esbuildWorkFolder), { recursive: true, force: true });
+      try {
+        // An esbuild still finishing a watch rebuild can make the first attempt fail with ENOTEMPTY.
+        rmSync(join(ROOT, esbuildWorkFolder), { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+      } catch (error) {
+        warn(`could not remove ${esbuildWorkFolder}: ${(error as Error).message}`);
+      }
       await Promise.all([sandbox?.stop(), secrets?.stop()]);
       process.exit(code);
     })());
