@@ -11,6 +11,7 @@ export const renderMarkdown = (r: BenchResults): string => {
   const row = (label: string, pick: (v: VariantSummary) => string, key: keyof VariantSummary) =>
     `| ${label} | ${pick(p.floor)} | ${pick(p.sdk)} | ${pick(p.ours)} | ${x(ratios.vsFloor[key])} | ${x(ratios.vsSdk[key])} |`;
   const h = r.httpClient;
+  const inf = r.summary.informational;
   const lines = [
     '## Performance',
     '',
@@ -40,6 +41,18 @@ export const renderMarkdown = (r: BenchResults): string => {
     '| target | goal | measured | |',
     '|---|---|---:|---|',
     ...targets.map((t) => `| ${t.figure} | ${t.target} | ${t.measured}${t.unit === 'x' ? 'x' : ` ${t.unit}`} | ${t.met ? 'met' : '**missed**'} |`),
+    '',
+    `Cold first response, median of the within-round ratios: ours / floor ${x(r.summary.pairedFirstResponse.oursOverFloor)}, ours / SDK ${x(r.summary.pairedFirstResponse.oursOverSdk)}.`,
+    `Load average (1 min) as the phases began: ${r.loadAverage.map((l) => `${l.phase} ${l.load1}`).join(', ')} (${m.cores} cores; higher means other work shared the CPUs).`,
+    '',
+    'For information, measured in the same cold rounds (not targets):',
+    '',
+    '| cold start | module loaded (ms) | first response (ms) | CPU (ms) | peak RSS (MB) | bundle gzip | own + other deps gzip | first response / floor | / SDK |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    `| floor, built-ins through \`process.getBuiltinModule\` (no node:http ESM facade) | ${inf.floorBuiltin.coldLoadedMs} | ${inf.floorBuiltin.coldFirstResponseMs} | ${inf.floorBuiltin.coldCpuMs} | ${inf.floorBuiltin.coldPeakRssMB} | | | | |`,
+    `| ours, proposed build (bench/proposals: built-ins plugin + credentials from env) | ${inf.oursProposed.coldLoadedMs} | ${inf.oursProposed.coldFirstResponseMs} | ${inf.oursProposed.coldCpuMs} | ${inf.oursProposed.coldPeakRssMB} | ${kb(inf.oursProposed.size.gzipBytes)} | ${kb(inf.oursProposed.size.ownAndOtherDepsGzipBytes)} | ${x(r.summary.pairedFirstResponse.oursProposedOverFloor)} | ${x(r.summary.pairedFirstResponse.oursProposedOverSdk)} |`,
+    '',
+    `Ours against the facade-free floor: ${x(r.summary.pairedFirstResponse.oursOverFloorBuiltin)} today, ${x(r.summary.pairedFirstResponse.oursProposedOverFloorBuiltin)} with the proposed build.`,
     '',
     'Bundle size per function (gzip -9). "Own + other deps" is the same entry bundled with `@aws-sdk/*`, `@smithy/*` and `@aws-crypto/*` external.',
     '',

@@ -9,9 +9,11 @@
  * node:http). Every process that is measured is a fresh Node 24; the local Mixin sandbox and the local Secrets
  * Manager run in this process on 127.0.0.1. Results: bench/results/latest.json and bench/results/latest.md.
  *
- *   npm run bench [-- --cold 15 --warm 5 --invocations 2000 --micro 5 --http 12 --profile]
+ *   npm run bench [-- --cold 15 --warm 5 --invocations 2000 --micro 5 --http 12 --skip-profile]
  */
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,7 +28,7 @@ import { median, round, shuffled } from './lib/stats';
 import { renderMarkdown } from './report';
 import { unzipTo } from './lib/zip';
 import { summariseProfile } from './lib/profile';
-import type { BenchResults, ColdRun, FunctionSize, MicroRun, VariantName, WarmRun } from './types';
+import type { BenchResults, ColdRun, ColdVariant, FunctionSize, MicroRun, VariantName, WarmRun } from './types';
 
 const { values: opts } = parseArgs({
   options: {
@@ -35,7 +37,7 @@ const { values: opts } = parseArgs({
     invocations: { type: 'string', default: '2000' },
     micro: { type: 'string', default: '5' },
     http: { type: 'string', default: '12' },
-    profile: { type: 'boolean', default: false },
+    'skip-profile': { type: 'boolean', default: false },
   },
 });
 const COLD_RUNS = Math.max(10, Number(opts.cold));
@@ -49,6 +51,14 @@ const HTTP_ROUNDS = Math.max(10, Number(opts.http));
 const OUT = join(ROOT, '.esbuild', 'bench');
 const RESULTS = join(ROOT, 'bench', 'results');
 const VARIANTS: VariantName[] = ['floor', 'sdk', 'ours'];
+// Cold only, for information: the floor without node:http's ESM facade, and our function built as bench/proposals suggest.
+const COLD_VARIANTS: ColdVariant[] = [...VARIANTS, 'floorBuiltin', 'oursProposed'];
+const proposedBuild = () => ({
+  plugins: createRequire(__filename)('./proposals/builtins-plugin.cjs') as import('esbuild').Plugin[],
+  alias: { '@aws-sdk/credential-provider-node': join(ROOT, 'bench', 'proposals', 'credentials-from-env.mjs') },
+});
+const loads: { phase: string; load1: number }[] = [];
+const noteLoad = (phase: string) => loads.push({ phase, load1: round(loadavg()[0]!, 2) });
 const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
 const progress = (line: string) => console.log(`[bench ${elapsed()}] ${line}`);
@@ -60,6 +70,7 @@ const main = async (): Promise<void> => {
   progress(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, ${machine.os}, Node ${machine.node} (${NODE})`);
 
   // 1. The deployable bundles, exactly as `npm run package` builds them.
+  noteLoad('start');
   progress('phase 1/7: npm run package');
   const packageDir = join(OUT, 'package');
   const packageEnv: NodeJS.ProcessEnv = { ...process.env, AWS_CONFIG_FILE: join(OUT, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(OUT, 'none'), npm_config_update_notifier: 'false' };
@@ -87,6 +98,10 @@ const main = async (): Promise<void> => {
   progress('phase 2/7: build baselines and metafiles (esbuild, options of serverless.yml)');
   const floorBuild = await bundle(join(ROOT, 'bench', 'handlers', 'floor.ts'), join(OUT, 'baselines', 'floor'));
   const sdkBuild = await bundle(join(ROOT, 'bench', 'handlers', 'sdk.ts'), join(OUT, 'baselines', 'sdk'));
+  const floorBuiltinBuild = await bundle(join(ROOT, 'bench', 'handlers', 'floor.ts'), join(OUT, 'baselines', 'floor-builtin'), { plugins: proposedBuild().plugins });
+  const proposedEntry = join(ROOT, `${contact.handlerFile}.ts`);
+  const oursProposedBuild = await bundle(proposedEntry, join(OUT, 'proposed', contact.name), proposedBuild());
+  const oursProposedOwn = await bundle(proposedEntry, join(OUT, 'proposed-without-aws-sdk', contact.name), { ...proposedBuild(), external: AWS_SDK_EXTERNALS });
   const sizes: FunctionSize[] = [];
   for (const fn of functions) {
     const code = readFileSync(fn.bundle);
@@ -118,7 +133,8 @@ const main = async (): Promise<void> => {
   };
   const runners = { cold: join(OUT, 'runners', 'cold.mjs'), warm: join(OUT, 'runners', 'warm.mjs'), micro: join(OUT, 'runners', 'micro.mjs') };
   for (const [name, file] of Object.entries(runners)) await bundleRunner(join(ROOT, 'bench', 'runners', `${name}.ts`), file);
-  const bundles: Record<VariantName, string> = { floor: floorBuild.file, sdk: sdkBuild.file, ours: contact.bundle };
+  const bundles: Record<ColdVariant, string> = { floor: floorBuild.file, sdk: sdkBuild.file, ours: contact.bundle, floorBuiltin: floorBuiltinBuild.file, oursProposed: oursProposedBuild.file };
+  const proposedSize = { bytes: oursProposedBuild.bytes, gzipBytes: oursProposedBuild.gzipBytes, ownAndOtherDepsGzipBytes: oursProposedOwn.gzipBytes };
   for (const s of sizes) progress(`size ${s.function}: ${(s.bytes / 1024).toFixed(1)} KB minified, ${(s.gzipBytes / 1024).toFixed(1)} KB gzip, own + other deps ${(s.ownAndOtherDepsGzipBytes / 1024).toFixed(1)} KB gzip`);
 
   // 3. Local peers on 127.0.0.1 and the environment of the deployed function, pointed at them.
@@ -159,23 +175,24 @@ const main = async (): Promise<void> => {
 
   try {
     // 4. Cold starts, interleaved: each round runs every variant once, in a shuffled order, on the same event.
-    progress(`phase 4/7: cold starts, ${COLD_RUNS} rounds x ${VARIANTS.length} variants`);
+    noteLoad('cold');
+    progress(`phase 4/7: cold starts, ${COLD_RUNS} rounds x ${COLD_VARIANTS.length} variants (${COLD_VARIANTS.join(', ')})`);
     const cold: ColdRun[] = [];
     for (let i = 0; i < COLD_RUNS; i++) {
       const userId = users[WARMUP + INVOCATIONS + i]!;
-      for (const variant of shuffled(VARIANTS)) {
-        const { result, wallMs } = await runNode<Omit<ColdRun, 'variant' | 'wallMs'>>([], runners.cold, [bundles[variant], 'RESULT', userId], env);
+      for (const variant of shuffled(COLD_VARIANTS)) {
+        const { result, wallMs } = await runNode<Omit<ColdRun, 'variant' | 'wallMs' | 'round'>>([], runners.cold, [bundles[variant], 'RESULT', userId], env);
         if (result.status !== 201) throw new Error(`cold ${variant}: status ${result.status} ${String(result.body)}`);
-        cold.push({ variant, wallMs, ...result });
+        cold.push({ variant, round: i, wallMs, ...result });
       }
       if ((i + 1) % 5 === 0 || i + 1 === COLD_RUNS) progress(`cold: ${i + 1}/${COLD_RUNS} rounds`);
     }
 
     let profiles: Record<string, unknown> | undefined;
-    if (opts.profile) {
+    if (!opts['skip-profile']) {
       progress('profile: one --cpu-prof cold run per variant');
       profiles = {};
-      for (const variant of VARIANTS) {
+      for (const variant of COLD_VARIANTS) {
         const dir = join(OUT, 'profiles', variant);
         await runNode([`--cpu-prof`, `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100'], runners.cold, [bundles[variant], 'RESULT', users[0]!], env);
         const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
@@ -184,6 +201,7 @@ const main = async (): Promise<void> => {
     }
 
     // 5. Warm: one fresh process per variant and round, warm-up, then INVOCATIONS timed invocations.
+    noteLoad('warm');
     progress(`phase 5/7: warm, ${WARM_ROUNDS} rounds x ${VARIANTS.length} variants x ${INVOCATIONS} invocations`);
     const warm: WarmRun[] = [];
     for (let i = 0; i < WARM_ROUNDS; i++) {
@@ -196,6 +214,7 @@ const main = async (): Promise<void> => {
     }
 
     // 6. CPU per call of ID + token + request building, no network.
+    noteLoad('micro');
     progress(`phase 6/7: ID + token + request CPU, ${MICRO_ROUNDS} rounds x ${VARIANTS.length} variants`);
     const microRuns: MicroRun[] = [];
     for (let i = 0; i < MICRO_ROUNDS; i++) {
@@ -207,12 +226,15 @@ const main = async (): Promise<void> => {
     progress(`micro: ${MICRO_ROUNDS}/${MICRO_ROUNDS} rounds`);
 
     // 7. fetch vs node:http, first POST in a fresh process.
+    noteLoad('http client');
     progress(`phase 7/7: HTTP client, fetch vs node:http, ${HTTP_ROUNDS} rounds`);
     const httpClient = await measureHttpClients(HTTP_ROUNDS, OUT, progress);
 
-    const summary = summarise(cold, warm, microRuns, sizes, baselineSizes);
+    noteLoad('end');
+    const summary = summarise(cold, warm, microRuns, sizes, baselineSizes, proposedSize);
     const results: BenchResults = {
       machine,
+      loadAverage: loads,
       settings: { coldRuns: COLD_RUNS, warmRounds: WARM_ROUNDS, invocations: INVOCATIONS, warmup: WARMUP, microRounds: MICRO_ROUNDS, httpRounds: HTTP_ROUNDS, nodeOptions: env.NODE_OPTIONS ?? '' },
       packageMs: round(packageMs, 0),
       totalMs: 0,
@@ -231,8 +253,31 @@ const main = async (): Promise<void> => {
   }
 };
 
-const summarise = (cold: ColdRun[], warm: WarmRun[], micro: MicroRun[], sizes: FunctionSize[], baselineSizes: BenchResults['baselineSizes']): BenchResults['summary'] => {
-  const of = <T extends { variant: VariantName }>(runs: T[], variant: VariantName, pick: (r: T) => number) => median(runs.filter((r) => r.variant === variant).map(pick));
+const summarise = (
+  cold: ColdRun[],
+  warm: WarmRun[],
+  micro: MicroRun[],
+  sizes: FunctionSize[],
+  baselineSizes: BenchResults['baselineSizes'],
+  proposedSize: BenchResults['summary']['informational']['oursProposed']['size'],
+): BenchResults['summary'] => {
+  const of = <T extends { variant: string }>(runs: T[], variant: ColdVariant, pick: (r: T) => number) => median(runs.filter((r) => r.variant === variant).map(pick));
+  // The median over rounds of the ratio within a round: robust to load that drifts during the run.
+  const paired = (a: ColdVariant, b: ColdVariant, pick: (r: ColdRun) => number) => {
+    const ratios: number[] = [];
+    for (let i = 0; i < COLD_RUNS; i++) {
+      const x = cold.find((r) => r.round === i && r.variant === a);
+      const y = cold.find((r) => r.round === i && r.variant === b);
+      if (x && y) ratios.push(pick(x) / pick(y));
+    }
+    return round(median(ratios), 2);
+  };
+  const coldOf = (v: ColdVariant) => ({
+    coldLoadedMs: round(of(cold, v, (r) => r.loadedMs), 1),
+    coldFirstResponseMs: round(of(cold, v, (r) => r.firstResponseMs), 1),
+    coldCpuMs: round(of(cold, v, (r) => r.cpuToResponseMs), 1),
+    coldPeakRssMB: round(of(cold, v, (r) => r.maxRssMB), 1),
+  });
   const perVariant = {} as BenchResults['summary']['perVariant'];
   const contact = sizes.find((s) => s.function === 'createContactHttp')!;
   for (const v of VARIANTS) {
@@ -257,6 +302,18 @@ const summarise = (cold: ColdRun[], warm: WarmRun[], micro: MicroRun[], sizes: F
     vsFloor: Object.fromEntries(Object.entries(ours).map(([k, val]) => [k, ratio(val, perVariant.floor[k as keyof typeof ours])])),
     vsSdk: Object.fromEntries(Object.entries(ours).map(([k, val]) => [k, ratio(val, perVariant.sdk[k as keyof typeof ours])])),
   };
+  const pairedFirstResponse = {
+    oursOverFloor: paired('ours', 'floor', (r) => r.firstResponseMs),
+    oursOverSdk: paired('ours', 'sdk', (r) => r.firstResponseMs),
+    oursOverFloorBuiltin: paired('ours', 'floorBuiltin', (r) => r.firstResponseMs),
+    oursProposedOverFloor: paired('oursProposed', 'floor', (r) => r.firstResponseMs),
+    oursProposedOverSdk: paired('oursProposed', 'sdk', (r) => r.firstResponseMs),
+    oursProposedOverFloorBuiltin: paired('oursProposed', 'floorBuiltin', (r) => r.firstResponseMs),
+  };
+  const informational = {
+    floorBuiltin: coldOf('floorBuiltin'),
+    oursProposed: { ...coldOf('oursProposed'), size: proposedSize },
+  };
   const maxGzip = Math.max(...sizes.map((s) => s.gzipBytes));
   const maxOwn = Math.max(...sizes.map((s) => s.ownAndOtherDepsGzipBytes));
   const targets = [
@@ -268,7 +325,7 @@ const summarise = (cold: ColdRun[], warm: WarmRun[], micro: MicroRun[], sizes: F
     { figure: 'warm p50 vs floor', target: '<= 1.30x', measured: ratios.vsFloor.warmP50Ms!, met: ratios.vsFloor.warmP50Ms! <= 1.3, unit: 'x' },
     { figure: 'cold peak RSS vs official SDK', target: '<= 1.00x', measured: ratios.vsSdk.coldPeakRssMB!, met: ratios.vsSdk.coldPeakRssMB! <= 1, unit: 'x' },
   ];
-  return { perVariant, ratios, targets };
+  return { perVariant, ratios, pairedFirstResponse, informational, targets };
 };
 
 const writeResults = (results: BenchResults): void => {

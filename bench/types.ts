@@ -3,9 +3,12 @@ import type { HttpClientSummary } from './http-client';
 import type { MachineInfo } from './lib/machine';
 
 export type VariantName = 'floor' | 'sdk' | 'ours';
+/** Cold starts also measure, for information, the floor without node:http's ESM facade and our proposed build. */
+export type ColdVariant = VariantName | 'floorBuiltin' | 'oursProposed';
 
 export interface ColdRun {
-  variant: VariantName;
+  variant: ColdVariant;
+  round: number;
   /** spawn() to exit, seen from the parent. */
   wallMs: number;
   runnerStartMs: number;
@@ -77,8 +80,17 @@ export interface TargetResult {
   unit: string;
 }
 
+export interface ColdFigures {
+  coldLoadedMs: number;
+  coldFirstResponseMs: number;
+  coldCpuMs: number;
+  coldPeakRssMB: number;
+}
+
 export interface BenchResults {
   machine: MachineInfo;
+  /** 1-minute load average as each phase began: well above the core count means other work shared the CPUs. */
+  loadAverage: { phase: string; load1: number }[];
   settings: { coldRuns: number; warmRounds: number; invocations: number; warmup: number; microRounds: number; httpRounds: number; nodeOptions: string };
   packageMs: number;
   totalMs: number;
@@ -87,6 +99,12 @@ export interface BenchResults {
   summary: {
     perVariant: Record<VariantName, VariantSummary>;
     ratios: { vsFloor: Record<string, number>; vsSdk: Record<string, number> };
+    /** Cold first response: median over rounds of the within-round ratio. */
+    pairedFirstResponse: Record<string, number>;
+    informational: {
+      floorBuiltin: ColdFigures;
+      oursProposed: ColdFigures & { size: { bytes: number; gzipBytes: number; ownAndOtherDepsGzipBytes: number } };
+    };
     targets: TargetResult[];
   };
   httpClient: HttpClientSummary;

@@ -19,7 +19,8 @@ const PLUGIN_KEYS = [
 
 /** custom.esbuild of serverless.yml turned into esbuild options (the plugin's keys removed, its `outExtension` added). */
 export const serverlessEsbuildOptions = (): BuildOptions => {
-  const doc = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8')) as { custom: { esbuild: Record<string, unknown> } };
+  // CloudFormation tags (!GetAtt, !Ref) may appear elsewhere in the file: left unresolved, quietly.
+  const doc = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as { custom: { esbuild: Record<string, unknown> } };
   const raw: Record<string, unknown> = { platform: 'node', ...doc.custom.esbuild };
   const options: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) if (!PLUGIN_KEYS.includes(key)) options[key] = value;
