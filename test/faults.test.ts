@@ -138,6 +138,14 @@ describe('Secrets Manager faults (at cold start)', () => {
     expect(await runAll(fresh)).toEqual({ status: 201, code: undefined, queueFailed: 0, workflowError: undefined, workflowRetryable: undefined });
   });
 
+  it('hanging: every trigger still answers before the Lambda deadline, with a retryable keystore error', async () => {
+    h.secrets.inject({ type: 'hang' });
+    const fresh = loadHandlers();
+    expect(await runAll(fresh)).toEqual({ status: 503, code: 'keystore_unavailable', queueFailed: 'KeystoreUnavailableError', workflowError: 'KeystoreUnavailableError', workflowRetryable: true });
+    h.secrets.clearFaults();
+    expect((await runAll(fresh)).status).toBe(201);
+  });
+
   it.each([
     ['a malformed', 'not json at all'],
     ['an incomplete', JSON.stringify({ app_id: randomUUID(), session_id: randomUUID() })],

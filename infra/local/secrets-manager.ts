@@ -7,9 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-/** An AWS-style failure to inject: the error `__type` and HTTP status, for the next `count` calls (default: all). */
+/** A failure to inject for the next `count` calls (default: all): an AWS error `__type`, a connection reset or no answer at all. */
 export interface SecretsFault {
-  type: 'ThrottlingException' | 'InternalServiceError' | 'ResourceNotFoundException' | 'AccessDeniedException' | 'reset';
+  type: 'ThrottlingException' | 'InternalServiceError' | 'ResourceNotFoundException' | 'AccessDeniedException' | 'reset' | 'hang';
   status?: number;
   count?: number;
 }
@@ -60,6 +60,7 @@ export class LocalSecretsManager {
         if (fault) {
           if (fault.count !== undefined) fault.count--;
           if (fault.type === 'reset') return void req.socket.destroy();
+          if (fault.type === 'hang') return; // never answer; stop() drops the connection
           return send(res, fault.status ?? STATUS[fault.type] ?? 400, { __type: fault.type, message: `injected ${fault.type}` });
         }
         const secret = this.find(secretId);

@@ -20,6 +20,8 @@ export interface KeystoreLoaderOptions {
   secretId: string;
   /** How long a fetched secret is trusted before it is read again. */
   cacheExpiryMs: number;
+  /** Give up on Secrets Manager this long before the Lambda's own timeout, to answer with a typed error. */
+  deadlineMarginMs: number;
   /** Passed to the Secrets Manager client (endpoint, region, timeouts). */
   awsClientOptions?: Record<string, unknown>;
 }
@@ -27,6 +29,7 @@ export interface KeystoreLoaderOptions {
 const defaults = {
   secretId: '',
   cacheExpiryMs: 300_000,
+  deadlineMarginMs: 500,
   // A hanging Secrets Manager must not eat the Lambda's deadline: bounded connect and request times.
   awsClientOptions: { maxAttempts: 3, requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 } },
 };
@@ -72,11 +75,30 @@ export const keystoreLoader = (opts: Partial<KeystoreLoaderOptions> & { secretId
     return keystore;
   };
 
+  /** `load`, but never past the Lambda deadline: the SDK's own retries (throttling backoff) can take seconds. */
+  const loadInTime = async (request: middy.Request<unknown, unknown, Error, ContextWithKeystore>): Promise<Keystore> => {
+    const remaining = request.context.getRemainingTimeInMillis?.();
+    if (remaining === undefined) return load(request);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        // Forget the stuck fetch, or the next invocation would wait on the very same one.
+        clearCache([cacheKey]);
+        reject(new KeystoreUnavailableError('Secrets Manager did not answer before the deadline'));
+      }, Math.max(0, remaining - options.deadlineMarginMs));
+    });
+    try {
+      return await Promise.race([load(request), late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
   const keystoreLoaderBefore: middy.MiddlewareFn<unknown, unknown, Error, ContextWithKeystore> = async (request) => {
-    request.context.keystore = await load(request);
+    request.context.keystore = await loadInTime(request);
     request.context.reloadKeystore = async () => {
       clearCache([cacheKey]);
-      return load(request);
+      return loadInTime(request);
     };
   };
 

@@ -8,4 +8,5 @@ export const config = loadConfig();
 export const keystoreOptions: KeystoreLoaderOptions = {
   secretId: config.keystoreSecretId,
   cacheExpiryMs: config.keystoreCacheTtlMs,
+  deadlineMarginMs: config.deadlineMarginMs,
 };
