@@ -9,7 +9,7 @@
  * node:http). Every process that is measured is a fresh Node 24; the local Mixin sandbox and the local Secrets
  * Manager run in this process on 127.0.0.1. Results: bench/results/latest.json and bench/results/latest.md.
  *
- *   npm run bench [-- --cold 15 --warm 5 --invocations 2000 --micro 5 --http 12 --skip-profile]
+ *   npm run bench [-- --cold 20 --warm 5 --invocations 2000 --micro 7 --http 12 --skip-profile]
  */
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
@@ -32,10 +32,10 @@ import type { BenchResults, ColdRun, ColdVariant, FunctionSize, MicroRun, Varian
 
 const { values: opts } = parseArgs({
   options: {
-    cold: { type: 'string', default: '15' },
+    cold: { type: 'string', default: '20' },
     warm: { type: 'string', default: '5' },
     invocations: { type: 'string', default: '2000' },
-    micro: { type: 'string', default: '5' },
+    micro: { type: 'string', default: '7' },
     http: { type: 'string', default: '12' },
     'skip-profile': { type: 'boolean', default: false },
   },
