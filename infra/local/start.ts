@@ -42,9 +42,12 @@ const portFrom = (name: string, fallback: number): number => {
   return port;
 };
 
-/** True when the AWS SDK would find real credentials of its own (not the dummy ones we hand the functions). */
-const hasAwsCredentials = (env: NodeJS.ProcessEnv): boolean =>
-  Boolean((env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) || env.AWS_PROFILE || env.AWS_WEB_IDENTITY_TOKEN_FILE || env.AWS_CONTAINER_CREDENTIALS_FULL_URI || env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI);
+/**
+ * True when real credentials are in the environment. The bundles read credentials from the environment only
+ * (infra/aws-credentials-from-env.mjs, as in Lambda), so a profile must be exported first:
+ * `eval "$(aws configure export-credentials --profile dev --format env)"`.
+ */
+const hasAwsCredentials = (env: NodeJS.ProcessEnv): boolean => Boolean(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY);
 
 /** A fresh bot session for local use only: the keystore JSON as the Mixin dashboard exports it. */
 const generateKeystore = (): string => {
