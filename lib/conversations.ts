@@ -8,6 +8,8 @@ import type { Conversation, ConversationRequest } from './mixin/conversation';
 import { createConversation } from './mixin/conversation';
 import type { Keystore } from './mixin/keystore';
 import type { MixinCallOptions } from './mixin/request';
+import { validate as contactSchema } from './schemas/generated/contact.js';
+import { validate as groupSchema } from './schemas/generated/group.js';
 import { validate } from './validation';
 
 /** `POST /groups` body (also a queue record body, or a workflow input without `idempotency_key`). */
@@ -102,7 +104,7 @@ const send = async (build: (appId: string) => ConversationRequest, ctx: UseCaseC
  * @throws InvalidRequestError | MixinRateLimitError | MixinUnavailableError | MixinRequestError
  */
 export const createGroup = async (input: unknown, ctx: UseCaseContext): Promise<CreateResult> => {
-  validate<GroupInput>('group', input);
+  validate<GroupInput>(groupSchema, input);
   const request = buildGroupRequest(input, ctx.keystore.appId, ctx.idempotencyKey);
   // A rotated key keeps the bot's app ID, so the rebuilt request is the same group.
   return send((appId) => (appId === ctx.keystore.appId ? request : buildGroupRequest(input, appId, ctx.idempotencyKey)), ctx);
@@ -113,6 +115,6 @@ export const createGroup = async (input: unknown, ctx: UseCaseContext): Promise<
  * @throws InvalidRequestError | MixinRateLimitError | MixinUnavailableError | MixinRequestError
  */
 export const createContact = async (input: unknown, ctx: UseCaseContext): Promise<CreateResult> => {
-  validate<ContactInput>('contact', input);
+  validate<ContactInput>(contactSchema, input);
   return send((appId) => buildContactRequest(input, appId), ctx);
 };

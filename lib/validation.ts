@@ -1,6 +1,5 @@
 import { type FieldProblem, InvalidRequestError } from './errors';
 import { fieldPath, type PathPart } from './field-path';
-import * as generated from './schemas/generated/validators.js';
 
 /** The subset of an ajv error that we turn into a message. */
 interface SchemaError {
@@ -9,12 +8,8 @@ interface SchemaError {
   params: Record<string, unknown>;
 }
 
-type CompiledValidator = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };
-
-/** The inputs we validate, each compiled at build time from lib/schemas/definitions.mjs. */
-export type SchemaName = 'group' | 'contact' | 'groupTask' | 'contactTask';
-
-const validators = generated as unknown as Record<SchemaName, CompiledValidator>;
+/** A validator compiled at build time from lib/schemas/definitions.mjs (import it from lib/schemas/generated/<name>.js). */
+export type CompiledValidator = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };
 
 /** At most this many problems are reported: enough to fix a request, bounded for a hostile one. */
 const MAX_DETAILS = 20;
@@ -69,8 +64,7 @@ const describe = (data: unknown, error: SchemaError): FieldProblem => {
  * Checks `input` against a compiled schema and narrows its type, or throws an {@link InvalidRequestError}
  * listing each offending field and why. Nothing invalid ever reaches Mixin.
  */
-export function validate<T>(schema: SchemaName, input: unknown): asserts input is T {
-  const validator = validators[schema];
+export function validate<T>(validator: CompiledValidator, input: unknown): asserts input is T {
   if (validator(input)) return;
   const seen = new Set<string>();
   const details: FieldProblem[] = [];

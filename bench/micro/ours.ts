@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { buildContactRequest, type ContactInput } from '../../lib/conversations';
 import { parseKeystore } from '../../lib/mixin/keystore';
 import { signAuthenticationToken } from '../../lib/mixin/token';
+import { validate as contactSchema } from '../../lib/schemas/generated/contact.js';
 import { validate } from '../../lib/validation';
 
 const keystore = parseKeystore(process.env.BENCH_KEYSTORE_JSON ?? '');
@@ -13,7 +14,7 @@ const base = process.env.MIXIN_API_URL ?? 'https://api.mixin.one';
 
 export const buildRequest = (userId: string) => {
   const input: unknown = { participants: [{ user_id: userId }] };
-  validate<ContactInput>('contact', input);
+  validate<ContactInput>(contactSchema, input);
   const body = JSON.stringify(buildContactRequest(input, keystore.appId));
   const url = new URL('/conversations', base.endsWith('/') ? base : `${base}/`);
   const requestId = randomUUID();

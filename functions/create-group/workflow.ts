@@ -6,6 +6,7 @@ import { observe } from '../../lib/middleware/observe';
 import { config, keystoreOptions } from '../../lib/middleware/runtime';
 import { runUseCase } from '../../lib/middleware/use-case';
 import { taskInput, workflowErrors } from '../../lib/middleware/workflow';
+import { validate as groupTaskSchema } from '../../lib/schemas/generated/groupTask.js';
 
 /** Step Functions task: the input is the HTTP body as an object, plus an optional idempotency_key; the output is the conversation. Failures are thrown by stable name. */
 export const handler = middy<unknown, Conversation, Error, ContextWithKeystore>()
@@ -13,6 +14,6 @@ export const handler = middy<unknown, Conversation, Error, ContextWithKeystore>(
   .use(workflowErrors())
   .use(keystoreLoader(keystoreOptions))
   .handler(async (event, context) => {
-    const { input, idempotencyKey } = taskInput('groupTask', event);
+    const { input, idempotencyKey } = taskInput(groupTaskSchema, event);
     return (await runUseCase(createGroup, input, context, config, idempotencyKey)).conversation;
   });

@@ -1,7 +1,7 @@
 import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { MixinUnavailableError } from '../errors';
-import { type SchemaName, validate } from '../validation';
+import { type CompiledValidator, validate } from '../validation';
 
 /** A workflow task input split into the use-case input and the optional `idempotency_key`. */
 export interface TaskInput {
@@ -9,8 +9,8 @@ export interface TaskInput {
   idempotencyKey: string | undefined;
 }
 
-/** Validates a Step Functions task input and takes `idempotency_key` out of it. */
-export const taskInput = (schema: Extract<SchemaName, 'groupTask' | 'contactTask'>, event: unknown): TaskInput => {
+/** Validates a Step Functions task input (with its `*Task` schema) and takes `idempotency_key` out of it. */
+export const taskInput = (schema: CompiledValidator, event: unknown): TaskInput => {
   validate<{ idempotency_key?: string } & Record<string, unknown>>(schema, event);
   const { idempotency_key: idempotencyKey, ...input } = event;
   return { input, idempotencyKey };

@@ -1,8 +1,13 @@
-// Types for the build-time output of compile.mjs (lib/schemas/generated/validators.js).
-declare module '*/schemas/generated/validators.js' {
-  type Validator = ((data: unknown) => boolean) & { errors?: unknown[] | null };
-  export const group: Validator;
-  export const contact: Validator;
-  export const groupTask: Validator;
-  export const contactTask: Validator;
+// Types for the build-time output of compile.mjs: lib/schemas/generated/<schema>.js.
+declare module '*/schemas/generated/group.js' {
+  export const validate: import('../validation').CompiledValidator;
+}
+declare module '*/schemas/generated/contact.js' {
+  export const validate: import('../validation').CompiledValidator;
+}
+declare module '*/schemas/generated/groupTask.js' {
+  export const validate: import('../validation').CompiledValidator;
+}
+declare module '*/schemas/generated/contactTask.js' {
+  export const validate: import('../validation').CompiledValidator;
 }
