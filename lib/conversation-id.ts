@@ -1,11 +1,11 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { hash, randomUUID } from 'node:crypto';
 import { IDEMPOTENCY_NAMESPACE } from './constants';
 import { formatUuid, normaliseUuid, uuidV5 } from './uuid';
 
 /** Mixin's `unique` on two already-normalised IDs: MD5 of the byte-wise smaller + larger, stamped as version 3. */
 const unique = (a: string, b: string): string => {
   const [min, max] = a <= b ? [a, b] : [b, a];
-  const digest = createHash('md5').update(min).update(max).digest();
+  const digest = hash('md5', min + max, 'buffer');
   digest[6] = (digest[6]! & 0x0f) | 0x30;
   digest[8] = (digest[8]! & 0x3f) | 0x80;
   return formatUuid(digest);

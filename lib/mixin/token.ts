@@ -1,4 +1,4 @@
-import { createHash, randomUUID, sign } from 'node:crypto';
+import { hash, randomUUID, sign } from 'node:crypto';
 import type { Keystore } from './keystore';
 
 /** Token lifetime: a few minutes, enough for clock skew, short enough that a leaked token soon dies. */
@@ -27,7 +27,7 @@ export interface TokenOptions {
 
 /** Lower-case hex SHA-256 of METHOD + URI + BODY: the `sig` claim binding a token to one request. */
 export const requestSignature = ({ method, uri, body }: SignedRequest): string =>
-  createHash('sha256').update(method.toUpperCase() + uri + body).digest('hex');
+  hash('sha256', method.toUpperCase() + uri + body, 'hex');
 
 /**
  * Mints Mixin's EdDSA JWT for one request with node:crypto. Mint a new one for every attempt:
