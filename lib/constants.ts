@@ -3,7 +3,3 @@ export const IDEMPOTENCY_NAMESPACE = '733da009-31d1-4e22-bcfa-46b966839307';
 
 /** Mixin's default API base URL. */
 export const DEFAULT_MIXIN_API_URL = 'https://api.mixin.one';
-
-/** Mixin's limits on `POST /conversations`. */
-export const MAX_PARTICIPANTS = 256;
-export const MAX_GROUP_NAME_CODE_POINTS = 512;

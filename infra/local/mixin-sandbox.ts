@@ -6,7 +6,6 @@
 import { createPublicKey, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { MAX_GROUP_NAME_CODE_POINTS, MAX_PARTICIPANTS } from '../../lib/constants';
 import { groupConversationId, uniqueConversationId } from '../../lib/conversation-id';
 import { requestSignature } from '../../lib/mixin/token';
 import { isUuid } from '../../lib/uuid';
@@ -61,6 +60,11 @@ const MIXIN_ERRORS: Record<number, string> = {
   10002: 'The request data has invalid field.',
   20116: 'The group chat is full.',
 };
+
+// Mixin's own limits, modelled independently of our schemas (lib/schemas/definitions.mjs) so that the sandbox
+// would catch a schema that let through what Mixin refuses.
+const MAX_PARTICIPANTS = 256;
+const MAX_GROUP_NAME_CODE_POINTS = 512;
 
 const ED25519_SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 

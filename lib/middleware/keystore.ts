@@ -104,6 +104,3 @@ export const keystoreLoader = (opts: Partial<KeystoreLoaderOptions> & { secretId
 
   return { before: keystoreLoaderBefore };
 };
-
-/** Forgets every cached keystore (tests; a cached refresh timer would otherwise keep the process alive). */
-export const clearKeystoreCache = (): void => clearCache();
