@@ -11,14 +11,16 @@ export const renderMarkdown = (r: BenchResults): string => {
   const row = (label: string, pick: (v: VariantSummary) => string, key: keyof VariantSummary) =>
     `| ${label} | ${pick(p.floor)} | ${pick(p.sdk)} | ${pick(p.ours)} | ${x(ratios.vsFloor[key])} | ${x(ratios.vsSdk[key])} |`;
   const h = r.httpClient;
-  const inf = r.summary.informational;
+  const largestOwn = r.sizes.reduce((a, b) => (b.ownAndOtherDepsGzipBytes > a.ownAndOtherDepsGzipBytes ? b : a));
   const lines = [
     '## Performance',
     '',
     `Measured by \`npm run bench\` on ${m.date.slice(0, 10)}: ${m.cpu}, ${m.cores} cores, ${m.memoryGB} GB RAM, ${m.os}, Node ${m.node}.`,
     `One run, variants interleaved in a shuffled order: medians of ${s.coldRuns} cold starts and ${s.warmRounds} warm rounds of ${s.invocations} invocations`,
     `(after ${s.warmup} warm-up invocations), each in a fresh Node process, against the local Mixin sandbox and a local Secrets Manager on 127.0.0.1.`,
-    `Every variant runs with the deployed function's environment (\`NODE_OPTIONS=${s.nodeOptions}\`, log level INFO, metrics on).`,
+    `Every variant runs with the deployed function's environment (\`NODE_OPTIONS=${s.nodeOptions}\`, log level INFO, metrics on), and every bundle is built`,
+    'with the deployed esbuild options of `serverless.yml` (`custom.esbuild`, its `plugins` and `alias` included): Node built-ins load through',
+    '`process.getBuiltinModule` (no ES module facade, hence no undici) in the baselines too.',
     '',
     '- **floor**: Node built-ins only (ID, EdDSA token, one `node:http` POST); no validation, no secret fetch, keystore from the environment.',
     '- **official SDK**: `@mixin.dev/mixin-node-sdk` `MixinApi({ keystore, requestConfig: { baseURL } }).conversation.create`, keystore from the environment.',
@@ -45,20 +47,13 @@ export const renderMarkdown = (r: BenchResults): string => {
     `Cold first response, median of the within-round ratios: ours / floor ${x(r.summary.pairedFirstResponse.oursOverFloor)}, ours / SDK ${x(r.summary.pairedFirstResponse.oursOverSdk)}.`,
     `Load average (1 min) as the phases began: ${r.loadAverage.map((l) => `${l.phase} ${l.load1}`).join(', ')} (${m.cores} cores; higher means other work shared the CPUs).`,
     '',
-    'For information, measured in the same cold rounds (not targets):',
-    '',
-    '| cold start | module loaded (ms) | first response (ms) | CPU (ms) | peak RSS (MB) | bundle gzip | own + other deps gzip | first response / floor | / SDK |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-    `| floor, built-ins through \`process.getBuiltinModule\` (no node:http ESM facade) | ${inf.floorBuiltin.coldLoadedMs} | ${inf.floorBuiltin.coldFirstResponseMs} | ${inf.floorBuiltin.coldCpuMs} | ${inf.floorBuiltin.coldPeakRssMB} | | | | |`,
-    `| ours, proposed build (bench/proposals: built-ins plugin + credentials from env) | ${inf.oursProposed.coldLoadedMs} | ${inf.oursProposed.coldFirstResponseMs} | ${inf.oursProposed.coldCpuMs} | ${inf.oursProposed.coldPeakRssMB} | ${kb(inf.oursProposed.size.gzipBytes)} | ${kb(inf.oursProposed.size.ownAndOtherDepsGzipBytes)} | ${x(r.summary.pairedFirstResponse.oursProposedOverFloor)} | ${x(r.summary.pairedFirstResponse.oursProposedOverSdk)} |`,
-    '',
-    `Ours against the facade-free floor: ${x(r.summary.pairedFirstResponse.oursOverFloorBuiltin)} today, ${x(r.summary.pairedFirstResponse.oursProposedOverFloorBuiltin)} with the proposed build.`,
-    '',
     'Bundle size per function (gzip -9). "Own + other deps" is the same entry bundled with `@aws-sdk/*`, `@smithy/*` and `@aws-crypto/*` external.',
     '',
     '| function | minified | gzip | AWS SDK, minified | own + other deps, minified | own + other deps, gzip |',
     '|---|---:|---:|---:|---:|---:|',
     ...r.sizes.map((z) => `| ${z.function} | ${kb(z.bytes)} | ${kb(z.gzipBytes)} | ${kb(z.awsSdkBytes)} | ${kb(z.otherBytes)} | ${kb(z.ownAndOtherDepsGzipBytes)} |`),
+    '',
+    `Own + other deps of ${largestOwn.function}, minified, by package: ${largestOwn.ownAndOtherDepsByPackage.map((e) => `${e.pkg} ${kb(e.bytes)}`).join(', ')}.`,
     '',
     `HTTP client: the first POST to 127.0.0.1 in a fresh Node process (medians of ${h.rounds} runs each, interleaved), loading the client included.`,
     '',

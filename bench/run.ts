@@ -5,6 +5,9 @@
  *   official SDK  @mixin.dev/mixin-node-sdk: MixinApi({ keystore, requestConfig: { baseURL } }).conversation.create
  *   ours          the createContactHttp bundle exactly as `npm run package` builds it
  *
+ * The baselines, the size split and the micro-benchmark entries are bundled with serverless.yml's custom.esbuild
+ * (bench/lib/esbuild.ts: its plugins and alias included), and checked to give the packaged bytes.
+ *
  * Phases: package, build, sizes, cold starts, warm rounds, ID + token + request CPU, HTTP client (fetch vs
  * node:http). Every process that is measured is a fresh Node 24; the local Mixin sandbox and the local Secrets
  * Manager run in this process on 127.0.0.1. Results: bench/results/latest.json and bench/results/latest.md.
@@ -12,7 +15,6 @@
  *   npm run bench [-- --cold 20 --warm 5 --invocations 2000 --micro 7 --http 12 --skip-profile]
  */
 import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,12 +25,13 @@ import { makeBot } from '../test/support/keys';
 import { measureHttpClients } from './http-client';
 import { AWS_SDK_EXTERNALS, bundle, bundleRunner, bytesByPackage, gzipSize, ROOT } from './lib/esbuild';
 import { machineInfo } from './lib/machine';
-import { NODE, run, runNode } from './lib/proc';
+import { run } from './lib/command';
+import { NODE, runNode } from './lib/proc';
 import { median, round, shuffled } from './lib/stats';
 import { renderMarkdown } from './report';
 import { unzipTo } from './lib/zip';
 import { summariseProfile } from './lib/profile';
-import type { BenchResults, ColdRun, ColdVariant, FunctionSize, MicroRun, VariantName, WarmRun } from './types';
+import type { BenchResults, ColdRun, FunctionSize, MicroRun, VariantName, WarmRun } from './types';
 
 const { values: opts } = parseArgs({
   options: {
@@ -51,12 +54,6 @@ const HTTP_ROUNDS = Math.max(10, Number(opts.http));
 const OUT = join(ROOT, '.esbuild', 'bench');
 const RESULTS = join(ROOT, 'bench', 'results');
 const VARIANTS: VariantName[] = ['floor', 'sdk', 'ours'];
-// Cold only, for information: the floor without node:http's ESM facade, and our function built as bench/proposals suggest.
-const COLD_VARIANTS: ColdVariant[] = [...VARIANTS, 'floorBuiltin', 'oursProposed'];
-const proposedBuild = () => ({
-  plugins: createRequire(__filename)('./proposals/builtins-plugin.cjs') as import('esbuild').Plugin[],
-  alias: { '@aws-sdk/credential-provider-node': join(ROOT, 'bench', 'proposals', 'credentials-from-env.mjs') },
-});
 const loads: { phase: string; load1: number }[] = [];
 const noteLoad = (phase: string) => loads.push({ phase, load1: round(loadavg()[0]!, 2) });
 const started = performance.now();
@@ -98,10 +95,6 @@ const main = async (): Promise<void> => {
   progress('phase 2/7: build baselines and metafiles (esbuild, options of serverless.yml)');
   const floorBuild = await bundle(join(ROOT, 'bench', 'handlers', 'floor.ts'), join(OUT, 'baselines', 'floor'));
   const sdkBuild = await bundle(join(ROOT, 'bench', 'handlers', 'sdk.ts'), join(OUT, 'baselines', 'sdk'));
-  const floorBuiltinBuild = await bundle(join(ROOT, 'bench', 'handlers', 'floor.ts'), join(OUT, 'baselines', 'floor-builtin'), { plugins: proposedBuild().plugins });
-  const proposedEntry = join(ROOT, `${contact.handlerFile}.ts`);
-  const oursProposedBuild = await bundle(proposedEntry, join(OUT, 'proposed', contact.name), proposedBuild());
-  const oursProposedOwn = await bundle(proposedEntry, join(OUT, 'proposed-without-aws-sdk', contact.name), { ...proposedBuild(), external: AWS_SDK_EXTERNALS });
   const sizes: FunctionSize[] = [];
   for (const fn of functions) {
     const code = readFileSync(fn.bundle);
@@ -118,10 +111,15 @@ const main = async (): Promise<void> => {
       otherBytes: split.otherBytes,
       ownAndOtherDepsGzipBytes: withoutSdk.gzipBytes,
       ownAndOtherDepsBytes: withoutSdk.bytes,
+      ownAndOtherDepsByPackage: Object.entries(bytesByPackage(withoutSdk.metafile).byPackage).sort((x, y) => y[1] - x[1]).map(([pkg, bytes]) => ({ pkg, bytes })),
       awsSdkPackages: split.awsSdkPackages,
       topPackages: Object.entries(split.byPackage).sort((a, b) => b[1] - a[1]).slice(0, 15).map(([pkg, bytes]) => ({ pkg, bytes })),
     });
   }
+  // The size split and the micro bundles come from the bench's own esbuild builds: they stand for the deployed build
+  // only if the same options give the same bytes as the package (serverless.yml's plugins and alias included).
+  const differing = sizes.filter((s) => !s.sameAsPackaged).map((s) => `${s.function} (${s.metafileBuildBytes} bytes, packaged ${s.bytes})`);
+  if (differing.length > 0) throw new Error(`the bench's esbuild build differs from \`npm run package\`: ${differing.join(', ')}; see bench/lib/esbuild.ts`);
   const baselineSizes = {
     floor: { bytes: floorBuild.bytes, gzipBytes: floorBuild.gzipBytes },
     sdk: { bytes: sdkBuild.bytes, gzipBytes: sdkBuild.gzipBytes },
@@ -133,8 +131,7 @@ const main = async (): Promise<void> => {
   };
   const runners = { cold: join(OUT, 'runners', 'cold.mjs'), warm: join(OUT, 'runners', 'warm.mjs'), micro: join(OUT, 'runners', 'micro.mjs') };
   for (const [name, file] of Object.entries(runners)) await bundleRunner(join(ROOT, 'bench', 'runners', `${name}.ts`), file);
-  const bundles: Record<ColdVariant, string> = { floor: floorBuild.file, sdk: sdkBuild.file, ours: contact.bundle, floorBuiltin: floorBuiltinBuild.file, oursProposed: oursProposedBuild.file };
-  const proposedSize = { bytes: oursProposedBuild.bytes, gzipBytes: oursProposedBuild.gzipBytes, ownAndOtherDepsGzipBytes: oursProposedOwn.gzipBytes };
+  const bundles: Record<VariantName, string> = { floor: floorBuild.file, sdk: sdkBuild.file, ours: contact.bundle };
   for (const s of sizes) progress(`size ${s.function}: ${(s.bytes / 1024).toFixed(1)} KB minified, ${(s.gzipBytes / 1024).toFixed(1)} KB gzip, own + other deps ${(s.ownAndOtherDepsGzipBytes / 1024).toFixed(1)} KB gzip`);
 
   // 3. Local peers on 127.0.0.1 and the environment of the deployed function, pointed at them.
@@ -176,11 +173,11 @@ const main = async (): Promise<void> => {
   try {
     // 4. Cold starts, interleaved: each round runs every variant once, in a shuffled order, on the same event.
     noteLoad('cold');
-    progress(`phase 4/7: cold starts, ${COLD_RUNS} rounds x ${COLD_VARIANTS.length} variants (${COLD_VARIANTS.join(', ')})`);
+    progress(`phase 4/7: cold starts, ${COLD_RUNS} rounds x ${VARIANTS.length} variants (${VARIANTS.join(', ')})`);
     const cold: ColdRun[] = [];
     for (let i = 0; i < COLD_RUNS; i++) {
       const userId = users[WARMUP + INVOCATIONS + i]!;
-      for (const variant of shuffled(COLD_VARIANTS)) {
+      for (const variant of shuffled(VARIANTS)) {
         const { result, wallMs } = await runNode<Omit<ColdRun, 'variant' | 'wallMs' | 'round'>>([], runners.cold, [bundles[variant], 'RESULT', userId], env);
         if (result.status !== 201) throw new Error(`cold ${variant}: status ${result.status} ${String(result.body)}`);
         cold.push({ variant, round: i, wallMs, ...result });
@@ -192,7 +189,7 @@ const main = async (): Promise<void> => {
     if (!opts['skip-profile']) {
       progress('profile: one --cpu-prof cold run per variant');
       profiles = {};
-      for (const variant of COLD_VARIANTS) {
+      for (const variant of VARIANTS) {
         const dir = join(OUT, 'profiles', variant);
         await runNode([`--cpu-prof`, `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100'], runners.cold, [bundles[variant], 'RESULT', users[0]!], env);
         const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
@@ -231,7 +228,7 @@ const main = async (): Promise<void> => {
     const httpClient = await measureHttpClients(HTTP_ROUNDS, OUT, progress);
 
     noteLoad('end');
-    const summary = summarise(cold, warm, microRuns, sizes, baselineSizes, proposedSize);
+    const summary = summarise(cold, warm, microRuns, sizes, baselineSizes);
     const results: BenchResults = {
       machine,
       loadAverage: loads,
@@ -259,11 +256,10 @@ const summarise = (
   micro: MicroRun[],
   sizes: FunctionSize[],
   baselineSizes: BenchResults['baselineSizes'],
-  proposedSize: BenchResults['summary']['informational']['oursProposed']['size'],
 ): BenchResults['summary'] => {
-  const of = <T extends { variant: string }>(runs: T[], variant: ColdVariant, pick: (r: T) => number) => median(runs.filter((r) => r.variant === variant).map(pick));
+  const of = <T extends { variant: string }>(runs: T[], variant: VariantName, pick: (r: T) => number) => median(runs.filter((r) => r.variant === variant).map(pick));
   // The median over rounds of the ratio within a round: robust to load that drifts during the run.
-  const paired = (a: ColdVariant, b: ColdVariant, pick: (r: ColdRun) => number) => {
+  const paired = (a: VariantName, b: VariantName, pick: (r: ColdRun) => number) => {
     const ratios: number[] = [];
     for (let i = 0; i < COLD_RUNS; i++) {
       const x = cold.find((r) => r.round === i && r.variant === a);
@@ -272,12 +268,6 @@ const summarise = (
     }
     return round(median(ratios), 2);
   };
-  const coldOf = (v: ColdVariant) => ({
-    coldLoadedMs: round(of(cold, v, (r) => r.loadedMs), 1),
-    coldFirstResponseMs: round(of(cold, v, (r) => r.firstResponseMs), 1),
-    coldCpuMs: round(of(cold, v, (r) => r.cpuToResponseMs), 1),
-    coldPeakRssMB: round(of(cold, v, (r) => r.maxRssMB), 1),
-  });
   const perVariant = {} as BenchResults['summary']['perVariant'];
   const contact = sizes.find((s) => s.function === 'createContactHttp')!;
   for (const v of VARIANTS) {
@@ -305,14 +295,6 @@ const summarise = (
   const pairedFirstResponse = {
     oursOverFloor: paired('ours', 'floor', (r) => r.firstResponseMs),
     oursOverSdk: paired('ours', 'sdk', (r) => r.firstResponseMs),
-    oursOverFloorBuiltin: paired('ours', 'floorBuiltin', (r) => r.firstResponseMs),
-    oursProposedOverFloor: paired('oursProposed', 'floor', (r) => r.firstResponseMs),
-    oursProposedOverSdk: paired('oursProposed', 'sdk', (r) => r.firstResponseMs),
-    oursProposedOverFloorBuiltin: paired('oursProposed', 'floorBuiltin', (r) => r.firstResponseMs),
-  };
-  const informational = {
-    floorBuiltin: coldOf('floorBuiltin'),
-    oursProposed: { ...coldOf('oursProposed'), size: proposedSize },
   };
   const maxGzip = Math.max(...sizes.map((s) => s.gzipBytes));
   const maxOwn = Math.max(...sizes.map((s) => s.ownAndOtherDepsGzipBytes));
@@ -325,7 +307,7 @@ const summarise = (
     { figure: 'warm p50 vs floor', target: '<= 1.30x', measured: ratios.vsFloor.warmP50Ms!, met: ratios.vsFloor.warmP50Ms! <= 1.3, unit: 'x' },
     { figure: 'cold peak RSS vs official SDK', target: '<= 1.00x', measured: ratios.vsSdk.coldPeakRssMB!, met: ratios.vsSdk.coldPeakRssMB! <= 1, unit: 'x' },
   ];
-  return { perVariant, ratios, pairedFirstResponse, informational, targets };
+  return { perVariant, ratios, pairedFirstResponse, targets };
 };
 
 const writeResults = (results: BenchResults): void => {

@@ -3,11 +3,9 @@ import type { HttpClientSummary } from './http-client';
 import type { MachineInfo } from './lib/machine';
 
 export type VariantName = 'floor' | 'sdk' | 'ours';
-/** Cold starts also measure, for information, the floor without node:http's ESM facade and our proposed build. */
-export type ColdVariant = VariantName | 'floorBuiltin' | 'oursProposed';
 
 export interface ColdRun {
-  variant: ColdVariant;
+  variant: VariantName;
   round: number;
   /** spawn() to exit, seen from the parent. */
   wallMs: number;
@@ -53,6 +51,8 @@ export interface FunctionSize {
   /** Bundled with the AWS SDK external: our own code and its other dependencies. */
   ownAndOtherDepsBytes: number;
   ownAndOtherDepsGzipBytes: number;
+  /** Minified bytes of that build by package (`(own code)` for ours). */
+  ownAndOtherDepsByPackage: { pkg: string; bytes: number }[];
   awsSdkPackages: string[];
   topPackages: { pkg: string; bytes: number }[];
 }
@@ -80,13 +80,6 @@ export interface TargetResult {
   unit: string;
 }
 
-export interface ColdFigures {
-  coldLoadedMs: number;
-  coldFirstResponseMs: number;
-  coldCpuMs: number;
-  coldPeakRssMB: number;
-}
-
 export interface BenchResults {
   machine: MachineInfo;
   /** 1-minute load average as each phase began: well above the core count means other work shared the CPUs. */
@@ -101,10 +94,6 @@ export interface BenchResults {
     ratios: { vsFloor: Record<string, number>; vsSdk: Record<string, number> };
     /** Cold first response: median over rounds of the within-round ratio. */
     pairedFirstResponse: Record<string, number>;
-    informational: {
-      floorBuiltin: ColdFigures;
-      oursProposed: ColdFigures & { size: { bytes: number; gzipBytes: number; ownAndOtherDepsGzipBytes: number } };
-    };
     targets: TargetResult[];
   };
   httpClient: HttpClientSummary;

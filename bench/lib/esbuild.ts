@@ -1,14 +1,18 @@
 /**
- * The esbuild options of serverless.yml (custom.esbuild), as serverless-esbuild passes them to esbuild, so that
- * the baselines and the metafile builds are bundled exactly like the deployed functions.
+ * The esbuild options of serverless.yml (custom.esbuild), as serverless-esbuild passes them to esbuild (its plugins
+ * file loaded, its alias applied), so that the baselines and the metafile builds are bundled exactly like the
+ * deployed functions.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { build, type BuildOptions, type Metafile } from 'esbuild';
+import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { parse } from 'yaml';
 
-export const ROOT = join(__dirname, '..', '..');
+import { ROOT } from './command';
+
+export { ROOT };
 
 // serverless-esbuild's own keys, which it strips before calling esbuild (node_modules/serverless-esbuild/dist/bundle.js).
 const PLUGIN_KEYS = [
@@ -17,7 +21,25 @@ const PLUGIN_KEYS = [
   'skipBuildExcludeFns', 'stripEntryResolveExtensions', 'disposeContext',
 ];
 
-/** custom.esbuild of serverless.yml turned into esbuild options (the plugin's keys removed, its `outExtension` added). */
+/**
+ * The plugins of custom.esbuild, loaded as serverless-esbuild does: a file path relative to the service directory
+ * whose export (or default export) is the plugin array. A file exporting a function needs the Serverless object:
+ * not supported here, rather than built differently from the package.
+ */
+const loadPlugins = (plugins: unknown): Plugin[] | undefined => {
+  if (plugins === undefined || Array.isArray(plugins)) return plugins;
+  if (typeof plugins !== 'string') throw new Error(`serverless.yml custom.esbuild.plugins: expected a file path, got ${JSON.stringify(plugins)}`);
+  let loaded = createRequire(join(ROOT, 'serverless.yml'))(join(ROOT, plugins)) as unknown;
+  if (loaded && typeof loaded === 'object' && 'default' in loaded && !Array.isArray(loaded)) loaded = loaded.default;
+  if (!Array.isArray(loaded)) throw new Error(`${plugins} does not export an array of esbuild plugins`);
+  return loaded as Plugin[];
+};
+
+/**
+ * custom.esbuild of serverless.yml turned into esbuild options: the plugin's keys removed, its `outExtension` added,
+ * its plugins file loaded. `alias` passes through as is: esbuild resolves a relative target from `absWorkingDir`,
+ * which `bundle` sets to the service directory, as serverless-esbuild runs in it.
+ */
 export const serverlessEsbuildOptions = (): BuildOptions => {
   // CloudFormation tags (!GetAtt, !Ref) may appear elsewhere in the file: left unresolved, quietly.
   const doc = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as { custom: { esbuild: Record<string, unknown> } };
@@ -28,6 +50,9 @@ export const serverlessEsbuildOptions = (): BuildOptions => {
   options.external = [...((raw.external as string[] | undefined) ?? []), ...(exclude.includes('*') ? [] : exclude)];
   const ext = raw.outputFileExtension as string | undefined;
   if (ext && ext !== '.js') options.outExtension = { '.js': ext };
+  const plugins = loadPlugins(raw.plugins);
+  if (plugins) options.plugins = plugins;
+  else delete options.plugins;
   return options as BuildOptions;
 };
 

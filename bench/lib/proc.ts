@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './esbuild';
+import { ROOT } from './command';
 
 /** Node 24: the `node` devDependency, whatever node runs this script. */
 export const NODE = ((): string => {
@@ -44,20 +44,5 @@ export const runNode = <T>(nodeArgs: string[], script: string, args: string[], e
       const result = JSON.parse(readFileSync(resultFile, 'utf8')) as T;
       rmSync(resultFile, { force: true });
       resolve({ result, wallMs });
-    });
-  });
-
-export const run = (command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolve(output);
-      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${output}`));
     });
   });
