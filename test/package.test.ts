@@ -3,11 +3,11 @@
  * credentials, and the template says what the README promises: Node 24 on arm64, IAM-authorised routes,
  * ESM bundles, one least-privilege role per function.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
+import { join } from 'node:path';
+import { run } from '../bench/lib/command';
+import { unzip, unzipTo } from '../bench/lib/zip';
 import { keystoreSecret } from '../infra/keystore-secret.cjs';
 import openTeamRoom from '../infra/state-machines/open-team-room.asl.json';
 
@@ -15,7 +15,6 @@ import openTeamRoom from '../infra/state-machines/open-team-room.asl.json';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText: () => string };
 
-const ROOT = resolve(__dirname, '..');
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mixin-conversations/test/keystore-AbCdEf';
 
 interface Resource {
@@ -32,44 +31,6 @@ interface Statement {
 let outDir: string;
 let resources: Record<string, Resource>;
 let packageMs = 0;
-
-/** Runs a command; resolves with its output, rejects with it on a non-zero exit. */
-const run = (command: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> =>
-  new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      if (code === 0) resolvePromise(output);
-      else reject(new Error(`${command} ${args.join(' ')} exited with ${code}:\n${output}`));
-    });
-  });
-
-/** The entries of a zip file, inflated: enough of the format to read what serverless-esbuild writes. */
-const unzip = (file: string): Map<string, Buffer> => {
-  const zip = readFileSync(file);
-  const end = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  const count = zip.readUInt16LE(end + 10);
-  let at = zip.readUInt32LE(end + 16);
-  const entries = new Map<string, Buffer>();
-  for (let i = 0; i < count; i++) {
-    const method = zip.readUInt16LE(at + 10);
-    const size = zip.readUInt32LE(at + 20);
-    const nameLength = zip.readUInt16LE(at + 28);
-    const skip = nameLength + zip.readUInt16LE(at + 30) + zip.readUInt16LE(at + 32);
-    const name = zip.subarray(at + 46, at + 46 + nameLength).toString('utf8');
-    const local = zip.readUInt32LE(at + 42);
-    const dataAt = local + 30 + zip.readUInt16LE(local + 26) + zip.readUInt16LE(local + 28);
-    const data = zip.subarray(dataAt, dataAt + size);
-    entries.set(name, method === 8 ? inflateRawSync(data) : Buffer.from(data));
-    at += 46 + skip;
-  }
-  return entries;
-};
 
 const ofType = (type: string): [string, Resource][] => Object.entries(resources).filter(([, r]) => r.Type === type);
 const asArray = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
@@ -255,10 +216,7 @@ describe('bundles', () => {
     const dir = join(outDir, 'unpacked');
     for (const [id, fn] of functions()) {
       const name = id.replace(/LambdaFunction$/, '').replace(/^./, (c) => c.toLowerCase());
-      for (const [file, data] of unzip(join(outDir, `${name}.zip`))) {
-        mkdirSync(join(dir, name, file, '..'), { recursive: true });
-        writeFileSync(join(dir, name, file), data);
-      }
+      unzipTo(join(outDir, `${name}.zip`), join(dir, name));
       const entry = join(dir, name, `${String(fn.Properties.Handler).replace(/\.handler$/, '')}.mjs`);
       expect(existsSync(entry)).toBe(true);
       const env = { ...process.env, ...fn.Properties.Environment.Variables, AWS_REGION: 'us-east-1' };

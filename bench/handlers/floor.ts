@@ -1,10 +1,12 @@
 /**
  * The floor: POST /contacts with Node built-ins only. Conversation ID (MD5), EdDSA token (node:crypto), one
- * node:http POST. No validation, no secret fetch (keystore from the environment), no retries, no logs.
+ * node:http POST. No validation, no secret fetch (keystore from the environment), no retries, no logs. Bundled with
+ * the deployed esbuild options like every variant, so its built-ins load without their ES module facade too
+ * (infra/esbuild-plugins.cjs).
  */
 import { createHash, createPrivateKey, randomUUID, sign } from 'node:crypto';
 import { request } from 'node:http';
-import { contactUser, created, type HttpEvent, type HttpResult, keystoreFromEnv } from './shared';
+import { contactUser, created, type HttpEvent, type HttpResult, keystoreFromEnv, postText } from './shared';
 
 const keystore = keystoreFromEnv();
 const key = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.from(keystore.session_private_key, 'hex')]), format: 'der', type: 'pkcs8' });
@@ -31,22 +33,9 @@ export const buildRequest = (userId: string) => {
   return { body, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'X-Request-Id': jti, 'Content-Length': String(Buffer.byteLength(body)) } };
 };
 
-const post = (body: string, headers: Record<string, string>): Promise<string> =>
-  new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve(text));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-
 export const handler = async (event: HttpEvent): Promise<HttpResult> => {
   const { body, headers } = buildRequest(contactUser(event));
-  const answer = JSON.parse(await post(body, headers)) as { data?: unknown; error?: unknown };
+  const answer = JSON.parse(await postText(request, url, headers, body)) as { data?: unknown; error?: unknown };
   if (!answer.data) throw new Error(`Mixin answered ${JSON.stringify(answer.error)}`);
   return created(answer.data);
 };

@@ -1,4 +1,7 @@
-/** Just enough of the zip format to unpack what serverless-esbuild writes (stored or deflated entries). */
+/**
+ * Just enough of the zip format to unpack what serverless-esbuild writes (stored or deflated entries).
+ * Shared by the bench and test/package.test.ts: Node built-ins only.
+ */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { inflateRawSync } from 'node:zlib';

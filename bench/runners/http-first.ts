@@ -8,6 +8,7 @@
  *   http-builtin  node:http through process.getBuiltinModule (no ESM facade, like require('node:http'))
  */
 import { writeFileSync } from 'node:fs';
+import { postText } from '../handlers/shared';
 
 const [mode, url, resultFile] = process.argv.slice(2) as ['fetch' | 'http' | 'http-builtin', string, string];
 const body = JSON.stringify({ category: 'CONTACT', conversation_id: '00000000-0000-3000-8000-000000000000', participants: [{ user_id: '00000000-0000-4000-8000-000000000000' }] });
@@ -20,17 +21,7 @@ const viaFetch = async (): Promise<string> => {
 
 const viaHttp = async (): Promise<string> => {
   const { request } = mode === 'http-builtin' ? process.getBuiltinModule('node:http') : await import('node:http');
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { ...headers, 'Content-Length': String(Buffer.byteLength(body)) } }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => (text += chunk));
-      res.on('end', () => resolve(text));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
+  return postText(request, url, { ...headers, 'Content-Length': String(Buffer.byteLength(body)) }, body);
 };
 
 const startMs = performance.now();
