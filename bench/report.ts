@@ -1,8 +1,23 @@
 /** bench/results/latest.md: the README's Performance section, from one run's figures. */
+import type { ProfileSummary } from './lib/profile';
 import type { BenchResults, VariantSummary } from './types';
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 const x = (value: number | undefined) => (value === undefined || Number.isNaN(value) ? 'n/a' : `${value.toFixed(2)}x`);
+
+/** Where each variant's cold start CPU went, from the one `--cpu-prof` run per variant (absent with --skip-profile). */
+const profileLines = (r: BenchResults): string[] => {
+  if (!r.profiles) return [];
+  const names: Record<string, string> = { floor: 'floor', sdk: 'official SDK', ours: 'ours' };
+  return [
+    '',
+    'Cold start CPU, one `--cpu-prof` run per variant: sampled ms, then the largest self times (bundle code by npm package through the source map).',
+    '',
+    ...Object.entries(r.profiles as Record<string, ProfileSummary>).map(
+      ([variant, p]) => `- ${names[variant] ?? variant} (${p.sampledMs} ms): ${p.selfMsBy.slice(0, 8).map((e) => `${e.where} ${e.ms}`).join(', ')}`,
+    ),
+  ];
+};
 
 export const renderMarkdown = (r: BenchResults): string => {
   const { perVariant: p, ratios, targets } = r.summary;
@@ -46,6 +61,7 @@ export const renderMarkdown = (r: BenchResults): string => {
     '',
     `Cold first response, median of the within-round ratios: ours / floor ${x(r.summary.pairedFirstResponse.oursOverFloor)}, ours / SDK ${x(r.summary.pairedFirstResponse.oursOverSdk)}.`,
     `Load average (1 min) as the phases began: ${r.loadAverage.map((l) => `${l.phase} ${l.load1}`).join(', ')} (${m.cores} cores; higher means other work shared the CPUs).`,
+    ...profileLines(r),
     '',
     'Bundle size per function (gzip -9). "Own + other deps" is the same entry bundled with `@aws-sdk/*`, `@smithy/*` and `@aws-crypto/*` external.',
     '',
