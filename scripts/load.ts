@@ -25,7 +25,7 @@ import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } fr
 import { MixinSandbox } from '../infra/local/mixin-sandbox';
 import { LocalSecretsManager } from '../infra/local/secrets-manager';
 import { groupConversationId, randomIdFor } from '../lib/conversation-id';
-import { httpEvent, lambdaContext, sqsEvent } from '../test/support/harness';
+import { httpEvent, lambdaContext, sqsEvent } from '../infra/local/lambda-events';
 import { makeBot } from '../test/support/keys';
 
 type Http = (event: unknown, context: ReturnType<typeof lambdaContext>) => Promise<APIGatewayProxyStructuredResultV2>;
