@@ -1,8 +1,9 @@
 /**
  * The floor: POST /contacts with Node built-ins only. Conversation ID (MD5), EdDSA token (node:crypto), one
- * node:http POST. No validation, no secret fetch (keystore from the environment), no retries, no logs. Bundled with
- * the deployed esbuild options like every variant, so its built-ins load without their ES module facade too
- * (infra/esbuild-plugins.cjs).
+ * node:http POST. No validation, no secret fetch (keystore from the environment), no retries, no logs. The bench
+ * bundles it twice: as a user would (serverless.yml's esbuild options without our plugins and alias: the ES module
+ * import of node:http loads undici, nodejs/node#59686), the "floor"; and with them, like the package (built-ins
+ * through process.getBuiltinModule, infra/esbuild-plugins.cjs), the informational "floor, built like ours".
  */
 import { createHash, createPrivateKey, randomUUID, sign } from 'node:crypto';
 import { request } from 'node:http';

@@ -1,7 +1,7 @@
 /**
  * The esbuild options of serverless.yml (custom.esbuild), as serverless-esbuild passes them to esbuild (its plugins
- * file loaded, its alias applied), so that the baselines and the metafile builds are bundled exactly like the
- * deployed functions.
+ * file loaded, its alias applied), so that the metafile builds are bundled exactly like the deployed functions; and
+ * the same options without our two cold-start levers (plugins and alias), to bundle the baselines as a user would.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -36,11 +36,20 @@ const loadPlugins = (plugins: unknown): Plugin[] | undefined => {
 };
 
 /**
+ * How an entry is built:
+ * - `deployed`: serverless.yml's custom.esbuild as is, our cold-start levers included (`plugins`: Node built-ins
+ *   through process.getBuiltinModule, infra/esbuild-plugins.cjs; `alias`: the AWS credential provider).
+ * - `plain`: the same options without `plugins` and `alias` (ESM, minified, node24, same banner and source map),
+ *   i.e. what a user of esbuild would write for the same handler.
+ */
+export type BuildKind = 'deployed' | 'plain';
+
+/**
  * custom.esbuild of serverless.yml turned into esbuild options: the plugin's keys removed, its `outExtension` added,
  * its plugins file loaded. `alias` passes through as is: esbuild resolves a relative target from `absWorkingDir`,
- * which `bundle` sets to the service directory, as serverless-esbuild runs in it.
+ * which `bundle` sets to the service directory, as serverless-esbuild runs in it. `plain` drops plugins and alias.
  */
-export const serverlessEsbuildOptions = (): BuildOptions => {
+export const serverlessEsbuildOptions = (kind: BuildKind = 'deployed'): BuildOptions => {
   // CloudFormation tags (!GetAtt, !Ref) may appear elsewhere in the file: left unresolved, quietly.
   const doc = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as { custom: { esbuild: Record<string, unknown> } };
   const raw: Record<string, unknown> = { platform: 'node', ...doc.custom.esbuild };
@@ -50,9 +59,10 @@ export const serverlessEsbuildOptions = (): BuildOptions => {
   options.external = [...((raw.external as string[] | undefined) ?? []), ...(exclude.includes('*') ? [] : exclude)];
   const ext = raw.outputFileExtension as string | undefined;
   if (ext && ext !== '.js') options.outExtension = { '.js': ext };
-  const plugins = loadPlugins(raw.plugins);
+  const plugins = kind === 'deployed' ? loadPlugins(raw.plugins) : undefined;
   if (plugins) options.plugins = plugins;
   else delete options.plugins;
+  if (kind === 'plain') delete options.alias;
   return options as BuildOptions;
 };
 
@@ -65,9 +75,9 @@ export interface BundleResult {
 
 export const gzipSize = (data: Buffer | string): number => gzipSync(data, { level: 9 }).length;
 
-/** Bundles one entry with the deployed options (plus a metafile) into `outdir`. */
-export const bundle = async (entry: string, outdir: string, extra: BuildOptions = {}): Promise<BundleResult> => {
-  const options: BuildOptions = { ...serverlessEsbuildOptions(), ...extra, entryPoints: [entry], outdir, absWorkingDir: ROOT, metafile: true, logLevel: 'error' };
+/** Bundles one entry with the deployed (or plain) options, plus a metafile, into `outdir`. */
+export const bundle = async (entry: string, outdir: string, extra: BuildOptions = {}, kind: BuildKind = 'deployed'): Promise<BundleResult> => {
+  const options: BuildOptions = { ...serverlessEsbuildOptions(kind), ...extra, entryPoints: [entry], outdir, absWorkingDir: ROOT, metafile: true, logLevel: 'error' };
   const result = await build(options);
   const out = Object.keys(result.metafile!.outputs).find((f) => f.endsWith('.mjs') || f.endsWith('.js'))!;
   const file = join(ROOT, out);
