@@ -13,21 +13,36 @@ export interface ServiceConfig {
   queueConcurrency: number;
 }
 
-const positiveInt = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => {
+const integer = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number => {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   return value;
+};
+
+/** Mixin is reached at its origin: a path prefix would change the URI that every token signs. */
+const mixinOrigin = (raw: string | undefined): string => {
+  if (!raw) return DEFAULT_MIXIN_API_URL;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`MIXIN_API_URL must be a URL, got "${raw}"`);
+  }
+  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+    throw new Error(`MIXIN_API_URL must be an origin such as https://api.mixin.one (no path), got "${raw}"`);
+  }
+  return url.origin;
 };
 
 /** Reads the configuration table of the README from `env`; a bad value fails the cold start loudly. */
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServiceConfig => ({
   keystoreSecretId: env.MIXIN_KEYSTORE_SECRET_ID ?? '',
-  mixinApiUrl: env.MIXIN_API_URL || DEFAULT_MIXIN_API_URL,
-  keystoreCacheTtlMs: positiveInt(env, 'KEYSTORE_CACHE_TTL_SECONDS', 300) * 1000,
-  attemptTimeoutMs: positiveInt(env, 'MIXIN_ATTEMPT_TIMEOUT_MS', 5_000),
-  maxAttempts: Math.max(1, positiveInt(env, 'MIXIN_MAX_ATTEMPTS', 4)),
-  deadlineMarginMs: positiveInt(env, 'DEADLINE_MARGIN_MS', 500),
-  queueConcurrency: Math.max(1, positiveInt(env, 'QUEUE_CONCURRENCY', 5)),
+  mixinApiUrl: mixinOrigin(env.MIXIN_API_URL),
+  keystoreCacheTtlMs: integer(env, 'KEYSTORE_CACHE_TTL_SECONDS', 300, 1, 86_400) * 1000,
+  attemptTimeoutMs: integer(env, 'MIXIN_ATTEMPT_TIMEOUT_MS', 5_000, 100, 60_000),
+  maxAttempts: integer(env, 'MIXIN_MAX_ATTEMPTS', 4, 1, 10),
+  deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', 500, 0, 60_000),
+  queueConcurrency: integer(env, 'QUEUE_CONCURRENCY', 5, 1, 100),
 });

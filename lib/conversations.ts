@@ -29,8 +29,8 @@ export interface ContactInput {
 /** What a use case needs from its trigger. */
 export interface UseCaseContext {
   keystore: Keystore;
-  /** Reads the keystore again: called once after Mixin answers 401, so a rotated key heals without a redeploy. */
-  reloadKeystore?: () => Promise<Keystore>;
+  /** Called once after Mixin refused `stale` with a 401: the keystore to try again with (a rotated key heals). */
+  reloadKeystore?: (stale: Keystore) => Promise<Keystore>;
   /** Seeds `random_id` when the body has none: the same key always gives the same group. */
   idempotencyKey?: string;
   mixin: MixinCallOptions;
@@ -91,7 +91,7 @@ const send = async (build: (appId: string) => ConversationRequest, ctx: UseCaseC
     return { conversation: data, attempts };
   } catch (error) {
     if (!(error instanceof MixinRequestError && error.code === 401 && ctx.reloadKeystore)) throw error;
-    const fresh = await ctx.reloadKeystore();
+    const fresh = await ctx.reloadKeystore(ctx.keystore);
     if (!keyChanged(ctx.keystore, fresh)) throw error;
     const { data, attempts } = await createConversation(fresh, build(fresh.appId), ctx.mixin);
     return { conversation: data, attempts: attempts + error.attempts };

@@ -5,7 +5,7 @@ import type { KeystoreLoaderOptions } from './keystore';
 export const config = loadConfig();
 
 /** Where and for how long the keystore secret is read. */
-export const keystoreOptions: KeystoreLoaderOptions = {
+export const keystoreOptions: Partial<KeystoreLoaderOptions> & { secretId: string } = {
   secretId: config.keystoreSecretId,
   cacheExpiryMs: config.keystoreCacheTtlMs,
   deadlineMarginMs: config.deadlineMarginMs,
