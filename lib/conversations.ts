@@ -3,7 +3,7 @@
  * They know nothing of Lambda events; handlers know nothing of Mixin's wire format.
  */
 import { freshRandomId, groupConversationId, randomIdFor, uniqueConversationId } from './conversation-id';
-import { InvalidRequestError, MixinRequestError } from './errors';
+import { ConversationError, InvalidRequestError, MixinRequestError } from './errors';
 import type { Conversation, ConversationRequest } from './mixin/conversation';
 import { createConversation } from './mixin/conversation';
 import type { Keystore } from './mixin/keystore';
@@ -84,17 +84,30 @@ export const buildContactRequest = (input: ContactInput, appId: string): Convers
 
 const keyChanged = (a: Keystore, b: Keystore) => a.appId !== b.appId || a.sessionId !== b.sessionId || a.publicKeyHex !== b.publicKeyHex;
 
+/** Sends one request, naming its conversation in whatever error it ends with. */
+const sendAs = async (keystore: Keystore, request: ConversationRequest, ctx: UseCaseContext): Promise<CreateResult> => {
+  try {
+    const { data, attempts } = await createConversation(keystore, request, ctx.mixin);
+    return { conversation: data, attempts };
+  } catch (error) {
+    if (error instanceof ConversationError) {
+      error.conversationId = request.conversation_id;
+      if (request.random_id) error.randomId = request.random_id;
+    }
+    throw error;
+  }
+};
+
 /** Sends the request; after a 401, re-reads the keystore once and, if it changed, tries again with it. */
 const send = async (build: (appId: string) => ConversationRequest, ctx: UseCaseContext): Promise<CreateResult> => {
   try {
-    const { data, attempts } = await createConversation(ctx.keystore, build(ctx.keystore.appId), ctx.mixin);
-    return { conversation: data, attempts };
+    return await sendAs(ctx.keystore, build(ctx.keystore.appId), ctx);
   } catch (error) {
     if (!(error instanceof MixinRequestError && error.code === 401 && ctx.reloadKeystore)) throw error;
     const fresh = await ctx.reloadKeystore(ctx.keystore);
     if (!keyChanged(ctx.keystore, fresh)) throw error;
-    const { data, attempts } = await createConversation(fresh, build(fresh.appId), ctx.mixin);
-    return { conversation: data, attempts: attempts + error.attempts };
+    const result = await sendAs(fresh, build(fresh.appId), ctx);
+    return { ...result, attempts: result.attempts + error.attempts };
   }
 };
 

@@ -13,6 +13,9 @@ export interface FieldProblem {
 export abstract class ConversationError extends Error {
   abstract override readonly name: string;
   abstract readonly retryable: boolean;
+  /** The conversation the failed request was for, once known: lets an operator find a group a lost answer made. */
+  conversationId?: string;
+  randomId?: string;
 }
 
 /** The caller's input is wrong; it was never sent to Mixin. Not retryable. */

@@ -156,8 +156,13 @@ describe('Secrets Manager faults (at cold start)', () => {
     process.env.MIXIN_KEYSTORE_SECRET_ID = id;
     const broken = loadHandlers();
     process.env.MIXIN_KEYSTORE_SECRET_ID = h.secretId;
+    const mark = captured.length;
     expect(await runAll(broken)).toEqual({ status: 500, code: 'keystore_invalid', queueFailed: 'KeystoreError', workflowError: 'KeystoreError', workflowRetryable: false });
     expect(h.sandbox.postCount).toBe(0);
+    // Answered, not thrown, on HTTP: still one warning and one failure metric per trigger, so it can be alarmed on.
+    const lines = captured.slice(mark);
+    expect(lines.filter((l) => /"error_name":\s*"KeystoreError"/.test(l))).toHaveLength(3);
+    expect(lines.filter((l) => /"ConversationsFailed":\s*1/.test(l))).toHaveLength(3);
   });
 });
 

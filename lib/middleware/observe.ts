@@ -1,6 +1,7 @@
 import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { logger, metrics } from '../observability';
+import { reportFailure } from './report';
 
 export interface ObserveOptions {
   /** GROUP or CONTACT: a key on every log line and a metric dimension. */
@@ -20,8 +21,8 @@ export const observe = (options: ObserveOptions): middy.MiddlewareObj<unknown, u
     logger.addContext(request.context);
   };
   const observeOnError: middy.MiddlewareFn<unknown, unknown, Error, Context> = (request) => {
-    // Errors of our own were logged where they happened; anything else is a bug and gets a stack.
-    if (!('retryable' in (request.error ?? {}))) logger.error('unhandled error', { error: request.error ?? undefined });
+    // Failures of the use case are reported already; this catches those of the middlewares (keystore, envelope).
+    reportFailure(request.error);
     flush();
   };
   return { before: observeBefore, after: flush, onError: observeOnError };

@@ -1,6 +1,7 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { InvalidRequestError, isConversationError } from '../errors';
 import { parseJsonBody } from '../json';
+import { reportFailure } from './report';
 import { logger } from '../observability';
 
 /** What happens to one record: resolves when it succeeded, rejects when it must be retried or dead-lettered. */
@@ -24,6 +25,7 @@ export const processBatch = async (event: SQSEvent, process: RecordProcessor, co
         await process(record);
       } catch (error) {
         failed.add(record.messageId);
+        reportFailure(error);
         const typed = isConversationError(error);
         logger.warn('record failed', {
           message_id: record.messageId,
@@ -32,8 +34,9 @@ export const processBatch = async (event: SQSEvent, process: RecordProcessor, co
           error_message: typed ? error.message : 'internal error',
           retryable: typed ? error.retryable : true,
           details: error instanceof InvalidRequestError ? error.details : undefined,
+          conversation_id: typed ? error.conversationId : undefined,
+          random_id: typed ? error.randomId : undefined,
         });
-        if (!typed) logger.error('unexpected error processing a record', { message_id: record.messageId, error: error as Error });
       }
     }
   };

@@ -1,10 +1,10 @@
 import type { Context } from 'aws-lambda';
 import type { ServiceConfig } from '../config';
 import type { CreateResult, UseCaseContext } from '../conversations';
-import { InvalidRequestError, isConversationError, MixinRequestError } from '../errors';
 import type { AttemptReport } from '../mixin/request';
 import { logger, METRIC, MetricUnit, metrics } from '../observability';
 import type { KeystoreContext } from './keystore';
+import { reportFailure } from './report';
 
 export type UseCase = (input: unknown, ctx: UseCaseContext) => Promise<CreateResult>;
 
@@ -44,13 +44,7 @@ export const runUseCase = async (
     metrics.addMetric(METRIC.created, MetricUnit.Count, 1);
     return result;
   } catch (error) {
-    if (isConversationError(error)) {
-      const mixinCode = error instanceof MixinRequestError ? error.code : undefined;
-      logger.warn('conversation not created', { error_name: error.name, error_message: error.message, retryable: error.retryable, mixin_code: mixinCode, attempts: (error as { attempts?: number }).attempts });
-      // A caller's mistake is not a service failure: counted apart so failure-rate alarms stay meaningful.
-      metrics.addMetric(error instanceof InvalidRequestError ? METRIC.invalid : METRIC.failed, MetricUnit.Count, 1);
-      if (mixinCode !== undefined) metrics.singleMetric().addDimension('mixin_code', String(mixinCode)).addMetric(METRIC.mixinError, MetricUnit.Count, 1);
-    }
+    reportFailure(error);
     throw error;
   }
 };
