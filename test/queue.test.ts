@@ -52,6 +52,29 @@ describe('create-group/queue', () => {
     expect(h.sandbox.conversations.has(expected)).toBe(true);
   });
 
+  it('an IdempotencyKey message attribute survives a dead-letter redrive (a new messageId): still one group', async () => {
+    const u = randomUUID();
+    const withKey = (messageId: string) => {
+      const event = sqsEvent([group(u)], [messageId]);
+      (event.Records[0] as { messageAttributes: unknown }).messageAttributes = { IdempotencyKey: { dataType: 'String', stringValue: 'order-7' } };
+      return event;
+    };
+    expect(await groups(withKey(randomUUID()), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(await groups(withKey(randomUUID()), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(h.sandbox.created).toBe(1);
+    expect(h.sandbox.conversations.has(groupConversationId(h.bot.keystore.appId, 'Queue room', [u], randomIdFor('order-7')))).toBe(true);
+    // Without the attribute, a new messageId is a new group: the README says to set the attribute for that reason.
+    expect(await groups(sqsEvent([group(u)]), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(h.sandbox.created).toBe(2);
+  });
+
+  it('reports a record whose IdempotencyKey attribute is unusable, without calling Mixin', async () => {
+    const event = sqsEvent([group(randomUUID())]);
+    (event.Records[0] as { messageAttributes: unknown }).messageAttributes = { IdempotencyKey: { dataType: 'Number', stringValue: '7' } };
+    expect(await groups(event, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+    expect(h.sandbox.postCount).toBe(0);
+  });
+
   it('a temporary failure succeeds when redelivered after the fault clears', async () => {
     const flaky = randomUUID();
     h.sandbox.inject({ kind: 'html-500', userId: flaky, count: 2 });

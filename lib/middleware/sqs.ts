@@ -10,6 +10,23 @@ export type RecordProcessor = (record: SQSRecord) => Promise<unknown>;
 /** A queue record body as JSON: a body that is not JSON can never succeed, and says so. */
 export const recordBody = (record: SQSRecord): unknown => parseJsonBody(record.body);
 
+/** The message attribute a producer sets to make resends and dead-letter redrives safe. */
+export const IDEMPOTENCY_KEY_ATTRIBUTE = 'IdempotencyKey';
+
+/**
+ * A record's idempotency key: its `IdempotencyKey` message attribute, else its messageId. SQS keeps the messageId
+ * across redeliveries, but a dead-letter redrive or a resend makes a new one; the attribute survives both.
+ */
+export const recordIdempotencyKey = (record: SQSRecord): string => {
+  const attribute = record.messageAttributes?.[IDEMPOTENCY_KEY_ATTRIBUTE];
+  if (attribute === undefined) return record.messageId;
+  const key = attribute.stringValue;
+  if (attribute.dataType !== 'String' || key === undefined || key.length === 0 || key.length > 256) {
+    throw InvalidRequestError.field(`messageAttributes.${IDEMPOTENCY_KEY_ATTRIBUTE}`, 'must be a String of 1 to 256 characters');
+  }
+  return key;
+};
+
 /**
  * Processes a batch with at most `concurrency` records in flight and reports every record that did not
  * succeed in `batchItemFailures`: SQS redelivers temporary failures and, after maxReceiveCount, moves
