@@ -340,7 +340,7 @@ describe('workflow', () => {
         name,
         retry: [
           expect.objectContaining({
-            ErrorEquals: expect.arrayContaining(['MixinRateLimitError', 'MixinUnavailableError', 'KeystoreUnavailableError', 'Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'Lambda.SdkClientException']),
+            ErrorEquals: expect.arrayContaining(['MixinRateLimitError', 'MixinUnavailableError', 'KeystoreUnavailableError', 'Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'Lambda.SdkClientException', 'Lambda.ClientExecutionTimeoutException', 'Sandbox.Timedout']),
             JitterStrategy: 'FULL',
             IntervalSeconds: expect.any(Number),
             BackoffRate: expect.any(Number),

@@ -66,6 +66,7 @@ export const classifyResponse = (status: number, text: string, retryAfter: strin
     if (typeof data === 'object' && data !== null && !Array.isArray(data)) return { kind: 'success', data: data as Record<string, unknown> };
     return unavailable('bad-response', `Mixin answered HTTP ${status} with a body that is not a Mixin response`);
   }
-  // 3xx/4xx without Mixin's envelope: a proxy or a wrong base URL; retrying will not change it.
-  return { kind: 'rejected', code: status, description: `HTTP ${status} without a Mixin error body`, extra: undefined };
+  // 3xx/4xx without Mixin's envelope is not Mixin speaking (a proxy, a WAF, a wrong base URL): never read it as a
+  // Mixin code, least of all 401/403, which would reload the keystore and look like revoked credentials.
+  return unavailable('bad-response', `HTTP ${status} without a Mixin response body`);
 };
