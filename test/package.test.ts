@@ -178,6 +178,9 @@ describe('IAM', () => {
 
   it('resolves a secret name to its ARN pattern and an ARN to itself (the keystoreSecret parameter)', () => {
     expect(keystoreSecret(SECRET_ARN)).toEqual({ secretId: SECRET_ARN, iamResource: SECRET_ARN });
+    // A partial ARN (no 6-character suffix) is what GetSecretValue accepts but IAM never matches exactly.
+    const partial = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mixin/keystore';
+    expect(keystoreSecret(partial)).toEqual({ secretId: partial, iamResource: `${partial}-??????` });
     expect(keystoreSecret('mixin/keystore')).toEqual({
       secretId: 'mixin/keystore',
       iamResource: { 'Fn::Sub': ['arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Name}-??????', { Name: 'mixin/keystore' }] },
