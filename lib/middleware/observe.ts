@@ -21,7 +21,7 @@ export const observe = (options: ObserveOptions): middy.MiddlewareObj<unknown, u
     logger.addContext(request.context);
   };
   const observeOnError: middy.MiddlewareFn<unknown, unknown, Error, Context> = (request) => {
-    // Failures of the use case are reported already; this catches those of the middlewares (keystore, envelope).
+    // Every failure of a request or task ends here: the use case's and the middlewares' (keystore, envelope).
     reportFailure(request.error);
     flush();
   };

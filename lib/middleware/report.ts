@@ -11,25 +11,23 @@ interface KnownError extends Error {
 
 const isKnown = (error: unknown): error is KnownError => error instanceof Error && typeof (error as { retryable?: unknown }).retryable === 'boolean';
 
-const reported = new WeakSet<object>();
-
 /**
- * Logs and counts one failure, once, wherever it surfaces (the use case, a middleware's `before`). A caller's
- * mistake is counted as InvalidRequests, apart from ConversationsFailed, so failure-rate alarms stay meaningful.
- * An error that is not ours is a bug: logged at ERROR with its stack.
+ * Logs and counts one failure where its trigger ends it: a request or task in `observe`, a queue record in
+ * `processBatch` (which adds the record's keys). A caller's mistake is counted as InvalidRequests, apart from
+ * ConversationsFailed, so failure-rate alarms stay meaningful. An error that is not ours is a bug: logged at ERROR.
  */
-export const reportFailure = (error: unknown): void => {
-  if (typeof error !== 'object' || error === null || reported.has(error)) return;
-  reported.add(error);
+export const reportFailure = (error: unknown, message = 'conversation not created', keys: Record<string, unknown> = {}): void => {
   if (!isKnown(error)) {
-    logger.error('unhandled error', { error: error as Error });
+    logger.error('unhandled error', { ...keys, error: error as Error });
     return;
   }
   const mixinCode = error instanceof MixinRequestError ? error.code : undefined;
-  logger.warn('conversation not created', {
+  logger.warn(message, {
+    ...keys,
     error_name: error.name,
     error_message: error.message,
     retryable: error.retryable,
+    details: error instanceof InvalidRequestError ? error.details : undefined,
     mixin_code: mixinCode,
     attempts: error.attempts,
     conversation_id: error.conversationId,

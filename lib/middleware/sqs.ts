@@ -1,8 +1,7 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { InvalidRequestError, isConversationError } from '../errors';
+import { InvalidRequestError } from '../errors';
 import { parseJsonBody } from '../json';
 import { reportFailure } from './report';
-import { logger } from '../observability';
 
 /** What happens to one record: resolves when it succeeded, rejects when it must be retried or dead-lettered. */
 export type RecordProcessor = (record: SQSRecord) => Promise<unknown>;
@@ -42,18 +41,7 @@ export const processBatch = async (event: SQSEvent, process: RecordProcessor, co
         await process(record);
       } catch (error) {
         failed.add(record.messageId);
-        reportFailure(error);
-        const typed = isConversationError(error);
-        logger.warn('record failed', {
-          message_id: record.messageId,
-          receive_count: record.attributes?.ApproximateReceiveCount,
-          error_name: typed ? error.name : 'Error',
-          error_message: typed ? error.message : 'internal error',
-          retryable: typed ? error.retryable : true,
-          details: error instanceof InvalidRequestError ? error.details : undefined,
-          conversation_id: typed ? error.conversationId : undefined,
-          random_id: typed ? error.randomId : undefined,
-        });
+        reportFailure(error, 'record failed', { message_id: record.messageId, receive_count: record.attributes?.ApproximateReceiveCount });
       }
     }
   };

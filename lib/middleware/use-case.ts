@@ -4,7 +4,6 @@ import type { CreateResult, UseCaseContext } from '../conversations';
 import type { AttemptReport } from '../mixin/request';
 import { logger, METRIC, MetricUnit, metrics } from '../observability';
 import type { KeystoreContext } from './keystore';
-import { reportFailure } from './report';
 
 export type UseCase = (input: unknown, ctx: UseCaseContext) => Promise<CreateResult>;
 
@@ -16,7 +15,7 @@ const reportAttempt = (attempt: AttemptReport): void => {
 
 /**
  * Runs one use case for one input with the loaded keystore and a deadline taken from the Lambda's remaining
- * time, so that we answer before Lambda kills us. Logs and counts the outcome; rethrows failures as they are.
+ * time, so that we answer before Lambda kills us. Logs and counts a success; rethrows failures as they are.
  */
 export const runUseCase = async (
   useCase: UseCase,
@@ -38,13 +37,9 @@ export const runUseCase = async (
     },
   };
   if (idempotencyKey !== undefined) ctx.idempotencyKey = idempotencyKey;
-  try {
-    const result = await useCase(input, ctx);
-    logger.info('conversation ready', { conversation_id: result.conversation.conversation_id, attempts: result.attempts });
-    metrics.addMetric(METRIC.created, MetricUnit.Count, 1);
-    return result;
-  } catch (error) {
-    reportFailure(error);
-    throw error;
-  }
+  // Failures are reported where the trigger ends them (observe, processBatch), with the trigger's own keys.
+  const result = await useCase(input, ctx);
+  logger.info('conversation ready', { conversation_id: result.conversation.conversation_id, attempts: result.attempts });
+  metrics.addMetric(METRIC.created, MetricUnit.Count, 1);
+  return result;
 };
