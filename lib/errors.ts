@@ -106,7 +106,3 @@ export class MixinRequestError extends ConversationError {
     this.attempts = attempts;
   }
 }
-
-/** True for the errors this service raises on purpose (as opposed to bugs). */
-export const isConversationError = (error: unknown): error is ConversationError =>
-  error instanceof ConversationError;
