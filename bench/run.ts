@@ -25,15 +25,15 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MixinSandbox } from '../infra/local/mixin-sandbox';
 import { LocalSecretsManager } from '../infra/local/secrets-manager';
-import { makeBot } from '../test/support/keys';
+import { makeBot } from '../infra/local/keys';
 import { measureHttpClients } from './http-client';
 import { AWS_SDK_EXTERNALS, bundle, bundleRunner, bytesByPackage, gzipSize, ROOT } from './lib/esbuild';
 import { machineInfo } from './lib/machine';
-import { run } from './lib/command';
+import { run } from '../infra/local/command';
 import { NODE, runNode } from './lib/proc';
 import { median, round, shuffled } from './lib/stats';
 import { renderMarkdown } from './report';
-import { unzipTo } from './lib/zip';
+import { unzipTo } from '../infra/local/zip';
 import { summariseProfile } from './lib/profile';
 import type { BenchResults, ColdRun, FunctionSize, MicroRun, TargetResult, VariantName, VariantSummary, WarmRun } from './types';
 

@@ -26,7 +26,7 @@ import { MixinSandbox } from '../infra/local/mixin-sandbox';
 import { LocalSecretsManager } from '../infra/local/secrets-manager';
 import { groupConversationId, randomIdFor } from '../lib/conversation-id';
 import { httpEvent, lambdaContext, sqsEvent } from '../infra/local/lambda-events';
-import { makeBot } from '../test/support/keys';
+import { makeBot } from '../infra/local/keys';
 
 type Http = (event: unknown, context: ReturnType<typeof lambdaContext>) => Promise<APIGatewayProxyStructuredResultV2>;
 type Queue = (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse>;

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse } from 'aws-lambda';
 import type { FaultSpec } from '../infra/local/mixin-sandbox';
 import type { SecretsFault } from '../infra/local/secrets-manager';
-import { makeBot } from './support/keys';
+import { makeBot } from '../infra/local/keys';
 import { type Harness, httpEvent, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
 
 type Http = LambdaHandler<unknown, APIGatewayProxyStructuredResultV2>;

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { groupConversationId, randomIdFor, uniqueConversationId } from '../lib/conversation-id';
-import { makeBot } from './support/keys';
+import { makeBot } from '../infra/local/keys';
 import { type Harness, httpEvent, lambdaContext, type LambdaHandler, startHarness } from './support/harness';
 
 type Http = LambdaHandler<unknown, APIGatewayProxyStructuredResultV2>;

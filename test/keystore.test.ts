@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import { KeystoreError } from '../lib/errors';
 import { ed25519PublicKeyBytes, parseKeystore } from '../lib/mixin/keystore';
-import { makeBot } from './support/keys';
+import { makeBot } from '../infra/local/keys';
 
 const bot = makeBot();
 const dashboard = bot.json;

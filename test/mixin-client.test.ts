@@ -4,7 +4,7 @@ import { groupConversationId, randomIdFor, uniqueConversationId } from '../lib/c
 import { MixinRateLimitError, MixinRequestError, MixinUnavailableError } from '../lib/errors';
 import { type AttemptReport, type MixinCallOptions } from '../lib/mixin/request';
 import { type ConversationRequest, createConversation } from '../lib/mixin/conversation';
-import { makeBot } from './support/keys';
+import { makeBot } from '../infra/local/keys';
 
 const bot = makeBot();
 let sandbox: MixinSandbox;

@@ -6,8 +6,8 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run } from '../bench/lib/command';
-import { unzip, unzipTo } from '../bench/lib/zip';
+import { run } from '../infra/local/command';
+import { unzip, unzipTo } from '../infra/local/zip';
 import { keystoreSecret } from '../infra/keystore-secret.cjs';
 import openTeamRoom from '../infra/state-machines/open-team-room.asl.json';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { MixinSandbox } from '../infra/local/mixin-sandbox';
 import { groupConversationId, uniqueConversationId } from '../lib/conversation-id';
 import { signAuthenticationToken } from '../lib/mixin/token';
-import { makeBot } from './support/keys';
+import { makeBot } from '../infra/local/keys';
 
 // The sandbox is what every other test trusts to behave like Mixin: check that it refuses what Mixin refuses.
 const bot = makeBot();

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { MixinSandbox } from '../infra/local/mixin-sandbox';
 import { LocalSecretsManager } from '../infra/local/secrets-manager';
 import { uniqueConversationId } from '../lib/conversation-id';
-import { makeBot } from './support/keys';
+import { makeBot } from '../infra/local/keys';
 
 const ROOT = resolve(__dirname, '..');
 const READY_TIMEOUT_MS = 90_000;

@@ -1,7 +1,7 @@
 import { verify, createPublicKey } from 'node:crypto';
 import { ed25519KeyFromSeed, ed25519PublicKeyBytes } from '../lib/mixin/keystore';
 import { requestSignature, signAuthenticationToken, TOKEN_TTL_SECONDS } from '../lib/mixin/token';
-import { makeBot } from './support/keys';
+import { makeBot } from '../infra/local/keys';
 import { loadVector, type TokenVector } from './support/vectors';
 
 const vector = loadVector<TokenVector>('token');

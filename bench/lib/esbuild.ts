@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
 import { parse } from 'yaml';
 
-import { ROOT } from './command';
+import { ROOT } from '../../infra/local/command';
 
 export { ROOT };
 

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT } from './command';
+import { ROOT } from '../../infra/local/command';
 
 /** Node 24: the `node` devDependency, whatever node runs this script. */
 export const NODE = ((): string => {

@@ -18,11 +18,12 @@
  * Ctrl-C or SIGTERM stops everything.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseKeystore } from '../../lib/mixin/keystore';
+import { makeBot } from './keys';
 import { MixinSandbox, type SandboxApp } from './mixin-sandbox';
 import { LocalSecretsManager } from './secrets-manager';
 
@@ -50,12 +51,7 @@ const portFrom = (name: string, fallback: number): number => {
 const hasAwsCredentials = (env: NodeJS.ProcessEnv): boolean => Boolean(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY);
 
 /** A fresh bot session for local use only: the keystore JSON as the Mixin dashboard exports it. */
-const generateKeystore = (): string => {
-  const { privateKey } = generateKeyPairSync('ed25519');
-  const seed = privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32).toString('hex');
-  const serverPublicKey = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex');
-  return JSON.stringify({ app_id: randomUUID(), session_id: randomUUID(), server_public_key: serverPublicKey, session_private_key: seed });
-};
+const generateKeystore = (): string => JSON.stringify(makeBot().json);
 
 /** The sandbox registration of a keystore: who the bot is and the public key its tokens verify against. */
 const sandboxAppOf = (keystoreJson: string): SandboxApp => {

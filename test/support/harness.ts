@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
 import { MixinSandbox } from '../../infra/local/mixin-sandbox';
 import { LocalSecretsManager } from '../../infra/local/secrets-manager';
-import { makeBot, type TestBot } from './keys';
+import { makeBot, type TestBot } from '../../infra/local/keys';
 
 export { httpEvent, lambdaContext, sqsEvent } from '../../infra/local/lambda-events';
 

@@ -1,5 +1,6 @@
+/** Throwaway bots for local runs, tests, the load script and the bench: never a real key. */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import type { SandboxApp } from '../../infra/local/mixin-sandbox';
+import type { SandboxApp } from './mixin-sandbox';
 import { type Keystore, parseKeystore } from '../../lib/mixin/keystore';
 
 /** A throwaway bot: its dashboard-format keystore JSON, the parsed keystore and the sandbox registration. */
