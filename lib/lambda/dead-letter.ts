@@ -29,8 +29,9 @@ export const isDeadLetter = (error: unknown): error is ConversationError =>
 let sqs: Promise<{ client: SQSClient; SendMessageBatchCommand: typeof import('@aws-sdk/client-sqs').SendMessageBatchCommand }> | undefined;
 const sqsClient = () =>
   (sqs ??= import('@aws-sdk/client-sqs').then(({ SQSClient, SendMessageBatchCommand }) => ({
-    // Bounded like the Secrets Manager client; AWS_ENDPOINT_URL_SQS and AWS_REGION apply as usual.
-    client: new SQSClient({ maxAttempts: 3, requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } }),
+    // Bounded like the Secrets Manager client. AWS_REGION and AWS_ENDPOINT_URL_SQS apply as usual; the endpoint wins
+    // over the queue URL's host (the DLQ is in the function's own region, and a local SQS names its queues by path).
+    client: new SQSClient({ maxAttempts: 3, useQueueUrlAsEndpoint: false, requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } }),
     SendMessageBatchCommand,
   })));
 
