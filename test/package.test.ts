@@ -427,6 +427,11 @@ describe('operations', () => {
   });
 
   describe('alarms', () => {
+    /** Each check runs on both templates: the default one and the one with every alarm parameter set. */
+    const TEMPLATES = [
+      ['defaults', () => resources, DEFAULTS],
+      ['custom parameters', () => templateIn(customDir).Resources, CUSTOM],
+    ] as const;
     type Alarm = Resource['Properties'];
     const alarmsIn = (all: Record<string, Resource>): Alarm[] => Object.values(all).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties);
     /** The one alarm on `metric` of `namespace` with exactly these dimensions. */
@@ -453,10 +458,7 @@ describe('operations', () => {
       return { namespace: vars.POWERTOOLS_METRICS_NAMESPACE!, service: vars.POWERTOOLS_SERVICE_NAME! };
     };
 
-    it.each([
-      ['defaults', () => resources, DEFAULTS],
-      ['custom parameters', () => templateIn(customDir).Resources, CUSTOM],
-    ] as const)('alarms when a dead-letter queue holds a message (%s)', (_, all, settings) => {
+    it.each(TEMPLATES)('alarms when a dead-letter queue holds a message (%s)', (_, all, settings) => {
       expect(deadLetterQueues(all()).sort()).toEqual(['CreateContactDeadLetterQueue', 'CreateGroupDeadLetterQueue']);
       for (const dlq of deadLetterQueues(all())) {
         const alarm = alarmOn(all(), 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: { 'Fn::GetAtt': [dlq, 'QueueName'] } });
@@ -464,10 +466,7 @@ describe('operations', () => {
       }
     });
 
-    it.each([
-      ['defaults', () => resources, DEFAULTS],
-      ['custom parameters', () => templateIn(customDir).Resources, CUSTOM],
-    ] as const)('alarms on the errors and throttles of every function (%s)', (_, all, settings) => {
+    it.each(TEMPLATES)('alarms on the errors and throttles of every function (%s)', (_, all, settings) => {
       const ids = Object.entries(all()).filter(([, r]) => r.Type === 'AWS::Lambda::Function').map(([id]) => id);
       expect(ids).toHaveLength(6);
       for (const id of ids) {
@@ -476,10 +475,7 @@ describe('operations', () => {
       }
     });
 
-    it.each([
-      ['defaults', () => resources, DEFAULTS],
-      ['custom parameters', () => templateIn(customDir).Resources, CUSTOM],
-    ] as const)('alarms on our credential and keystore metrics, in the namespace and service the functions emit them with (%s)', (_, all, settings) => {
+    it.each(TEMPLATES)('alarms on our credential and keystore metrics, in the namespace and service the functions emit them with (%s)', (_, all, settings) => {
       const { namespace, service } = emfOf(all());
       expect([namespace, service]).toEqual(['MixinConversations', 'mixin-conversations']);
       expect(alarmOn(all(), namespace, 'MixinCredentialsRejected', { service })).toMatchObject(firesAtOrAbove(1, 'Sum', settings));
