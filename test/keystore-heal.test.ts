@@ -7,17 +7,16 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse } from 'aws-lambda';
 import { makeBot } from '../infra/local/keys';
 import type { SecretsFault } from '../infra/local/secrets-manager';
-import { type Harness, httpEvent, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
+import { captureConsole, type Harness, httpEvent, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
 
 type Http = LambdaHandler<unknown, APIGatewayProxyStructuredResultV2>;
 type Queue = LambdaHandler<unknown, SQSBatchResponse>;
 let h: Harness;
-const lines: string[] = [];
-const capture = (...args: unknown[]) => void lines.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+let lines: string[];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
-  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) jest.spyOn(console, method).mockImplementation(capture);
+  lines = captureConsole();
   h = await startHarness({ KEYSTORE_CACHE_TTL_SECONDS: '1', KEYSTORE_RETRY_AFTER_FAILURE_SECONDS: '1', POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_DISABLED: 'false' });
 });
 afterAll(async () => {
