@@ -8,7 +8,7 @@
 # that node_modules/.bin/node exists and reports v24, then runs `npm test` there with npm 12.
 #
 #   npm run check:npm12                  # npm@12 (the default), then npm test in the clone
-#   scripts/check-npm12.sh --npm system  # the npm already on PATH instead (npm 11 on these machines)
+#   scripts/check-npm12.sh --npm system  # the machine's own npm on the machine's own Node, as a first `npm ci` runs
 #   scripts/check-npm12.sh --no-test     # install and the Node check only (about 2 minutes)
 #
 # Without the npm registry it prints a loud SKIPPED banner and exits 0, or 1 when CI is set (a CI run that
@@ -114,7 +114,7 @@ main() {
   forget_outer_npm
   WORK="$(mktemp -d "${TMPDIR:-/tmp}/check-npm12.XXXXXX")"
   trap cleanup EXIT
-  use_project_node
+  if [ "$NPM_SPEC" != system ]; then use_project_node; fi
   registry_or_skip
   timed "installing $NPM_SPEC" install_npm
   clone_head
@@ -122,7 +122,7 @@ main() {
   timed "npm ci" npm ci --no-audit --no-fund
   check_project_node
   if [ "$RUN_TESTS" = 1 ]; then timed "npm test" npm test; fi
-  say "PASS with npm $(npm -v) and Node $(node_modules/.bin/node -v)"
+  say "PASS: npm $(npm -v) on Node $(node -v) installed the project's Node $(node_modules/.bin/node -v)"
 }
 
 main "$@"

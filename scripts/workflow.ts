@@ -75,7 +75,7 @@ const lambdaEndpoint = (env: NodeJS.ProcessEnv): string => {
   return `http://127.0.0.1:${port}`;
 };
 
-export const parseCommand = (argv: string[], env: NodeJS.ProcessEnv): Command => {
+const parseCommand = (argv: string[], env: NodeJS.ProcessEnv): Command => {
   let parsed: ReturnType<typeof parseArgs<{ options: { 'execution-name': { type: 'string' }; 'retry-interval-ms': { type: 'string' }; definition: { type: 'string' } }; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args: argv, allowPositionals: true, options: { 'execution-name': { type: 'string' }, 'retry-interval-ms': { type: 'string' }, definition: { type: 'string' } } });

@@ -188,11 +188,12 @@ describe('npm run workflow', () => {
 });
 
 describe('errorNameOf', () => {
-  it('takes errorType from Lambda, and the stack line from serverless-offline, whose errorType is always "Error"', () => {
+  it('takes errorType from Lambda, and the stack line from serverless-offline, whose errorType is always "Error" (its timeout: Sandbox.Timedout)', () => {
     expect(errorNameOf({ errorType: 'MixinRequestError', errorMessage: 'm', trace: ['MixinRequestError: m'] })).toBe('MixinRequestError');
     expect(errorNameOf({ errorType: 'Error', errorMessage: 'a: b', trace: ['KeystoreError: a: b', '    at x'] })).toBe('KeystoreError');
     expect(errorNameOf({ errorType: 'Error', errorMessage: '', trace: ['InvalidRequestError'] })).toBe('InvalidRequestError');
     expect(errorNameOf({ errorType: 'Error', errorMessage: 'm' })).toBe('Error');
     expect(errorNameOf({})).toBe('Error');
+    expect(errorNameOf({ errorType: 'Error', errorMessage: '[504] - Lambda timeout.', trace: ['Error: [504] - Lambda timeout.'] })).toBe('Sandbox.Timedout');
   });
 });

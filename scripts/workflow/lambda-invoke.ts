@@ -23,14 +23,20 @@ interface FunctionErrorPayload {
 /** An error aws-local-stepfunctions reports as the state's `Error` (its `name`) and `Cause` (its `message`). */
 export const stateError = (name: string, cause: string): Error => Object.assign(new Error(cause), { name });
 
+/** serverless-offline's message when a function overruns its timeout (its LambdaTimeoutError keeps the name "Error"). */
+const OFFLINE_TIMEOUT_MESSAGE = '[504] - Lambda timeout.';
+
 /**
  * The thrown error's name. Real Lambda sends it as `errorType`; serverless-offline always sends
  * `errorType: "Error"` but keeps the stack, whose first line V8 writes as `<name>: <message>` (the name as it
- * was when the stack was first read, i.e. after the constructor set it).
+ * was when the stack was first read, i.e. after the constructor set it). Its own timeout becomes
+ * `Sandbox.Timedout`, what Step Functions reports for a Lambda that timed out.
  */
 export const errorNameOf = (payload: FunctionErrorPayload): string => {
   const type = typeof payload.errorType === 'string' && payload.errorType !== '' ? payload.errorType : 'Error';
-  if (type !== 'Error' || !Array.isArray(payload.trace) || typeof payload.trace[0] !== 'string') return type;
+  if (type !== 'Error') return type;
+  if (payload.errorMessage === OFFLINE_TIMEOUT_MESSAGE) return 'Sandbox.Timedout';
+  if (!Array.isArray(payload.trace) || typeof payload.trace[0] !== 'string') return type;
   return /^([A-Za-z_$][\w$.]*)(?::|$)/.exec(payload.trace[0])?.[1] ?? type;
 };
 
