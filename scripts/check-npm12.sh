@@ -116,7 +116,7 @@ main() {
   trap cleanup EXIT
   if [ "$NPM_SPEC" != system ]; then use_project_node; fi
   registry_or_skip
-  timed "installing $NPM_SPEC" install_npm
+  if [ "$NPM_SPEC" = system ]; then install_npm; else timed "installing $NPM_SPEC" install_npm; fi
   clone_head
   cd "$WORK/clone"
   timed "npm ci" npm ci --no-audit --no-fund
