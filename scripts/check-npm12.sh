@@ -44,12 +44,18 @@ timed() {
   say "$label took $((SECONDS - start)) s"
 }
 
-# Run from `npm run`, the environment carries the outer npm's settings (npm_config_local_prefix pointing at
-# this checkout, an empty npm_config_allow_scripts, ...). npm 12 would read them as its own: drop them all.
+# Run from `npm run`, the environment carries the outer npm's own state (npm_config_local_prefix pointing at
+# this checkout, its version, user agent, an empty npm_config_allow_scripts, the package's fields...), which
+# npm 12 would read as settings. Drop those; keep the user's npm_config_* (registry, cache, proxy, ...).
 forget_outer_npm() {
   local name
   for name in $(compgen -e); do
-    case "$name" in npm_* | NPM_*) unset "$name" ;; esac
+    case "$name" in
+      npm_config_local_prefix | npm_config_prefix | npm_config_global_prefix | npm_config_allow_scripts | \
+        npm_config_npm_version | npm_config_node_gyp | npm_config_user_agent | npm_config_call) unset "$name" ;;
+      npm_config_*) ;;
+      npm_*) unset "$name" ;;
+    esac
   done
 }
 
