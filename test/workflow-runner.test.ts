@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { groupConversationId, randomIdFor, uniqueConversationId } from '../lib/conversation-id';
+import { groupIdForKey, uniqueConversationId } from '../lib/conversation-id';
 import { errorNameOf } from '../scripts/workflow/lambda-invoke';
 import { type Harness, lambdaContext, type LambdaHandler, startHarness } from './support/harness';
 
@@ -106,7 +106,7 @@ describe('npm run workflow', () => {
     expect(run.code).toBe(0);
     const bot = h.bot.keystore.appId;
     expect(JSON.parse(run.stdout)).toEqual({
-      group: { conversation_id: groupConversationId(bot, 'Team room', participants.map((p) => p.user_id), randomIdFor('exec-ok/CreateGroup')) },
+      group: { conversation_id: groupIdForKey(bot, 'exec-ok/CreateGroup') },
       contacts: participants.map(({ user_id }) => ({ user_id, opened: true, conversation_id: uniqueConversationId(bot, user_id) })),
     });
     const lines = stateLines(run.stderr);
