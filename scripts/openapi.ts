@@ -367,8 +367,9 @@ const info = (): Json => {
 const servers = (): Json[] => [
   {
     url: 'https://{apiId}.execute-api.{region}.amazonaws.com',
-    description: 'A deployed stage (`npx serverless info` prints its endpoint).',
-    variables: { apiId: { default: 'api-id', description: "the HTTP API's ID" }, region: { default: 'us-east-1' } },
+    // No `description` on the variables: swagger-parser's copy of the 3.1 schema (2021-04-15) misspells that field.
+    description: "A deployed stage: `apiId` is the HTTP API's ID (`npx serverless info` prints the endpoint).",
+    variables: { apiId: { default: 'api-id' }, region: { default: 'us-east-1' } },
   },
   { url: 'http://127.0.0.1:3000', description: '`npm start` on this machine (serverless-offline; SigV4 is not checked).' },
 ];
