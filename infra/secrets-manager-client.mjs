@@ -30,34 +30,43 @@ const sha256Hex = (data) => crypto.createHash('sha256').update(data).digest('hex
 const hmac = (key, data) => crypto.createHmac('sha256', key).update(data).digest();
 
 /** The endpoint of the service for a region, as the SDK's rules give it for the partitions we deploy to. */
-const regionalEndpoint = (region) => {
-  const fips = /^true$/i.test(process.env.AWS_USE_FIPS_ENDPOINT ?? '');
+export const regionalEndpoint = (region, useFips = /^true$/i.test(process.env.AWS_USE_FIPS_ENDPOINT ?? '')) => {
   const suffix = region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
-  return `https://${SERVICE}${fips ? '-fips' : ''}.${region}.${suffix}`;
+  return `https://${SERVICE}${useFips ? '-fips' : ''}.${region}.${suffix}`;
 };
 
-/** Headers of a SigV4-signed AWS JSON 1.1 POST (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html). */
+/**
+ * The SigV4 `authorization` header of a request whose path has no query and needs no escaping (AWS JSON protocols
+ * post to `/`), signing every header given (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html).
+ * `headers` must hold `x-amz-date`; names in lower case.
+ */
+export const sigV4Authorization = ({ method, path, headers, body, region, service, accessKeyId, secretAccessKey }) => {
+  const amzDate = headers['x-amz-date'];
+  const day = amzDate.slice(0, 8);
+  const names = Object.keys(headers).sort();
+  const canonical = [method, path, '', ...names.map((n) => `${n}:${String(headers[n]).trim().replace(/\s+/g, ' ')}`), '', names.join(';'), sha256Hex(body)].join('\n');
+  const scope = `${day}/${region}/${service}/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonical)].join('\n');
+  const key = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, day), region), service), 'aws4_request');
+  return `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${hmac(key, toSign).toString('hex')}`;
+};
+
+/** Headers of a signed AWS JSON 1.1 POST with the environment's credentials (the Lambda role's). */
 const signedHeaders = (url, region, target, body, now = new Date()) => {
   const accessKeyId = process.env.AWS_ACCESS_KEY_ID;
   const secretAccessKey = process.env.AWS_SECRET_ACCESS_KEY;
   if (!accessKeyId || !secretAccessKey) {
     throw Object.assign(new Error('Could not load credentials from the environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY)'), { name: 'CredentialsProviderError' });
   }
-  const amzDate = now.toISOString().replace(/[-:]|\.\d{3}/g, '');
-  const day = amzDate.slice(0, 8);
   const headers = {
     'content-type': 'application/x-amz-json-1.1',
     host: url.host,
-    'x-amz-date': amzDate,
+    'x-amz-date': now.toISOString().replace(/[-:]|\.\d{3}/g, ''),
     'x-amz-target': target,
   };
   if (process.env.AWS_SESSION_TOKEN) headers['x-amz-security-token'] = process.env.AWS_SESSION_TOKEN;
-  const names = Object.keys(headers).sort();
-  const canonical = ['POST', url.pathname || '/', '', ...names.map((n) => `${n}:${headers[n]}`), '', names.join(';'), sha256Hex(body)].join('\n');
-  const scope = `${day}/${region}/${SERVICE}/aws4_request`;
-  const toSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256Hex(canonical)].join('\n');
-  const key = hmac(hmac(hmac(hmac(`AWS4${secretAccessKey}`, day), region), SERVICE), 'aws4_request');
-  headers.authorization = `AWS4-HMAC-SHA256 Credential=${accessKeyId}/${scope}, SignedHeaders=${names.join(';')}, Signature=${hmac(key, toSign).toString('hex')}`;
+  const path = url.pathname || '/';
+  headers.authorization = sigV4Authorization({ method: 'POST', path, headers, body, region, service: SERVICE, accessKeyId, secretAccessKey });
   headers['content-length'] = String(Buffer.byteLength(body));
   return headers;
 };
