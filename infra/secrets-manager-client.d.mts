@@ -13,7 +13,7 @@ export interface GetSecretValueOutput {
 }
 export interface SecretsManagerClientConfig {
   region?: string;
-  endpoint?: string;
+  endpoint?: string | URL;
   maxAttempts?: number;
   requestHandler?: { connectionTimeout?: number; requestTimeout?: number };
 }

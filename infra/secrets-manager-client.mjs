@@ -11,7 +11,9 @@
  * AWS_USE_FIPS_ENDPOINT=true; `amazonaws.com.cn` in China), `maxAttempts` tries with the standard retry strategy's
  * classes (throttling, 5xx, timeouts and resets) and full-jitter backoff, `requestHandler.connectionTimeout` and
  * `requestTimeout`, the abort signal, and errors named by the service's `__type` with `$fault` and `$metadata`.
- * Every other command is refused: tests and tools that need more use the real SDK (they are not bundled with this).
+ * What it leaves out: other commands (refused: tests and tools that need more use the real SDK, they are not bundled
+ * with this), endpoint and region providers (strings only), clock-skew correction, and output conversion (the
+ * service's JSON as sent: `CreatedDate` stays epoch seconds; the functions read `SecretString` only).
  */
 const crypto = process.getBuiltinModule('node:crypto');
 
@@ -150,7 +152,7 @@ export class SecretsManagerClient {
     if (!(command instanceof GetSecretValueCommand)) throw new Error('this Secrets Manager client only sends GetSecretValueCommand');
     const region = this.config.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
     if (!region) throw Object.assign(new Error('Region is missing'), { name: 'Error' });
-    const url = new URL(this.config.endpoint ?? process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? process.env.AWS_ENDPOINT_URL ?? regionalEndpoint(region));
+    const url = new URL(String(this.config.endpoint ?? process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER ?? process.env.AWS_ENDPOINT_URL ?? regionalEndpoint(region)));
     const body = JSON.stringify(command.input);
     const maxAttempts = Math.max(1, Number(this.config.maxAttempts ?? 3));
     const { connectionTimeout, requestTimeout } = this.config.requestHandler ?? {};
