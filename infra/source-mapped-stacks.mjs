@@ -8,7 +8,6 @@
  * the format of Node's own `--enable-source-maps` (sources resolved against the map's folder). Frames elsewhere
  * (Node internals, the Lambda runtime) are printed as V8 prints them.
  */
-const { SourceMap } = process.getBuiltinModule('node:module');
 const { readFileSync } = process.getBuiltinModule('node:fs');
 const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
 
@@ -21,6 +20,8 @@ const sourceMapOf = (fileUrl) => {
   let map = sourceMaps.get(fileUrl);
   if (map === undefined) {
     try {
+      // Read here, not at load: node:module's SourceMap export loads Node's source map modules.
+      const { SourceMap } = process.getBuiltinModule('node:module');
       map = new SourceMap(JSON.parse(readFileSync(`${fileURLToPath(fileUrl)}.map`, 'utf8')));
     } catch {
       map = null;
