@@ -84,7 +84,8 @@ export const gzipSize = (data: Buffer | string): number => gzipSync(data, { leve
 export const bundle = async (entry: string, outdir: string, extra: BuildOptions = {}, kind: BuildKind = 'deployed'): Promise<BundleResult> => {
   const options: BuildOptions = { ...serverlessEsbuildOptions(kind), ...extra, entryPoints: [entry], outdir, absWorkingDir: ROOT, metafile: true, logLevel: 'error' };
   const result = await build(options);
-  const out = Object.keys(result.metafile!.outputs).find((f) => f.endsWith('.mjs') || f.endsWith('.js'))!;
+  // The entry's own output: with esbuild's `splitting`, chunks are outputs too.
+  const out = Object.entries(result.metafile!.outputs).find(([f, o]) => o.entryPoint && (f.endsWith('.mjs') || f.endsWith('.js')))![0];
   const file = join(ROOT, out);
   const code = readFileSync(file);
   writeFileSync(`${file}.meta.json`, JSON.stringify(result.metafile));
