@@ -255,7 +255,7 @@ describe('bundles', () => {
       .filter((stack): stack is string => typeof stack === 'string');
     expect(stacks.length).toBeGreaterThan(0);
     // The first frame: a TypeScript file of ours, with its line and column, not the minified bundle.
-    expect(stacks[0]!.split('\n')[1]).toMatch(/^ {4}at .*\/lib\/[\w/-]+\.ts:\d+:\d+\)?$/);
+    expect(stacks[0]!.split('\n')[1]).toMatch(/^ {4}at .*\/(lib|functions)\/[\w/-]+\.ts:\d+:\d+\)?$/);
     expect(stacks[0]).not.toContain('.mjs:');
   });
 });
