@@ -54,7 +54,7 @@ describe('create-group/workflow', () => {
     const error = await thrown(groups, { name: 'x', participants: [{ user_id: randomUUID() }], idempotency_key: '', extra: 1 });
     expect(error.details).toEqual([
       { field: 'extra', message: 'is not an allowed field' },
-      { field: 'idempotency_key', message: 'must be at least 1 character(s) long' },
+      { field: 'idempotency_key', message: 'must be 1 to 256 characters' },
     ]);
     expect(h.sandbox.postCount).toBe(0);
   });

@@ -1,3 +1,4 @@
+import { type FieldProblem, InvalidRequestError } from '../errors';
 import { checkIdempotencyKey } from '../idempotency-key';
 import { type CompiledValidator, validate } from '../validation';
 
@@ -7,9 +8,25 @@ export interface TaskInput {
   idempotencyKey: string | undefined;
 }
 
-/** Validates a Step Functions task input (with its `*Task` schema) and takes `idempotency_key` out of it. */
+/** The problems `check` finds, as field problems (none when it passes). */
+const problemsOf = (check: () => void): FieldProblem[] => {
+  try {
+    check();
+    return [];
+  } catch (error) {
+    if (error instanceof InvalidRequestError) return error.details;
+    throw error;
+  }
+};
+
+/**
+ * Validates a Step Functions task input (its `*Task` schema, and the one idempotency-key rule for
+ * `idempotency_key`), naming every bad field at once, and takes `idempotency_key` out of it.
+ */
 export const taskInput = (schema: CompiledValidator, event: unknown): TaskInput => {
-  validate<{ idempotency_key?: string } & Record<string, unknown>>(schema, event);
-  const { idempotency_key: key, ...input } = event;
-  return { input, idempotencyKey: key === undefined ? undefined : checkIdempotencyKey(key, 'idempotency_key') };
+  const key = (event as { idempotency_key?: unknown } | null)?.idempotency_key;
+  const problems = [...problemsOf(() => validate(schema, event)), ...(typeof key === 'string' ? problemsOf(() => checkIdempotencyKey(key, 'idempotency_key')) : [])];
+  if (problems.length > 0) throw new InvalidRequestError(problems);
+  const { idempotency_key: _key, ...input } = event as Record<string, unknown>;
+  return { input, idempotencyKey: key as string | undefined };
 };
