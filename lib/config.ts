@@ -11,6 +11,8 @@ export interface ServiceConfig {
   /** How long before the Lambda's own timeout we stop waiting for Mixin and answer. */
   deadlineMarginMs: number;
   queueConcurrency: number;
+  /** The queue function's own dead-letter queue (queue functions only): records that can never succeed go there at once. */
+  deadLetterQueueUrl: string | undefined;
 }
 
 const integer = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number => {
@@ -36,6 +38,13 @@ const mixinOrigin = (raw: string | undefined): string => {
   return url.origin;
 };
 
+const optionalUrl = (env: NodeJS.ProcessEnv, name: string): string | undefined => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  if (!URL.canParse(raw) || !/^https?:/.test(raw)) throw new Error(`${name} must be an SQS queue URL, got "${raw}"`);
+  return raw;
+};
+
 /** Reads the configuration table of the README from `env`; a bad value fails the cold start loudly. */
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServiceConfig => ({
   keystoreSecretId: env.MIXIN_KEYSTORE_SECRET_ID ?? '',
@@ -45,4 +54,5 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServiceConfig 
   maxAttempts: integer(env, 'MIXIN_MAX_ATTEMPTS', 4, 1, 10),
   deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', 500, 0, 60_000),
   queueConcurrency: integer(env, 'QUEUE_CONCURRENCY', 5, 1, 100),
+  deadLetterQueueUrl: optionalUrl(env, 'DEAD_LETTER_QUEUE_URL'),
 });

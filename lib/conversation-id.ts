@@ -45,5 +45,14 @@ export const groupConversationId = (
  */
 export const randomIdFor = (idempotencyKey: string): string => uuidV5(IDEMPOTENCY_NAMESPACE, idempotencyKey);
 
+/**
+ * The GROUP conversation ID an idempotency key addresses for a bot: UUIDv5 of `<app_id>:<key>` under
+ * {@link IDEMPOTENCY_NAMESPACE}. It depends on the bot and the key alone, never on the body, so the same key always
+ * addresses the same group whatever else a retry changes (and a changed body is caught, not forked). Sent without
+ * `random_id`: it is not derived from one.
+ */
+export const groupIdForKey = (appId: string, idempotencyKey: string): string =>
+  uuidV5(IDEMPOTENCY_NAMESPACE, `${normaliseUuid(appId, 'appId')}:${idempotencyKey}`);
+
 /** A fresh random `random_id`, for creates that carry no idempotency key. */
 export const freshRandomId = (): string => randomUUID();

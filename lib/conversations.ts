@@ -2,12 +2,11 @@
  * The two use cases, whatever the trigger: input in, Mixin conversation or typed error out.
  * They know nothing of Lambda events; handlers know nothing of Mixin's wire format.
  */
-import { freshRandomId, groupConversationId, randomIdFor, uniqueConversationId } from './conversation-id';
-import { ConversationError, InvalidRequestError, MixinRequestError } from './errors';
+import { freshRandomId, groupConversationId, groupIdForKey, uniqueConversationId } from './conversation-id';
+import { ConversationError, IdempotencyKeyReusedError, InvalidRequestError } from './errors';
 import type { Conversation, ConversationRequest } from './mixin/conversation';
 import { createConversation } from './mixin/conversation';
-import type { Keystore } from './mixin/keystore';
-import type { MixinCallOptions } from './mixin/request';
+import type { KeystoreSource, MixinCallOptions } from './mixin/request';
 import { validate as contactSchema } from './schemas/generated/contact.js';
 import { validate as groupSchema } from './schemas/generated/group.js';
 import { validate } from './validation';
@@ -28,19 +27,31 @@ export interface ContactInput {
 
 /** What a use case needs from its trigger. */
 export interface UseCaseContext {
-  keystore: Keystore;
-  /** Called once after Mixin refused `stale` with a 401: the keystore to try again with (a rotated key heals). */
-  reloadKeystore?: (stale: Keystore) => Promise<Keystore>;
-  /** Seeds `random_id` when the body has none: the same key always gives the same group. */
+  /** The bot keystore, and how to read it again after Mixin refused it. */
+  keys: KeystoreSource;
+  /** The trigger's idempotency key: the same key always addresses the same group. */
   idempotencyKey?: string;
   mixin: MixinCallOptions;
 }
 
-/** A created (or already existing) conversation and what it took. */
-export interface CreateResult {
-  conversation: Conversation;
+/** What every use case returns: its result and the calls to Mixin it took. */
+export interface UseCaseResult {
   attempts: number;
 }
+
+/** A created (or already existing) conversation and what it took. */
+export interface CreateResult extends UseCaseResult {
+  conversation: Conversation;
+}
+
+/** A use case as the triggers run it: the work, and the metric that counts its successes (README "Operations"). */
+export interface UseCase<R extends UseCaseResult = UseCaseResult> {
+  (input: unknown, ctx: UseCaseContext): Promise<R>;
+  readonly successMetric: string;
+}
+
+const useCase = <R extends UseCaseResult>(successMetric: string, run: (input: unknown, ctx: UseCaseContext) => Promise<R>): UseCase<R> =>
+  Object.assign(run, { successMetric });
 
 const distinctUsers = (participants: { user_id: string }[]): string[] => {
   const first = new Map<string, number>();
@@ -53,7 +64,11 @@ const distinctUsers = (participants: { user_id: string }[]): string[] => {
   });
 };
 
-/** The Mixin request for a group: bot's own ID dropped (Mixin makes it the owner), ID derived unless given. */
+/**
+ * The Mixin request for a group, bot's own ID dropped (Mixin makes it the owner). Its ID, first rule that applies:
+ * `conversation_id` as given; the ID derived from `random_id` (the Go SDK's scheme, sent with it); the ID of the
+ * idempotency key for this bot ({@link groupIdForKey}, sent without `random_id`); a fresh derived one.
+ */
 export const buildGroupRequest = (input: GroupInput, appId: string, idempotencyKey?: string): ConversationRequest => {
   const users = distinctUsers(input.participants);
   const participants = input.participants
@@ -67,11 +82,13 @@ export const buildGroupRequest = (input: GroupInput, appId: string, idempotencyK
   if (input.announcement !== undefined) request.announcement = input.announcement;
   if (input.conversation_id) {
     request.conversation_id = input.conversation_id.toLowerCase();
-    return request;
+  } else if (input.random_id === undefined && idempotencyKey !== undefined) {
+    request.conversation_id = groupIdForKey(appId, idempotencyKey);
+  } else {
+    const randomId = input.random_id?.toLowerCase() ?? freshRandomId();
+    request.random_id = randomId;
+    request.conversation_id = groupConversationId(appId, input.name, participants.map((p) => p.user_id), randomId);
   }
-  const randomId = input.random_id?.toLowerCase() ?? (idempotencyKey !== undefined ? randomIdFor(idempotencyKey) : freshRandomId());
-  request.random_id = randomId;
-  request.conversation_id = groupConversationId(appId, input.name, participants.map((p) => p.user_id), randomId);
   return request;
 };
 
@@ -82,12 +99,22 @@ export const buildContactRequest = (input: ContactInput, appId: string): Convers
   return { category: 'CONTACT', conversation_id: uniqueConversationId(appId, userId), participants: [{ user_id: userId }] };
 };
 
-const keyChanged = (a: Keystore, b: Keystore) => a.appId !== b.appId || a.sessionId !== b.sessionId || a.publicKeyHex !== b.publicKeyHex;
+/**
+ * A keyed group found under its key must be the request made with that key: a different name means the key was
+ * reused for another request. Participants, roles and the announcement are not compared: they change over a
+ * group's life, and a plain retry must still succeed after members joined or left.
+ */
+const checkKeyedGroup = (request: ConversationRequest, { conversation, attempts }: CreateResult): void => {
+  if (conversation.name === request.name) return;
+  const reused = new IdempotencyKeyReusedError([{ field: 'name', message: 'differs from the name of the group this key created' }], request.conversation_id);
+  reused.attempts = attempts;
+  throw reused;
+};
 
 /** Sends one request, naming its conversation in whatever error it ends with. */
-const sendAs = async (keystore: Keystore, request: ConversationRequest, ctx: UseCaseContext): Promise<CreateResult> => {
+const send = async (request: ConversationRequest, ctx: UseCaseContext): Promise<CreateResult> => {
   try {
-    const { data, attempts } = await createConversation(keystore, request, ctx.mixin);
+    const { data, attempts } = await createConversation(ctx.keys, request, ctx.mixin);
     return { conversation: data, attempts };
   } catch (error) {
     if (error instanceof ConversationError) {
@@ -98,36 +125,24 @@ const sendAs = async (keystore: Keystore, request: ConversationRequest, ctx: Use
   }
 };
 
-/** Sends the request; after a 401, re-reads the keystore once and, if it changed, tries again with it. */
-const send = async (build: (appId: string) => ConversationRequest, ctx: UseCaseContext): Promise<CreateResult> => {
-  try {
-    return await sendAs(ctx.keystore, build(ctx.keystore.appId), ctx);
-  } catch (error) {
-    if (!(error instanceof MixinRequestError && error.code === 401 && ctx.reloadKeystore)) throw error;
-    const fresh = await ctx.reloadKeystore(ctx.keystore);
-    if (!keyChanged(ctx.keystore, fresh)) throw error;
-    const result = await sendAs(fresh, build(fresh.appId), ctx);
-    return { ...result, attempts: result.attempts + error.attempts };
-  }
-};
-
 /**
- * Creates a GROUP conversation. Validates first (nothing invalid reaches Mixin); the group ID is derived from
- * `random_id`, else from the idempotency key, else a fresh one; a given `conversation_id` is used as is.
- * @throws InvalidRequestError | MixinRateLimitError | MixinUnavailableError | MixinRequestError
+ * Creates a GROUP conversation (or finds the one its ID names). Validates first: nothing invalid reaches Mixin.
+ * @throws InvalidRequestError | IdempotencyKeyReusedError | ConversationConflictError | MixinRateLimitError |
+ *   MixinUnavailableError | MixinRequestError
  */
-export const createGroup = async (input: unknown, ctx: UseCaseContext): Promise<CreateResult> => {
+export const createGroup = useCase('ConversationsCreated', async (input, ctx): Promise<CreateResult> => {
   validate<GroupInput>(groupSchema, input);
-  const request = buildGroupRequest(input, ctx.keystore.appId, ctx.idempotencyKey);
-  // A rotated key keeps the bot's app ID, so the rebuilt request is the same group.
-  return send((appId) => (appId === ctx.keystore.appId ? request : buildGroupRequest(input, appId, ctx.idempotencyKey)), ctx);
-};
+  const request = buildGroupRequest(input, ctx.keys.keystore.appId, ctx.idempotencyKey);
+  const result = await send(request, ctx);
+  if (!input.conversation_id && request.random_id === undefined) checkKeyedGroup(request, result);
+  return result;
+});
 
 /**
  * Opens the CONTACT conversation between the bot and one user (the same ID every time: naturally idempotent).
- * @throws InvalidRequestError | MixinRateLimitError | MixinUnavailableError | MixinRequestError
+ * @throws InvalidRequestError | ConversationConflictError | MixinRateLimitError | MixinUnavailableError | MixinRequestError
  */
-export const createContact = async (input: unknown, ctx: UseCaseContext): Promise<CreateResult> => {
+export const createContact = useCase('ConversationsCreated', async (input, ctx): Promise<CreateResult> => {
   validate<ContactInput>(contactSchema, input);
-  return send((appId) => buildContactRequest(input, appId), ctx);
-};
+  return send(buildContactRequest(input, ctx.keys.keystore.appId), ctx);
+});

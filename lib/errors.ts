@@ -1,6 +1,8 @@
 /**
- * The public error names. Workflows Retry/Catch on `name`, HTTP maps them to statuses, queues decide
- * redelivery on `retryable`: treat every `name` here as part of the contract.
+ * The public error contract, in one place. Every error this service raises on purpose extends
+ * {@link ConversationError}: a stable `name` (Step Functions `ErrorEquals`, the `error_name` log field) and
+ * `retryable` (whether the same request can succeed later). HTTP statuses: lib/lambda/http-status.ts;
+ * queues: lib/lambda/sqs-batch.ts.
  */
 
 /** One reason a request was rejected: the JSON path of the field and why. */
@@ -16,6 +18,8 @@ export abstract class ConversationError extends Error {
   /** The conversation the failed request was for, once known: lets an operator find a group a lost answer made. */
   conversationId?: string;
   randomId?: string;
+  /** Calls to Mixin this failure took (0: Mixin was never asked). */
+  attempts?: number;
 }
 
 /** The caller's input is wrong; it was never sent to Mixin. Not retryable. */
@@ -35,7 +39,21 @@ export class InvalidRequestError extends ConversationError {
   }
 }
 
-/** The bot keystore is missing, malformed or unusable. Names the field, never its value. */
+/** The HTTP envelope itself is unacceptable (media type, size), before any field is looked at. Not retryable. */
+export class HttpRequestError extends ConversationError {
+  override readonly name = 'HttpRequestError';
+  readonly retryable = false;
+
+  constructor(
+    readonly status: 413 | 415,
+    readonly code: 'body_too_large' | 'unsupported_media_type',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The bot keystore is missing, malformed or unusable, and no good one is in hand. Names the field, never its value. */
 export class KeystoreError extends ConversationError {
   override readonly name = 'KeystoreError';
   readonly retryable = false;
@@ -57,14 +75,14 @@ export class KeystoreUnavailableError extends ConversationError {
   }
 }
 
-/** Where a {@link MixinUnavailableError} came from. */
+/** Where a {@link MixinUnavailableError} came from. `deadline` with 0 attempts: our own time ran out before Mixin was asked. */
 export type UnavailableReason = 'server-error' | 'network' | 'timeout' | 'deadline' | 'bad-response';
 
 /** Mixin kept answering "too many requests" after our retries. Retryable later. */
 export class MixinRateLimitError extends ConversationError {
   override readonly name = 'MixinRateLimitError';
   readonly retryable = true;
-  readonly attempts: number;
+  override readonly attempts: number;
   /** Seconds a caller should wait before trying again. */
   readonly retryAfterSeconds: number;
 
@@ -75,17 +93,22 @@ export class MixinRateLimitError extends ConversationError {
   }
 }
 
-/** Mixin could not be reached or answered with a server error, garbage or too late. Retryable. */
+/** Mixin could not be reached or answered with a server error, garbage or too late; or our time ran out. Retryable. */
 export class MixinUnavailableError extends ConversationError {
   override readonly name = 'MixinUnavailableError';
   readonly retryable = true;
   readonly reason: UnavailableReason;
-  readonly attempts: number;
+  override readonly attempts: number;
 
   constructor(reason: UnavailableReason, message: string, attempts: number) {
     super(`${message} (after ${attempts} attempt(s))`);
     this.reason = reason;
     this.attempts = attempts;
+  }
+
+  /** Our own budget ran out (the Lambda deadline less DEADLINE_MARGIN_MS) before Mixin could be asked. */
+  static deadlineBeforeMixin(message = 'the function ran out of time before Mixin could be asked'): MixinUnavailableError {
+    return new MixinUnavailableError('deadline', message, 0);
   }
 }
 
@@ -96,7 +119,7 @@ export class MixinRequestError extends ConversationError {
   readonly code: number;
   readonly description: string;
   readonly extra: unknown;
-  readonly attempts: number;
+  override readonly attempts: number;
 
   constructor(code: number, description: string, extra: unknown, attempts: number) {
     super(`Mixin rejected the request: code ${code}${description ? `, ${description}` : ''}`);
@@ -104,5 +127,41 @@ export class MixinRequestError extends ConversationError {
     this.description = description;
     this.extra = extra;
     this.attempts = attempts;
+  }
+
+  /** Mixin refused the bot's credentials: a key to rotate, not data to fix. */
+  get credentialsRejected(): boolean {
+    return this.code === 401 || this.code === 403;
+  }
+}
+
+/** The conversation ID asked for already names a conversation of another category (a CONTACT for a group). Not retryable. */
+export class ConversationConflictError extends ConversationError {
+  override readonly name = 'ConversationConflictError';
+  readonly retryable = false;
+
+  constructor(
+    readonly requestedCategory: string,
+    readonly existingCategory: string,
+    conversationId: string,
+  ) {
+    super(`conversation ${conversationId} already exists as a ${existingCategory}, not a ${requestedCategory}`);
+    this.conversationId = conversationId;
+  }
+}
+
+/**
+ * The idempotency key was used before for a different request (IETF draft-ietf-httpapi-idempotency-key-header:
+ * refused, never a second resource). `details` names what differs. Not retryable.
+ */
+export class IdempotencyKeyReusedError extends ConversationError {
+  override readonly name = 'IdempotencyKeyReusedError';
+  readonly retryable = false;
+  readonly details: FieldProblem[];
+
+  constructor(details: FieldProblem[], conversationId: string) {
+    super(`the idempotency key was already used for a different request: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`);
+    this.details = details;
+    this.conversationId = conversationId;
   }
 }

@@ -40,9 +40,10 @@ export const findDuplicateKey = (text: string): string | undefined => {
 
 /**
  * Parses a request body as JSON, or throws an {@link InvalidRequestError}: `body` when it is not JSON,
- * the duplicated field's path when a key repeats.
+ * the duplicated field's path when a key repeats. A leading byte order mark is dropped, as a UTF-8 decoder does.
  */
-export const parseJsonBody = (text: string): unknown => {
+export const parseJsonBody = (body: string): unknown => {
+  const text = body.charCodeAt(0) === 0xfeff ? body.slice(1) : body;
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { groupConversationId, randomIdFor, uniqueConversationId } from '../lib/conversation-id';
+import { groupConversationId, uniqueConversationId, groupIdForKey } from '../lib/conversation-id';
 import { makeBot } from '../infra/local/keys';
 import { type Harness, httpEvent, lambdaContext, type LambdaHandler, startHarness } from './support/harness';
 
@@ -29,11 +29,11 @@ const users = (n: number) => Array.from({ length: n }, () => randomUUID());
 const groupBody = (ids = users(2)) => ({ name: 'Team room', participants: ids.map((user_id) => ({ user_id })) });
 
 describe('POST /groups', () => {
-  it('201: creates the group derived from the Idempotency-Key; the same key twice gives the same group', async () => {
+  it('201: creates the group of the Idempotency-Key (sent without random_id); the same key twice gives the same group', async () => {
     const body = groupBody();
     const first = await call(groups, body, { 'idempotency-key': 'order-1' });
     const again = await call(groups, body, { 'idempotency-key': 'order-1' });
-    const expected = groupConversationId(h.bot.keystore.appId, 'Team room', body.participants.map((p) => p.user_id), randomIdFor('order-1'));
+    const expected = groupIdForKey(h.bot.keystore.appId, 'order-1');
     expect(first.status).toBe(201);
     expect(first.headers['content-type']).toBe('application/json');
     expect(first.body.data).toMatchObject({ type: 'conversation', category: 'GROUP', conversation_id: expected, name: 'Team room', creator_id: h.bot.keystore.appId });

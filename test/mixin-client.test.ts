@@ -42,7 +42,7 @@ const group = (): ConversationRequest => {
 
 const failWith = async (request: ConversationRequest, options: MixinCallOptions): Promise<Error> => {
   try {
-    await createConversation(bot.keystore, request, options);
+    await createConversation({ keystore: bot.keystore }, request, options);
   } catch (error) {
     return error as Error;
   }
@@ -52,7 +52,7 @@ const failWith = async (request: ConversationRequest, options: MixinCallOptions)
 describe('createConversation against the sandbox', () => {
   it('creates a CONTACT conversation on the first attempt', async () => {
     const req = contact();
-    const result = await createConversation(bot.keystore, req, fast());
+    const result = await createConversation({ keystore: bot.keystore }, req, fast());
     expect(result.attempts).toBe(1);
     expect(result.data).toMatchObject({ type: 'conversation', conversation_id: req.conversation_id, category: 'CONTACT', creator_id: bot.keystore.appId });
     expect(sandbox.postCount).toBe(1);
@@ -61,8 +61,8 @@ describe('createConversation against the sandbox', () => {
 
   it('creates a derived GROUP and returns the same one when asked again', async () => {
     const req = group();
-    const first = await createConversation(bot.keystore, req, fast());
-    const again = await createConversation(bot.keystore, req, fast());
+    const first = await createConversation({ keystore: bot.keystore }, req, fast());
+    const again = await createConversation({ keystore: bot.keystore }, req, fast());
     expect(first.data.conversation_id).toBe(req.conversation_id);
     expect(again.data.conversation_id).toBe(req.conversation_id);
     expect(sandbox.created).toBe(1);
@@ -84,7 +84,7 @@ describe('createConversation against the sandbox', () => {
     sandbox.inject({ ...fault, count: 2 });
     const req = group();
     const attempts: AttemptReport[] = [];
-    const result = await createConversation(bot.keystore, req, fast({ attemptTimeoutMs: 200, onAttempt: (a) => attempts.push(a) }));
+    const result = await createConversation({ keystore: bot.keystore }, req, fast({ attemptTimeoutMs: 200, onAttempt: (a) => attempts.push(a) }));
     expect(result.attempts).toBe(3);
     expect(attempts.map((a) => a.outcome)).toEqual([expect.not.stringMatching('success'), expect.not.stringMatching('success'), 'success']);
     const posts = sandbox.requests.filter((r) => r.method === 'POST');
@@ -107,7 +107,7 @@ describe('createConversation against the sandbox', () => {
   it('honours a Retry-After header on HTTP 429', async () => {
     sandbox.inject({ kind: 'http-status', status: 429, retryAfter: '1', count: 1 });
     const started = Date.now();
-    const result = await createConversation(bot.keystore, contact(), fast());
+    const result = await createConversation({ keystore: bot.keystore }, contact(), fast());
     expect(result.attempts).toBe(2);
     expect(Date.now() - started).toBeGreaterThanOrEqual(990);
   });
@@ -142,7 +142,7 @@ describe('createConversation against the sandbox', () => {
 
   it('is refused with 401 when the keystore does not match the registered key', async () => {
     const stranger = makeBot(bot.keystore.appId);
-    await expect(createConversation(stranger.keystore, contact(), fast())).rejects.toMatchObject({ name: 'MixinRequestError', code: 401, attempts: 1 });
+    await expect(createConversation({ keystore: stranger.keystore }, contact(), fast())).rejects.toMatchObject({ name: 'MixinRequestError', code: 401, attempts: 1 });
     expect(sandbox.requests[0]!.outcome).toBe('error:401:unknown sid');
   });
 

@@ -223,10 +223,12 @@ describe('bundles', () => {
       unzipTo(join(outDir, `${name}.zip`), join(dir, name));
       const entry = join(dir, name, `${String(fn.Properties.Handler).replace(/\.handler$/, '')}.mjs`);
       expect(existsSync(entry)).toBe(true);
-      const env = { ...process.env, ...fn.Properties.Environment.Variables, AWS_REGION: 'us-east-1' };
+      // Its init prefetches the keystore: to a closed port on this machine, never to AWS.
+      const env = { ...process.env, ...fn.Properties.Environment.Variables, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9' };
       // process.execPath is Node 24 under `npm test` (the node devDependency), as in Lambda.
       const out = await run(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(entry)}); console.log(typeof m.handler);`], env, 30_000);
-      expect(out.trim().split('\n').pop()).toBe('function');
+      // The failed prefetch logs (and counts) once: the handler's type is still printed.
+      expect(out.trim().split('\n')).toContain('function');
     }
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { randomIdFor, groupConversationId, uniqueConversationId } from '../lib/conversation-id';
+import { uniqueConversationId, groupIdForKey } from '../lib/conversation-id';
 import { type Harness, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
 
 type Queue = LambdaHandler<unknown, SQSBatchResponse>;
@@ -41,14 +41,14 @@ describe('create-group/queue', () => {
     expect(h.sandbox.postCount).toBe(2 + 1 + 2);
   });
 
-  it('derives random_id from the messageId: redelivering the same batch creates no new group', async () => {
+  it('keys the group by the messageId: redelivering the same batch creates no new group', async () => {
     const users = [randomUUID(), randomUUID()];
     const event = sqsEvent([group(users[0]!), group(users[1]!)]);
     expect(await groups(event, lambdaContext())).toEqual({ batchItemFailures: [] });
     const again = sqsEvent([group(users[0]!), group(users[1]!)], event.Records.map((r) => r.messageId), 2);
     expect(await groups(again, lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(h.sandbox.created).toBe(2);
-    const expected = groupConversationId(h.bot.keystore.appId, 'Queue room', [users[0]!], randomIdFor(event.Records[0]!.messageId));
+    const expected = groupIdForKey(h.bot.keystore.appId, event.Records[0]!.messageId);
     expect(h.sandbox.conversations.has(expected)).toBe(true);
   });
 
@@ -62,7 +62,7 @@ describe('create-group/queue', () => {
     expect(await groups(withKey(randomUUID()), lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(await groups(withKey(randomUUID()), lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(h.sandbox.created).toBe(1);
-    expect(h.sandbox.conversations.has(groupConversationId(h.bot.keystore.appId, 'Queue room', [u], randomIdFor('order-7')))).toBe(true);
+    expect(h.sandbox.conversations.has(groupIdForKey(h.bot.keystore.appId, 'order-7'))).toBe(true);
     // Without the attribute, a new messageId is a new group: the README says to set the attribute for that reason.
     expect(await groups(sqsEvent([group(u)]), lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(h.sandbox.created).toBe(2);

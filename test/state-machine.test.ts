@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { type RunOptions, StateMachine } from 'aws-local-stepfunctions';
-import { groupConversationId, randomIdFor, uniqueConversationId } from '../lib/conversation-id';
+import { uniqueConversationId, groupIdForKey } from '../lib/conversation-id';
 import { type Harness, lambdaContext, type LambdaHandler, startHarness } from './support/harness';
 
 type Task = LambdaHandler<unknown, unknown>;
@@ -59,7 +59,7 @@ describe('open-team-room state machine', () => {
   it('creates the group and a contact with each member', async () => {
     const participants = members(3);
     const output = (await run({ name: 'Team room', participants }, 'exec-success')) as { group: { conversation_id: string }; contacts: { user_id: string; opened: boolean; conversation_id: string }[] };
-    const expectedGroup = groupConversationId(h.bot.keystore.appId, 'Team room', participants.map((p) => p.user_id), randomIdFor('exec-success/CreateGroup'));
+    const expectedGroup = groupIdForKey(h.bot.keystore.appId, 'exec-success/CreateGroup');
     expect(output.group).toEqual({ conversation_id: expectedGroup });
     expect(output.contacts).toEqual(participants.map(({ user_id }) => ({ user_id, opened: true, conversation_id: uniqueConversationId(h.bot.keystore.appId, user_id) })));
     expect(h.sandbox.created).toBe(4);
@@ -71,7 +71,7 @@ describe('open-team-room state machine', () => {
     h.sandbox.inject({ kind: 'error', code: 429, count: 2, category: 'GROUP' });
     const output = (await run({ name: 'Throttled room', participants }, 'exec-throttled')) as { group: { conversation_id: string } };
     expect(invocations.CreateGroup).toBe(2);
-    expect(output.group.conversation_id).toBe(groupConversationId(h.bot.keystore.appId, 'Throttled room', participants.map((p) => p.user_id), randomIdFor('exec-throttled/CreateGroup')));
+    expect(output.group.conversation_id).toBe(groupIdForKey(h.bot.keystore.appId, 'exec-throttled/CreateGroup'));
     expect([...h.sandbox.conversations.values()].filter((c) => c.data.category === 'GROUP')).toHaveLength(1);
   });
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { groupConversationId, randomIdFor, uniqueConversationId } from '../lib/conversation-id';
+import { uniqueConversationId, groupIdForKey } from '../lib/conversation-id';
 import type { Conversation } from '../lib/mixin/conversation';
 import { type Harness, lambdaContext, type LambdaHandler, startHarness } from './support/harness';
 
@@ -26,12 +26,12 @@ const thrown = async (task: Task, input: unknown, remainingMs = 10_000): Promise
 };
 
 describe('create-group/workflow', () => {
-  it('returns the conversation; idempotency_key seeds random_id so a retried state makes no second group', async () => {
+  it('returns the conversation; idempotency_key addresses the group, so a retried state makes no second group', async () => {
     const users = [randomUUID()];
     const input = { name: 'Flow room', participants: users.map((user_id) => ({ user_id })), idempotency_key: 'exec-1/CreateGroup' };
     const first = await groups(input, lambdaContext());
     const again = await groups(input, lambdaContext());
-    const expected = groupConversationId(h.bot.keystore.appId, 'Flow room', users, randomIdFor('exec-1/CreateGroup'));
+    const expected = groupIdForKey(h.bot.keystore.appId, 'exec-1/CreateGroup');
     expect(first).toMatchObject({ conversation_id: expected, category: 'GROUP' });
     expect(again.conversation_id).toBe(expected);
     expect(h.sandbox.created).toBe(1);

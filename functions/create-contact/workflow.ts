@@ -1,17 +1,16 @@
 import middy from '@middy/core';
-import type { Conversation } from '../../lib/mixin/conversation';
 import { createContact } from '../../lib/conversations';
-import { type ContextWithKeystore, keystoreLoader } from '../../lib/middleware/keystore';
-import { observe } from '../../lib/middleware/observe';
-import { config, keystoreOptions } from '../../lib/middleware/runtime';
-import { runUseCase } from '../../lib/middleware/use-case';
-import { taskInput, workflowErrors } from '../../lib/middleware/workflow';
+import { type ContextWithKeystore, keystoreLoader } from '../../lib/lambda/middleware/keystore';
+import { observe } from '../../lib/lambda/middleware/observe';
+import { config, handlerOptions, keystoreOptions } from '../../lib/lambda/runtime';
+import { taskInput } from '../../lib/lambda/task-input';
+import { runUseCase } from '../../lib/lambda/use-case';
+import type { Conversation } from '../../lib/mixin/conversation';
 import { validate as contactTaskSchema } from '../../lib/schemas/generated/contactTask.js';
 
 /** Step Functions task: the input is the HTTP body as an object, plus an optional idempotency_key; the output is the conversation. Failures are thrown by stable name. */
-export const handler = middy<unknown, Conversation, Error, ContextWithKeystore>()
+export const handler = middy<unknown, Conversation, Error, ContextWithKeystore>(handlerOptions)
   .use(observe({ category: 'CONTACT', trigger: 'workflow' }))
-  .use(workflowErrors())
   .use(keystoreLoader(keystoreOptions))
   .handler(async (event, context) => {
     const { input, idempotencyKey } = taskInput(contactTaskSchema, event);

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_MIXIN_API_URL } from '../constants';
 import { MixinRateLimitError, MixinRequestError, MixinUnavailableError } from '../errors';
-import { post, TransportError } from './http';
 import type { Keystore } from './keystore';
-import { type AttemptOutcome, backoffDelay, classifyResponse, isRetryable } from './retry';
+import { type AttemptOutcome, backoffDelay, classifyResponse, isRetryable, needsFreshKeystore } from './retry';
 import { signAuthenticationToken } from './token';
+import { send, TransportError } from './transport';
 
 /** How to reach Mixin and how hard to try. Every field has a default suited to a Lambda. */
 export interface MixinCallOptions {
@@ -19,10 +19,31 @@ export interface MixinCallOptions {
   /** Full-jitter backoff: base and cap of the exponential window. Defaults 100 ms and 2,000 ms. */
   backoffBaseMs?: number;
   backoffCapMs?: number;
+  /** Largest answer read, in bytes. Default 4 MB: more is a bad response (a Lambda answers at most 6 MB). */
+  maxResponseBytes?: number;
   /** Source of jitter in [0, 1); injectable for tests. */
   random?: () => number;
   /** Told about each attempt as it ends, for logs and metrics. */
   onAttempt?: (report: AttemptReport) => void;
+}
+
+/** Where a call gets its key: the keystore in hand and, optionally, a way to read it again after a 401. */
+export interface KeystoreSource {
+  keystore: Keystore;
+  /** After Mixin refused `stale` with a 401: the keystore to try again with (a rotated key heals). */
+  reload?: (stale: Keystore) => Promise<Keystore>;
+}
+
+/** One Mixin API call: method, path (and query) and, for a write, the exact body to send and sign. */
+export interface SignedCall {
+  method: 'GET' | 'POST';
+  path: string;
+  body?: string;
+  /**
+   * Checks a successful answer's `data` before it is accepted: a problem (a string) makes the attempt a bad
+   * response, retried like any other. For an endpoint whose answer must match the request.
+   */
+  check?: (data: Record<string, unknown>) => string | undefined;
 }
 
 /** What one attempt did: its number, the request ID it carried, how it ended and the wait before the next. */
@@ -48,6 +69,7 @@ const defaults = {
   maxAttempts: 4,
   backoffBaseMs: 100,
   backoffCapMs: 2_000,
+  maxResponseBytes: 4 * 1024 * 1024,
   random: Math.random,
 };
 
@@ -70,20 +92,15 @@ const finalError = (outcome: AttemptOutcome, attempts: number, backoffCapMs: num
 };
 
 /**
- * Sends one signed POST to Mixin with bounded retries. Each attempt carries a fresh token and request ID
- * but exactly the same body, so a retry can never create a different conversation than the first try.
- * Returns before `deadline`, whatever Mixin does.
- * @throws MixinRateLimitError | MixinUnavailableError | MixinRequestError
+ * One call with one keystore and bounded retries. Each attempt carries a fresh token and request ID but exactly
+ * the same body, so a retry can never create a different conversation than the first try. Returns before
+ * `deadline`, whatever Mixin does.
  */
-export const postSigned = async <T>(
-  keystore: Keystore,
-  path: string,
-  body: string,
-  options: MixinCallOptions = {},
-): Promise<MixinResult<T>> => {
+const callWithRetries = async <T>(keystore: Keystore, call: SignedCall, options: MixinCallOptions): Promise<MixinResult<T>> => {
   const opts = { ...defaults, ...options };
-  const url = new URL(path, opts.baseUrl.endsWith('/') ? opts.baseUrl : `${opts.baseUrl}/`);
+  const url = new URL(call.path, opts.baseUrl.endsWith('/') ? opts.baseUrl : `${opts.baseUrl}/`);
   const uri = url.pathname + url.search;
+  const body = call.body ?? '';
   const deadline = opts.deadline ?? Number.POSITIVE_INFINITY;
   let last: AttemptOutcome | undefined;
 
@@ -91,24 +108,26 @@ export const postSigned = async <T>(
     const remaining = deadline - Date.now();
     if (remaining < MIN_ATTEMPT_MS) {
       if (last && last.kind !== 'unavailable') throw finalError(last, attempt - 1, opts.backoffCapMs);
+      if (attempt === 1) throw MixinUnavailableError.deadlineBeforeMixin();
       throw new MixinUnavailableError('deadline', 'the deadline was reached before Mixin answered', attempt - 1);
     }
     const timeoutMs = Math.min(opts.attemptTimeoutMs, remaining);
     const requestId = randomUUID();
-    const token = signAuthenticationToken(keystore, { method: 'POST', uri, body }, { jti: requestId });
+    const token = signAuthenticationToken(keystore, { method: call.method, uri, body }, { jti: requestId });
     const started = Date.now();
     let outcome: AttemptOutcome;
     try {
-      const res = await post(url, body, {
-        Authorization: `Bearer ${token}`,
-        'Content-Type': 'application/json',
-        'X-Request-Id': requestId,
-      }, timeoutMs);
+      const headers: Record<string, string> = { Authorization: `Bearer ${token}`, 'X-Request-Id': requestId };
+      if (call.body !== undefined) headers['Content-Type'] = 'application/json';
+      const res = await send({ url, method: call.method, headers, body: call.body, timeoutMs, maxResponseBytes: opts.maxResponseBytes });
       outcome = classifyResponse(res.status, res.body, res.retryAfter);
+      const problem = outcome.kind === 'success' ? call.check?.(outcome.data) : undefined;
+      if (problem !== undefined) outcome = { kind: 'unavailable', reason: 'bad-response', message: `Mixin answered ${problem}` };
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
       const cutByDeadline = error.kind === 'timeout' && timeoutMs < opts.attemptTimeoutMs;
-      outcome = { kind: 'unavailable', reason: cutByDeadline ? 'deadline' : error.kind, message: `Mixin did not answer: ${error.message}` };
+      const reason = error.kind === 'too-large' ? 'bad-response' : cutByDeadline ? 'deadline' : error.kind;
+      outcome = { kind: 'unavailable', reason, message: `Mixin did not answer: ${error.message}` };
     }
     const report: AttemptReport = { attempt, requestId, outcome: outcome.kind, durationMs: Date.now() - started };
     if (outcome.kind === 'rejected') report.code = outcome.code;
@@ -126,5 +145,27 @@ export const postSigned = async <T>(
     opts.onAttempt?.(report);
     if (!another) throw finalError(outcome, attempt, opts.backoffCapMs);
     await sleep(delay);
+  }
+};
+
+/** A rotation keeps the bot: the same app ID with another session or key. Any other change is not ours to retry with. */
+const rotated = (stale: Keystore, fresh: Keystore): boolean =>
+  fresh.appId === stale.appId && (fresh.sessionId !== stale.sessionId || fresh.publicKeyHex !== stale.publicKeyHex);
+
+/**
+ * The one signed call to Mixin: every endpoint is a small function over it (lib/mixin/conversation.ts).
+ * Retries what lib/mixin/retry.ts says is worth retrying, within `options.deadline`; after a 401 it reads the
+ * keystore again once (`keys.reload`) and, if the key was rotated, makes the same call with the new key.
+ * @throws MixinRateLimitError | MixinUnavailableError | MixinRequestError
+ */
+export const signedRequest = async <T>(keys: KeystoreSource, call: SignedCall, options: MixinCallOptions = {}): Promise<MixinResult<T>> => {
+  try {
+    return await callWithRetries<T>(keys.keystore, call, options);
+  } catch (error) {
+    if (!needsFreshKeystore(error) || !keys.reload) throw error;
+    const fresh = await keys.reload(keys.keystore);
+    if (!rotated(keys.keystore, fresh)) throw error;
+    const result = await callWithRetries<T>(fresh, call, options);
+    return { ...result, attempts: result.attempts + error.attempts };
   }
 };

@@ -1,7 +1,16 @@
+/**
+ * What is retried, in one place: which answers are worth another attempt (within one call, by
+ * `signedRequest`), the backoff between attempts, and the one failure that is retried with a fresh keystore
+ * instead (Mixin code 401, after the secret is read again). Everything else is final.
+ */
 import type { UnavailableReason } from '../errors';
+import { MixinRequestError } from '../errors';
 
 /** Mixin application codes worth another attempt: rate limit, server error, blaze error, blaze timeout. */
 export const RETRYABLE_MIXIN_CODES: ReadonlySet<number> = new Set([429, 500, 7000, 7001]);
+
+/** The longest Retry-After we honour or pass on: a larger (or absurd) value is clamped to this. */
+export const MAX_RETRY_AFTER_SECONDS = 300;
 
 /** How a finished attempt ended, in the terms the retry loop needs. */
 export type AttemptOutcome =
@@ -14,6 +23,12 @@ export type AttemptOutcome =
 export const isRetryable = (outcome: AttemptOutcome): boolean =>
   outcome.kind === 'rate-limited' || outcome.kind === 'unavailable';
 
+/**
+ * True when the call is worth repeating once with the keystore read again: Mixin said 401 (the key may have been
+ * rotated). A 403 is final: the key is known, it is only not allowed.
+ */
+export const needsFreshKeystore = (error: unknown): error is MixinRequestError => error instanceof MixinRequestError && error.code === 401;
+
 /** Backoff settings: full jitter, `delay = random() * min(capMs, baseMs * 2^(attempt-1))`. */
 export interface BackoffOptions {
   baseMs: number;
@@ -25,10 +40,10 @@ export interface BackoffOptions {
 export const backoffDelay = (attempt: number, { baseMs, capMs, random }: BackoffOptions): number =>
   Math.floor(random() * Math.min(capMs, baseMs * 2 ** (attempt - 1)));
 
-/** Parses a Retry-After header given in seconds; dates and junk are ignored. */
+/** Parses a Retry-After header given in seconds, clamped to {@link MAX_RETRY_AFTER_SECONDS}; dates and junk are ignored. */
 export const parseRetryAfter = (header: string | undefined): number | undefined => {
   if (header === undefined || !/^\d+$/.test(header.trim())) return undefined;
-  return Number(header.trim()) * 1000;
+  return Math.min(Number(header.trim()), MAX_RETRY_AFTER_SECONDS) * 1000;
 };
 
 const unavailable = (reason: UnavailableReason, message: string): AttemptOutcome => ({ kind: 'unavailable', reason, message });
@@ -51,22 +66,27 @@ const errorEnvelope = (body: unknown): { code: number; description: string; extr
   return { code, description: typeof description === 'string' ? description : '', extra };
 };
 
-/** One table for every HTTP answer: which are success, which are worth retrying, which are final. */
+/**
+ * One table for every HTTP answer: which are success, which are worth retrying, which are final.
+ * When Mixin's error envelope is there, its code decides, whatever the HTTP status (Mixin sends its errors with
+ * 202, and a 500 carrying code 10002 is still a 10002: retrying it cannot help). Without the envelope, the status
+ * decides: 5xx is a server error, and a 3xx/4xx is not Mixin speaking (a proxy, a WAF, a wrong base URL).
+ */
 export const classifyResponse = (status: number, text: string, retryAfter: string | undefined): AttemptOutcome => {
   const body = parseJson(text);
   const envelope = errorEnvelope(body);
   if (status === 429 || envelope?.code === 429) return { kind: 'rate-limited', retryAfterMs: parseRetryAfter(retryAfter) };
-  if (status >= 500) return unavailable('server-error', `Mixin answered HTTP ${status}${envelope ? ` code ${envelope.code}` : ''}`);
   if (envelope) {
-    if (RETRYABLE_MIXIN_CODES.has(envelope.code)) return unavailable('server-error', `Mixin answered code ${envelope.code}`);
+    if (RETRYABLE_MIXIN_CODES.has(envelope.code)) return unavailable('server-error', `Mixin answered HTTP ${status} code ${envelope.code}`);
     return { kind: 'rejected', ...envelope };
   }
+  if (status >= 500) return unavailable('server-error', `Mixin answered HTTP ${status}`);
   if (status >= 200 && status < 300) {
     const data = (body as { data?: unknown } | undefined)?.data;
     if (typeof data === 'object' && data !== null && !Array.isArray(data)) return { kind: 'success', data: data as Record<string, unknown> };
     return unavailable('bad-response', `Mixin answered HTTP ${status} with a body that is not a Mixin response`);
   }
-  // 3xx/4xx without Mixin's envelope is not Mixin speaking (a proxy, a WAF, a wrong base URL): never read it as a
-  // Mixin code, least of all 401/403, which would reload the keystore and look like revoked credentials.
+  // Never read a 3xx/4xx without the envelope as a Mixin code, least of all 401/403, which would reload the
+  // keystore and look like revoked credentials.
   return unavailable('bad-response', `HTTP ${status} without a Mixin response body`);
 };

@@ -7,7 +7,8 @@ const uuid = {
   pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
 };
 
-const idempotencyKey = { type: 'string', minLength: 1, maxLength: 256 };
+// Its length rule (1 to 256 characters) is checked by lib/idempotency-key.ts, the one rule of all three triggers.
+const idempotencyKey = { type: 'string' };
 
 const groupProperties = {
   name: { type: 'string', minLength: 1, maxLength: 512 },

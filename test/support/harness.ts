@@ -37,16 +37,12 @@ export const startHarness = async (env: Record<string, string> = {}): Promise<Ha
     POWERTOOLS_METRICS_DISABLED: 'true',
     ...env,
   });
-  const clearers: (() => void)[] = [];
   const load = <T>(path: string): T => {
     let mod: T | undefined;
     jest.isolateModules(() => {
       // A fresh registry per load needs a synchronous require.
-      /* eslint-disable @typescript-eslint/no-require-imports */
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
       mod = require(path) as T;
-      const { clearCache } = require('@middy/util') as { clearCache: () => void };
-      /* eslint-enable @typescript-eslint/no-require-imports */
-      clearers.push(clearCache);
     });
     return mod!;
   };
@@ -57,7 +53,6 @@ export const startHarness = async (env: Record<string, string> = {}): Promise<Ha
     secretId,
     load,
     stop: async () => {
-      for (const clear of clearers) clear();
       process.env = saved;
       await Promise.all([sandbox.stop(), secrets.stop()]);
     },

@@ -1,15 +1,5 @@
-import { InvalidRequestError, MixinRequestError } from '../errors';
-import { logger, METRIC, MetricUnit, metrics } from '../observability';
-
-/** An error raised on purpose (ours, or an HTTP envelope error): it has a stable name and says whether to retry. */
-interface KnownError extends Error {
-  retryable: boolean;
-  attempts?: number;
-  conversationId?: string;
-  randomId?: string;
-}
-
-const isKnown = (error: unknown): error is KnownError => error instanceof Error && typeof (error as { retryable?: unknown }).retryable === 'boolean';
+import { ConversationError, HttpRequestError, IdempotencyKeyReusedError, InvalidRequestError, KeystoreError, MixinRequestError } from '../errors';
+import { ALARM_METRIC, countForAlarm, logger, METRIC, MetricUnit, metrics } from '../observability';
 
 /**
  * Logs and counts one failure where its trigger ends it: a request or task in `observe`, a queue record in
@@ -17,7 +7,7 @@ const isKnown = (error: unknown): error is KnownError => error instanceof Error 
  * ConversationsFailed, so failure-rate alarms stay meaningful. An error that is not ours is a bug: logged at ERROR.
  */
 export const reportFailure = (error: unknown, message = 'conversation not created', keys: Record<string, unknown> = {}): void => {
-  if (!isKnown(error)) {
+  if (!(error instanceof ConversationError)) {
     logger.error('unhandled error', { ...keys, error: error as Error });
     return;
   }
@@ -27,13 +17,15 @@ export const reportFailure = (error: unknown, message = 'conversation not create
     error_name: error.name,
     error_message: error.message,
     retryable: error.retryable,
-    details: error instanceof InvalidRequestError ? error.details : undefined,
+    details: error instanceof InvalidRequestError || error instanceof IdempotencyKeyReusedError ? error.details : undefined,
     mixin_code: mixinCode,
     attempts: error.attempts,
     conversation_id: error.conversationId,
     random_id: error.randomId,
   });
-  const callersMistake = error instanceof InvalidRequestError || error.name === 'HttpRequestError';
+  const callersMistake = error instanceof InvalidRequestError || error instanceof HttpRequestError || error instanceof IdempotencyKeyReusedError;
   metrics.addMetric(callersMistake ? METRIC.invalid : METRIC.failed, MetricUnit.Count, 1);
   if (mixinCode !== undefined) metrics.singleMetric().addDimension('mixin_code', String(mixinCode)).addMetric(METRIC.mixinError, MetricUnit.Count, 1);
+  if (error instanceof MixinRequestError && error.credentialsRejected) countForAlarm(ALARM_METRIC.credentialsRejected);
+  if (error instanceof KeystoreError) countForAlarm(ALARM_METRIC.keystoreInvalid);
 };

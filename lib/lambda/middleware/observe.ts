@@ -1,12 +1,13 @@
 import type middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { logger, metrics } from '../observability';
-import { reportFailure } from './report';
+import { logger, metrics } from '../../observability';
+import { reportFailure } from '../report';
 
 export interface ObserveOptions {
   /** GROUP or CONTACT: a key on every log line and a metric dimension. */
   category: 'GROUP' | 'CONTACT';
-  trigger: 'http' | 'queue' | 'workflow';
+  /** What invoked the function (`http`, `queue`, `workflow`, ...): a key on every log line and a metric dimension. */
+  trigger: string;
 }
 
 /** Outermost middleware: tags logs with the Lambda request ID, category and trigger; flushes EMF metrics. */

@@ -8,25 +8,37 @@ export interface RawResponse {
   body: string;
 }
 
-/** The request never produced a complete answer. */
+/** The request never produced a complete, acceptable answer. */
 export class TransportError extends Error {
   override readonly name = 'TransportError';
   constructor(
-    readonly kind: 'network' | 'timeout',
+    readonly kind: 'network' | 'timeout' | 'too-large',
     message: string,
   ) {
     super(message);
   }
 }
 
+/** A transport call: where, how, and the limits on time and on the size of the answer. */
+export interface TransportRequest {
+  url: URL;
+  method: string;
+  headers: Record<string, string>;
+  body?: string;
+  timeoutMs: number;
+  /** Largest answer read, in bytes: a Lambda response cannot exceed 6 MB anyway. */
+  maxResponseBytes: number;
+}
+
 /**
- * POSTs `body` and reads the whole answer, failing with a {@link TransportError} after `timeoutMs`
- * in total (connect + send + receive). Uses node:http(s) rather than fetch: see README "HTTP client".
+ * Sends one request and reads the whole answer, failing with a {@link TransportError} after `timeoutMs` in total
+ * (connect + send + receive) or once the answer outgrows `maxResponseBytes`. node:http(s) rather than fetch: fetch
+ * loads undici, tens of milliseconds of cold start (`npm run bench`, HTTP client section).
  */
-export const post = (url: URL, body: string, headers: Record<string, string>, timeoutMs: number): Promise<RawResponse> =>
+export const send = ({ url, method, headers, body, timeoutMs, maxResponseBytes }: TransportRequest): Promise<RawResponse> =>
   new Promise((resolve, reject) => {
-    const send = url.protocol === 'http:' ? httpRequest : httpsRequest;
-    const req = send(url, { method: 'POST', headers: { ...headers, 'Content-Length': Buffer.byteLength(body) } });
+    const open = url.protocol === 'http:' ? httpRequest : httpsRequest;
+    const req = open(url, { method, headers: body === undefined ? headers : { ...headers, 'Content-Length': Buffer.byteLength(body) } });
     const timer = setTimeout(() => {
       req.destroy(new TransportError('timeout', `no complete answer within ${timeoutMs} ms`));
     }, timeoutMs);
@@ -37,7 +49,12 @@ export const post = (url: URL, body: string, headers: Record<string, string>, ti
     req.once('error', fail);
     req.once('response', (res) => {
       const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let bytes = 0;
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes > maxResponseBytes) return void req.destroy(new TransportError('too-large', `the answer exceeds ${maxResponseBytes} bytes`));
+        chunks.push(chunk);
+      });
       res.once('error', fail);
       res.once('aborted', () => fail(new TransportError('network', 'answer cut short')));
       res.once('end', () => {

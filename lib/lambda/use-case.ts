@@ -1,11 +1,9 @@
 import type { Context } from 'aws-lambda';
 import type { ServiceConfig } from '../config';
-import type { CreateResult, UseCaseContext } from '../conversations';
+import type { UseCase, UseCaseContext, UseCaseResult } from '../conversations';
 import type { AttemptReport } from '../mixin/request';
 import { logger, METRIC, MetricUnit, metrics } from '../observability';
-import type { KeystoreContext } from './keystore';
-
-export type UseCase = (input: unknown, ctx: UseCaseContext) => Promise<CreateResult>;
+import type { KeystoreContext } from './middleware/keystore';
 
 const reportAttempt = (attempt: AttemptReport): void => {
   if (attempt.outcome === 'success') return;
@@ -15,19 +13,19 @@ const reportAttempt = (attempt: AttemptReport): void => {
 
 /**
  * Runs one use case for one input with the loaded keystore and a deadline taken from the Lambda's remaining
- * time, so that we answer before Lambda kills us. Logs and counts a success; rethrows failures as they are.
+ * time, so that we answer before Lambda kills us. Logs a success and counts it with the use case's own metric;
+ * rethrows failures as they are (they are reported where the trigger ends them: observe, processBatch).
  */
-export const runUseCase = async (
-  useCase: UseCase,
+export const runUseCase = async <R extends UseCaseResult>(
+  useCase: UseCase<R>,
   input: unknown,
   context: Context & KeystoreContext,
   config: ServiceConfig,
   idempotencyKey?: string,
-): Promise<CreateResult> => {
+): Promise<R> => {
   const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
   const ctx: UseCaseContext = {
-    keystore: context.keystore,
-    reloadKeystore: context.reloadKeystore,
+    keys: { keystore: context.keystore, reload: context.reloadKeystore },
     mixin: {
       baseUrl: config.mixinApiUrl,
       attemptTimeoutMs: config.attemptTimeoutMs,
@@ -37,9 +35,9 @@ export const runUseCase = async (
     },
   };
   if (idempotencyKey !== undefined) ctx.idempotencyKey = idempotencyKey;
-  // Failures are reported where the trigger ends them (observe, processBatch), with the trigger's own keys.
   const result = await useCase(input, ctx);
-  logger.info('conversation ready', { conversation_id: result.conversation.conversation_id, attempts: result.attempts });
-  metrics.addMetric(METRIC.created, MetricUnit.Count, 1);
+  const conversationId = (result as { conversation?: { conversation_id?: string } }).conversation?.conversation_id;
+  logger.info('use case succeeded', { success_metric: useCase.successMetric, conversation_id: conversationId, attempts: result.attempts });
+  metrics.addMetric(useCase.successMetric, MetricUnit.Count, 1);
   return result;
 };

@@ -1,0 +1,146 @@
+/**
+ * Records that can never succeed go straight to the function's own dead-letter queue, with the reason, through the
+ * real AWS SDK SQS client against a local SQS (fauxqs on 127.0.0.1): exact attributes, one Mixin call, and the
+ * fallback to SQS's own redrive when the dead-letter queue refuses.
+ */
+import { randomUUID } from 'node:crypto';
+import { CreateQueueCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSBatchResponse } from 'aws-lambda';
+import { buildApp } from 'fauxqs';
+import { uniqueConversationId } from '../lib/conversation-id';
+import { type Harness, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
+
+type Queue = LambdaHandler<unknown, SQSBatchResponse>;
+type Attributes = Record<string, { dataType: string; stringValue?: string; binaryValue?: string; stringListValues: string[]; binaryListValues: string[] }>;
+
+let app: ReturnType<typeof buildApp>;
+let endpoint: string;
+let sqs: SQSClient;
+let h: Harness;
+let dlqUrl: string;
+let groups: Queue;
+let contacts: Queue;
+
+const createQueue = async (name: string): Promise<string> => (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
+
+/** Every message now in the queue (and nothing more arrives within a short wait). */
+const drain = async (url: string): Promise<Message[]> => {
+  const out: Message[] = [];
+  for (;;) {
+    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }));
+    if (Messages.length === 0) return out;
+    out.push(...Messages);
+  }
+};
+
+const group = (user: string, name = 'Dead room') => JSON.stringify({ name, participants: [{ user_id: user }] });
+const withAttributes = <E extends ReturnType<typeof sqsEvent>>(event: E, index: number, attributes: Attributes): E => {
+  (event.Records[index] as { messageAttributes: Attributes }).messageAttributes = attributes;
+  return event;
+};
+const stringAttribute = (value: string, dataType = 'String') => ({ dataType, stringValue: value, stringListValues: [], binaryListValues: [] });
+
+beforeAll(async () => {
+  app = buildApp({ logger: false });
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  const address = app.server.address() as { port: number };
+  endpoint = `http://127.0.0.1:${address.port}`;
+  sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  dlqUrl = await createQueue(`dlq-${randomUUID()}`);
+  h = await startHarness({ DEAD_LETTER_QUEUE_URL: dlqUrl, AWS_ENDPOINT_URL_SQS: endpoint, MIXIN_MAX_ATTEMPTS: '2' });
+  groups = h.load<{ handler: Queue }>('../../functions/create-group/queue').handler;
+  contacts = h.load<{ handler: Queue }>('../../functions/create-contact/queue').handler;
+});
+afterAll(async () => {
+  await h.stop();
+  sqs.destroy();
+  await app.close();
+});
+beforeEach(async () => {
+  h.sandbox.reset();
+  await drain(dlqUrl);
+});
+
+describe('straight to the dead-letter queue', () => {
+  it('sends each record that can never succeed once, byte for byte, with its attributes and the reason; reports only the retryable one', async () => {
+    const rejected = randomUUID();
+    const flaky = randomUUID();
+    h.sandbox.inject({ kind: 'error', code: 10002, userId: rejected });
+    h.sandbox.inject({ kind: 'error', code: 7000, userId: flaky });
+    const bodies = [group(randomUUID()), '{"name": "broken', JSON.stringify({ name: 'x', participants: [{ user_id: 'nope' }] }), group(rejected), group(flaky)];
+    const event = withAttributes(sqsEvent(bodies, undefined, 3), 3, { IdempotencyKey: stringAttribute('order-9'), Tenant: stringAttribute('acme', 'String.tenant') });
+    const ids = event.Records.map((r) => r.messageId);
+    const before = Date.now();
+
+    expect(await groups(event, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: ids[4] }] });
+    expect(h.sandbox.requests.filter((r) => r.body.includes(rejected))).toHaveLength(1); // one Mixin call, not five
+
+    const letters = new Map((await drain(dlqUrl)).map((m) => [m.MessageAttributes!.SourceMessageId!.StringValue!, m]));
+    expect([...letters.keys()].sort()).toEqual([ids[1], ids[2], ids[3]].sort());
+    for (const i of [1, 2, 3]) {
+      const m = letters.get(ids[i]!)!;
+      expect(m.Body).toBe(bodies[i]);
+      const a = m.MessageAttributes!;
+      expect(a.SourceQueue).toEqual({ DataType: 'String', StringValue: event.Records[i]!.eventSourceARN });
+      expect(a.ReceiveCount).toEqual({ DataType: 'Number', StringValue: '3' });
+      expect(Date.parse(a.FailedAt!.StringValue!)).toBeGreaterThanOrEqual(before - 1000);
+    }
+    expect(letters.get(ids[1]!)!.MessageAttributes!.ErrorName!.StringValue).toBe('InvalidRequestError');
+    expect(letters.get(ids[1]!)!.MessageAttributes!.ErrorMessage!.StringValue).toBe('body: is not valid JSON');
+    expect(letters.get(ids[2]!)!.MessageAttributes!.ErrorMessage!.StringValue).toMatch(/participants\[0\]\.user_id: must be a UUID/);
+    expect(letters.get(ids[1]!)!.MessageAttributes!.MixinCode).toBeUndefined();
+    const mixin = letters.get(ids[3]!)!.MessageAttributes!;
+    expect(mixin.ErrorName!.StringValue).toBe('MixinRequestError');
+    expect(mixin.MixinCode).toEqual({ DataType: 'Number', StringValue: '10002' });
+    // The producer's attributes survive, so a redrive keeps its idempotency key.
+    expect(mixin.IdempotencyKey).toEqual({ DataType: 'String', StringValue: 'order-9' });
+    expect(mixin.Tenant).toEqual({ DataType: 'String.tenant', StringValue: 'acme' });
+  });
+
+  it('keeps every original attribute when they leave little room, and fills what is left with the reason, most useful first', async () => {
+    const attributes: Attributes = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`A${i}`, stringAttribute(String(i))]));
+    const event = withAttributes(sqsEvent(['not json']), 0, attributes);
+    expect(await groups(event, lambdaContext())).toEqual({ batchItemFailures: [] });
+    const [letter] = await drain(dlqUrl);
+    expect(Object.keys(letter!.MessageAttributes!).sort()).toEqual(['A0', 'A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'ErrorMessage', 'ErrorName']);
+  });
+
+  it('a group whose conversation_id names an existing CONTACT is a conflict: dead-lettered, not a success', async () => {
+    const user = randomUUID();
+    expect(await contacts(sqsEvent([JSON.stringify({ participants: [{ user_id: user }] })]), lambdaContext())).toEqual({ batchItemFailures: [] });
+    const contactId = uniqueConversationId(h.bot.keystore.appId, user);
+    expect(await groups(sqsEvent([JSON.stringify({ name: 'Clash', conversation_id: contactId, participants: [{ user_id: user }] })]), lambdaContext())).toEqual({ batchItemFailures: [] });
+    const [letter] = await drain(dlqUrl);
+    expect(letter!.MessageAttributes!.ErrorName!.StringValue).toBe('ConversationConflictError');
+  });
+
+  it('an IdempotencyKey reused with another name is refused and dead-lettered; the same body again succeeds', async () => {
+    const user = randomUUID();
+    const keyed = (name: string) => withAttributes(sqsEvent([group(user, name)]), 0, { IdempotencyKey: stringAttribute('order-reuse') });
+    expect(await groups(keyed('First'), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(await groups(keyed('Second'), lambdaContext())).toEqual({ batchItemFailures: [] });
+    const [letter] = await drain(dlqUrl);
+    expect(letter!.MessageAttributes!.ErrorName!.StringValue).toBe('IdempotencyKeyReusedError');
+    expect(await groups(keyed('First'), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(await drain(dlqUrl)).toEqual([]);
+    expect(h.sandbox.created).toBe(1);
+  });
+
+  it('credentials refused (401/403) and retryable failures stay for redelivery, never dead-lettered', async () => {
+    const denied = randomUUID();
+    h.sandbox.inject({ kind: 'error', code: 403, userId: denied });
+    const event = sqsEvent([group(denied)]);
+    expect(await groups(event, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+    expect(await drain(dlqUrl)).toEqual([]);
+  });
+});
+
+describe('when the dead-letter queue refuses', () => {
+  it('reports the records in batchItemFailures, so SQS redrive still catches them: never lost', async () => {
+    process.env.DEAD_LETTER_QUEUE_URL = `${endpoint}/000000000000/no-such-queue-${randomUUID()}`;
+    const broken = h.load<{ handler: Queue }>('../../functions/create-group/queue').handler;
+    const event = sqsEvent(['not json', group(randomUUID())]);
+    expect(await broken(event, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+    process.env.DEAD_LETTER_QUEUE_URL = dlqUrl;
+  });
+});
