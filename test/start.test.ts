@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { MixinSandbox } from '../infra/local/mixin-sandbox';
 import { LocalSecretsManager } from '../infra/local/secrets-manager';
 import { GetQueueAttributesCommand, type Message, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { groupConversationId, randomIdFor, uniqueConversationId } from '../lib/conversation-id';
+import { groupIdForKey, uniqueConversationId } from '../lib/conversation-id';
 import { makeBot } from '../infra/local/keys';
 
 const ROOT = resolve(__dirname, '..');
@@ -285,7 +285,7 @@ describe('with MIXIN_API_URL and MIXIN_KEYSTORE_FILE', () => {
     const member = randomUUID();
     const before = sandbox.created;
     await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.url('create-group'), MessageBody: JSON.stringify({ name: 'Queue room', participants: [{ user_id: member }] }), MessageAttributes: { IdempotencyKey: { DataType: 'String', StringValue: 'start-test-1' } } }));
-    const expected = groupConversationId(bot.json.app_id, 'Queue room', [member], randomIdFor('start-test-1'));
+    const expected = groupIdForKey(bot.json.app_id, 'start-test-1');
     await waitFor('the group', () => sandbox.conversations.has(expected));
     await waitFor('the queue to empty', async () => (await sqs.depth('create-group')) === 0);
     expect(sandbox.created - before).toBe(1);
