@@ -157,7 +157,12 @@ it('serves the queue and workflow functions on the Lambda invoke endpoint', asyn
   expect([group.status, group.functionError]).toEqual([200, null]);
   expect(group.body.conversation_id).toMatch(UUID);
   const queue = await invoke('createContactQueue', { Records: [{ messageId: 'm1', body: JSON.stringify({ participants: [{ user_id: member }] }) }, { messageId: 'm2', body: 'not json' }] });
-  expect(queue.body).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
+  // m2 can never succeed: the function sends it to its local dead-letter queue (DEAD_LETTER_QUEUE_URL) instead of reporting it.
+  expect(queue.body).toEqual({ batchItemFailures: [] });
+  const sqs = localSqs(ports.SQS_PORT!);
+  const { Messages } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: sqs.url('create-contact-dlq'), WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
+  sqs.client.destroy();
+  expect(Messages?.map((m) => [m.Body, m.MessageAttributes?.SourceMessageId?.StringValue])).toEqual([['not json', 'm2']]);
 });
 
 it('stops everything on SIGTERM', async () => {
