@@ -7,6 +7,7 @@ import { GetQueueAttributesCommand, type Message, ReceiveMessageCommand, SendMes
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { EventSourceMapping, type Invoke, recordsToDelete } from '../infra/local/event-source-mapping';
 import { LocalSqs, type LocalQueue } from '../infra/local/sqs';
+import { queueDepth, waitFor } from './support/queues';
 
 let sqs: LocalSqs;
 let client: SQSClient;
@@ -28,19 +29,8 @@ afterAll(async () => {
   await sqs?.stop();
 });
 
-const waitFor = async (what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 8_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
-
 /** Messages visible plus in flight. */
-const depth = async (url: string): Promise<number> => {
-  const { Attributes: a } = await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-  return Number(a!.ApproximateNumberOfMessages) + Number(a!.ApproximateNumberOfMessagesNotVisible);
-};
+const depth = (url: string) => queueDepth(client, url);
 
 const send = async (bodies: string[], url = queue.url): Promise<string[]> => {
   const ids: string[] = [];

@@ -5,12 +5,13 @@
  * succeed. A 1 s visibility timeout keeps redeliveries quick.
  */
 import { randomUUID } from 'node:crypto';
-import { DeleteMessageBatchCommand, GetQueueAttributesCommand, type Message, type MessageAttributeValue, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, type Message, type MessageAttributeValue, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { EventSourceMapping } from '../infra/local/event-source-mapping';
 import { LocalSqs } from '../infra/local/sqs';
 import { groupIdForKey, uniqueConversationId } from '../lib/conversation-id';
 import { type Harness, lambdaContext, type LambdaHandler, startHarness } from './support/harness';
+import { queueDepth, waitFor } from './support/queues';
 
 type Queue = LambdaHandler<SQSEvent, SQSBatchResponse>;
 type QueueId = 'CreateGroupQueue' | 'CreateContactQueue';
@@ -39,20 +40,7 @@ afterAll(async () => {
   await sqs?.stop();
 });
 
-const waitFor = async (what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
-
-/** Messages visible, in flight or delayed. */
-const depth = async (url: string): Promise<number> => {
-  const names = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
-  const { Attributes: a } = await client.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: [...names] }));
-  return names.reduce((sum, name) => sum + Number(a![name]), 0);
-};
+const depth = (url: string) => queueDepth(client, url);
 
 /** A real queue handler, loaded fresh with this configuration (the functions read it once, at cold start). */
 const loadHandler = (queue: QueueId, env: { DEAD_LETTER_QUEUE_URL: string; MIXIN_MAX_ATTEMPTS: string }): Queue => {

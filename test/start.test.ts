@@ -12,9 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MixinSandbox } from '../infra/local/mixin-sandbox';
 import { LocalSecretsManager } from '../infra/local/secrets-manager';
-import { GetQueueAttributesCommand, type Message, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { type Message, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { groupIdForKey, uniqueConversationId } from '../lib/conversation-id';
 import { makeBot } from '../infra/local/keys';
+import { queueDepth, waitFor } from './support/queues';
 
 const ROOT = resolve(__dirname, '..');
 const READY_TIMEOUT_MS = 90_000;
@@ -226,23 +227,12 @@ const launch = async (overrides: NodeJS.ProcessEnv): Promise<Launch> => {
   return { output: () => text, ports: launchPorts, stop };
 };
 
-const waitFor = async (what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 15_000): Promise<void> => {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
-
 /** The local SQS of a running `npm start`, reached as any SDK user would (the URLs it printed). */
 const localSqs = (port: number) => {
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const url = (name: string) => `${endpoint}/000000000000/mixin-conversations-local-${name}`;
-  const depth = async (name: string) => {
-    const { Attributes: a } = await client.send(new GetQueueAttributesCommand({ QueueUrl: url(name), AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
-    return Number(a!.ApproximateNumberOfMessages) + Number(a!.ApproximateNumberOfMessagesNotVisible);
-  };
+  const depth = (name: string) => queueDepth(client, url(name));
   return { client, url, depth };
 };
 
