@@ -6,6 +6,8 @@ export interface ServiceConfig {
   keystoreSecretId: string;
   mixinApiUrl: string;
   keystoreCacheTtlMs: number;
+  /** After a failed read of the keystore secret, how long before it is read again. */
+  keystoreRetryAfterFailureMs: number;
   attemptTimeoutMs: number;
   maxAttempts: number;
   /** How long before the Lambda's own timeout we stop waiting for Mixin and answer. */
@@ -50,9 +52,12 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServiceConfig 
   keystoreSecretId: env.MIXIN_KEYSTORE_SECRET_ID ?? '',
   mixinApiUrl: mixinOrigin(env.MIXIN_API_URL),
   keystoreCacheTtlMs: integer(env, 'KEYSTORE_CACHE_TTL_SECONDS', 300, 1, 86_400) * 1000,
+  keystoreRetryAfterFailureMs: integer(env, 'KEYSTORE_RETRY_AFTER_FAILURE_SECONDS', 10, 1, 3_600) * 1000,
   attemptTimeoutMs: integer(env, 'MIXIN_ATTEMPT_TIMEOUT_MS', 5_000, 100, 60_000),
   maxAttempts: integer(env, 'MIXIN_MAX_ATTEMPTS', 4, 1, 10),
-  deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', 500, 0, 60_000),
+  // At least 100 ms: below it middy's own early timeout (5 ms before the Lambda's) could fire first and fail a whole
+  // queue batch instead of answering with a partial batch response.
+  deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', 500, 100, 60_000),
   queueConcurrency: integer(env, 'QUEUE_CONCURRENCY', 5, 1, 100),
   deadLetterQueueUrl: optionalUrl(env, 'DEAD_LETTER_QUEUE_URL'),
 });

@@ -8,7 +8,7 @@ import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse } from 'aws-la
 import type { FaultSpec } from '../infra/local/mixin-sandbox';
 import type { SecretsFault } from '../infra/local/secrets-manager';
 import { makeBot } from '../infra/local/keys';
-import { type Harness, httpEvent, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
+import { captureConsole, type Harness, httpEvent, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
 
 type Http = LambdaHandler<unknown, APIGatewayProxyStructuredResultV2>;
 type Queue = LambdaHandler<unknown, SQSBatchResponse>;
@@ -22,8 +22,7 @@ interface Handlers {
 const REMAINING_MS = 2_500;
 let h: Harness;
 let handlers: Handlers;
-const captured: string[] = [];
-const capture = (...args: unknown[]) => void captured.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+let captured: string[];
 
 const loadHandlers = (): Handlers => ({
   http: h.load<{ handler: Http }>('../../functions/create-group/http').handler,
@@ -32,7 +31,7 @@ const loadHandlers = (): Handlers => ({
 });
 
 beforeAll(async () => {
-  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) jest.spyOn(console, method).mockImplementation(capture);
+  captured = captureConsole();
   // Logs on at DEBUG and metrics on, so that the secret scan below reads everything the functions print.
   h = await startHarness({ POWERTOOLS_LOG_LEVEL: 'DEBUG', POWERTOOLS_METRICS_DISABLED: 'false', MIXIN_ATTEMPT_TIMEOUT_MS: '400' });
   handlers = loadHandlers();

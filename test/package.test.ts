@@ -3,7 +3,7 @@
  * credentials, and the template says what the README promises: Node 24 on arm64, IAM-authorised routes,
  * ESM bundles, one least-privilege role per function.
  */
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '../infra/local/command';
@@ -11,6 +11,10 @@ import { unzip, unzipTo } from '../infra/local/zip';
 import { keystoreSecret } from '../infra/keystore-secret.cjs';
 import { queueUrls } from '../infra/queue-urls.cjs';
 import openTeamRoom from '../infra/state-machines/open-team-room.asl.json';
+import { spawn, spawnSync } from 'node:child_process';
+import { parse as parseYaml } from 'yaml';
+import { ROOT } from '../infra/local/command';
+import { alarmSettings, lambdaLogicalId } from '../infra/alarms.cjs';
 
 // asl-validator ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -54,21 +58,27 @@ const roleOf = (fn: Resource): string => {
   return role['Fn::GetAtt']![0];
 };
 
-beforeAll(async () => {
-  outDir = mkdtempSync(join(tmpdir(), 'mixin-conversations-package-'));
+/** `npm run package` into `dir`, with `--param` for each of `params` ("name=value"), and its own esbuild scratch folder. */
+const packageInto = async (dir: string, params: string[]): Promise<void> => {
   // No credentials of any kind: packaging must never need an AWS account.
   // npm_config_ignore_scripts: run the `package` script but not `prepackage`, whose schema rebuild would rewrite
   // lib/schemas/generated/ under the feet of the suites running in parallel (`npm test` built it already).
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    AWS_CONFIG_FILE: join(outDir, 'none'),
-    AWS_SHARED_CREDENTIALS_FILE: join(outDir, 'none'),
+    AWS_CONFIG_FILE: join(dir, 'none'),
+    AWS_SHARED_CREDENTIALS_FILE: join(dir, 'none'),
     npm_config_update_notifier: 'false',
     npm_config_ignore_scripts: 'true',
   };
   for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE']) delete env[name];
+  const workFolder = `esbuildWorkFolder=.esbuild/test-package-${process.pid}-${dir.slice(-6)}`;
+  await run('npm', ['run', '-s', 'package', '--', '--package', dir, ...[...params, workFolder].flatMap((p) => ['--param', p])], env, 170_000);
+};
+
+beforeAll(async () => {
+  outDir = mkdtempSync(join(tmpdir(), 'mixin-conversations-package-'));
   const started = Date.now();
-  await run('npm', ['run', '-s', 'package', '--', '--package', outDir, '--param', `keystoreSecret=${SECRET_ARN}`, '--param', `esbuildWorkFolder=.esbuild/test-package-${process.pid}`], env, 170_000);
+  await packageInto(outDir, [`keystoreSecret=${SECRET_ARN}`]);
   packageMs = Date.now() - started;
   resources = JSON.parse(readFileSync(join(outDir, 'cloudformation-template-update-stack.json'), 'utf8')).Resources;
 }, 180_000);
@@ -364,7 +374,7 @@ describe('workflow', () => {
   it('gives the workflow functions no trigger of their own: Step Functions invokes them directly', () => {
     for (const name of ['CreateGroupWorkflow', 'CreateContactWorkflow']) {
       expect(resources[`${name}LambdaFunction`]?.Type).toBe('AWS::Lambda::Function');
-      const triggers = Object.entries(resources).filter(([, r]) => r.Type !== 'AWS::IAM::Role' && r.Type !== 'AWS::StepFunctions::StateMachine' && JSON.stringify(r).includes(`"${name}LambdaFunction"`));
+      const triggers = Object.entries(resources).filter(([, r]) => r.Type !== 'AWS::IAM::Role' && r.Type !== 'AWS::StepFunctions::StateMachine' && r.Type !== 'AWS::CloudWatch::Alarm' && JSON.stringify(r).includes(`"${name}LambdaFunction"`));
       expect(triggers).toEqual([]);
     }
   });
@@ -394,5 +404,181 @@ describe('workflow', () => {
       const idempotencyKey = String(task.Parameters?.Payload?.['idempotency_key.$']);
       expect(idempotencyKey).toMatch(/^States\.Format\(.*\$\$\.Execution\.Name, \$\$\.State\.Name/);
     }
+  });
+});
+
+/** The template `npm run package` wrote into `dir`. */
+const templateIn = (dir: string): { Resources: Record<string, Resource>; Outputs: Record<string, { Value: unknown }> } =>
+  JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
+
+/** Is `cfn-lint` on PATH? `missing` only when there is no such command (a broken install still runs, and fails). */
+const cfnLintProbe = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' });
+const cfnLintMissing = (cfnLintProbe.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+
+interface CfnLintMatch {
+  Level: string;
+  Rule: { Id: string };
+  Message: string;
+  Location: { Path: (string | number)[] };
+}
+
+/** Runs cfn-lint on `templates` with `configFile`; resolves with its findings (it exits non-zero when there are any). */
+const cfnLint = (configFile: string, templates: string[]): Promise<CfnLintMatch[]> =>
+  new Promise((resolve, reject) => {
+    const child = spawn('cfn-lint', ['--config-file', configFile, '--format', 'json', ...templates], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      try {
+        resolve(JSON.parse(stdout) as CfnLintMatch[]);
+      } catch {
+        reject(new Error(`cfn-lint exited with ${code} without a JSON report:\n${stdout}${stderr}`));
+      }
+    });
+  });
+
+/** Operations: the alarms, on the default template and on one packaged with every alarm parameter set; cfn-lint on both. */
+describe('operations', () => {
+  /** The README's defaults of the alarm parameters (serverless.yml `params.default`). */
+  const DEFAULTS = { period: 300, evaluationPeriods: 1, deadLetterMessages: 1, lambdaErrors: 1, lambdaThrottles: 1, keystoreReadFailures: 5 };
+  const CUSTOM = { period: 120, evaluationPeriods: 3, deadLetterMessages: 4, lambdaErrors: 2, lambdaThrottles: 7, keystoreReadFailures: 20 };
+  let customDir: string;
+
+  beforeAll(async () => {
+    customDir = mkdtempSync(join(tmpdir(), 'mixin-conversations-package-alarms-'));
+    await packageInto(customDir, [
+      'alarmEmail=ops@example.com',
+      `alarmPeriodSeconds=${CUSTOM.period}`,
+      `alarmEvaluationPeriods=${CUSTOM.evaluationPeriods}`,
+      `deadLetterMessagesThreshold=${CUSTOM.deadLetterMessages}`,
+      `lambdaErrorsThreshold=${CUSTOM.lambdaErrors}`,
+      `lambdaThrottlesThreshold=${CUSTOM.lambdaThrottles}`,
+      `keystoreReadFailuresThreshold=${CUSTOM.keystoreReadFailures}`,
+    ]);
+  }, 180_000);
+
+  afterAll(() => {
+    if (customDir) rmSync(customDir, { recursive: true, force: true });
+  });
+
+  describe('alarms', () => {
+    /** Each check runs on both templates: the default one and the one with every alarm parameter set. */
+    const TEMPLATES = [
+      ['defaults', () => resources, DEFAULTS],
+      ['custom parameters', () => templateIn(customDir).Resources, CUSTOM],
+    ] as const;
+    type Alarm = Resource['Properties'];
+    const alarmsIn = (all: Record<string, Resource>): Alarm[] => Object.values(all).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties);
+    /** The one alarm on `metric` of `namespace` with exactly these dimensions. */
+    const alarmOn = (all: Record<string, Resource>, namespace: string, metric: string, dimensions: Record<string, unknown>): Alarm => {
+      const wanted = Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value }));
+      const found = alarmsIn(all).filter((a) => a.Namespace === namespace && a.MetricName === metric && JSON.stringify(a.Dimensions) === JSON.stringify(wanted));
+      expect({ namespace, metric, dimensions, alarms: found.length }).toEqual({ namespace, metric, dimensions, alarms: 1 });
+      return found[0]!;
+    };
+    const firesAtOrAbove = (threshold: number, statistic: string, settings: typeof DEFAULTS) => ({
+      Statistic: statistic,
+      Threshold: threshold,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Period: settings.period,
+      EvaluationPeriods: settings.evaluationPeriods,
+      TreatMissingData: 'notBreaching',
+    });
+    /** The dead-letter queues: every queue's RedrivePolicy target. */
+    const deadLetterQueues = (all: Record<string, Resource>): string[] =>
+      Object.values(all).flatMap((r) => (r.Type === 'AWS::SQS::Queue' && r.Properties.RedrivePolicy ? [r.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0] as string] : []));
+    /** The namespace and `service` dimension the functions emit their EMF metrics with. */
+    const emfOf = (all: Record<string, Resource>) => {
+      const vars = Object.values(all).find((r) => r.Type === 'AWS::Lambda::Function')!.Properties.Environment.Variables as Record<string, string>;
+      return { namespace: vars.POWERTOOLS_METRICS_NAMESPACE!, service: vars.POWERTOOLS_SERVICE_NAME! };
+    };
+
+    it.each(TEMPLATES)('alarms when a dead-letter queue holds a message (%s)', (_, all, settings) => {
+      expect(deadLetterQueues(all()).sort()).toEqual(['CreateContactDeadLetterQueue', 'CreateGroupDeadLetterQueue']);
+      for (const dlq of deadLetterQueues(all())) {
+        const alarm = alarmOn(all(), 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: { 'Fn::GetAtt': [dlq, 'QueueName'] } });
+        expect(alarm).toMatchObject(firesAtOrAbove(settings.deadLetterMessages, 'Maximum', settings));
+      }
+    });
+
+    it.each(TEMPLATES)('alarms on the errors and throttles of every function (%s)', (_, all, settings) => {
+      const ids = Object.entries(all()).filter(([, r]) => r.Type === 'AWS::Lambda::Function').map(([id]) => id);
+      expect(ids).toHaveLength(6);
+      for (const id of ids) {
+        expect(alarmOn(all(), 'AWS/Lambda', 'Errors', { FunctionName: { Ref: id } })).toMatchObject(firesAtOrAbove(settings.lambdaErrors, 'Sum', settings));
+        expect(alarmOn(all(), 'AWS/Lambda', 'Throttles', { FunctionName: { Ref: id } })).toMatchObject(firesAtOrAbove(settings.lambdaThrottles, 'Sum', settings));
+      }
+    });
+
+    it.each(TEMPLATES)('alarms on our credential and keystore metrics, in the namespace and service the functions emit them with (%s)', (_, all, settings) => {
+      const { namespace, service } = emfOf(all());
+      expect([namespace, service]).toEqual(['MixinConversations', 'mixin-conversations']);
+      expect(alarmOn(all(), namespace, 'MixinCredentialsRejected', { service })).toMatchObject(firesAtOrAbove(1, 'Sum', settings));
+      expect(alarmOn(all(), namespace, 'KeystoreInvalid', { service })).toMatchObject(firesAtOrAbove(1, 'Sum', settings));
+      expect(alarmOn(all(), namespace, 'KeystoreReadFailed', { service })).toMatchObject(firesAtOrAbove(settings.keystoreReadFailures, 'Sum', settings));
+    });
+
+    it('has nothing but those alarms, each named after its stack, each telling the one topic when it fires and when it clears', () => {
+      const all = alarmsIn(resources);
+      expect(all).toHaveLength(2 + 6 * 2 + 3);
+      expect(resources.AlarmTopic?.Type).toBe('AWS::SNS::Topic');
+      for (const alarm of all) {
+        expect(alarm).toMatchObject({ AlarmActions: [{ Ref: 'AlarmTopic' }], OKActions: [{ Ref: 'AlarmTopic' }] });
+        expect(alarm.AlarmName['Fn::Sub']).toMatch(/^\$\{AWS::StackName\}-[a-zA-Z-]+$/);
+        expect(String(alarm.AlarmDescription).length).toBeGreaterThan(20);
+      }
+      expect(new Set(all.map((a) => a.AlarmName['Fn::Sub'])).size).toBe(all.length);
+      expect(templateIn(outDir).Outputs.AlarmTopicArn?.Value).toEqual({ Ref: 'AlarmTopic' });
+    });
+
+    it('subscribes an address to the topic only when alarmEmail is given', () => {
+      const subscriptions = (all: Record<string, Resource>) => Object.values(all).filter((r) => r.Type === 'AWS::SNS::Subscription').map((r) => r.Properties);
+      expect(subscriptions(resources)).toEqual([]);
+      expect(subscriptions(templateIn(customDir).Resources)).toEqual([{ TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'ops@example.com' }]);
+    });
+
+    it('takes the parameters as serverless.yml or --param give them, and refuses what CloudWatch would refuse at deploy time', () => {
+      const params = { alarmEmail: '', alarmPeriodSeconds: 300, alarmEvaluationPeriods: 1, deadLetterMessagesThreshold: 1, lambdaErrorsThreshold: 1, lambdaThrottlesThreshold: 1, keystoreReadFailuresThreshold: 5 };
+      expect(alarmSettings(params)).toEqual({ email: '', ...DEFAULTS });
+      expect(alarmSettings({ ...params, alarmEmail: ' ops@example.com ', alarmPeriodSeconds: '60', alarmEvaluationPeriods: '1440' })).toMatchObject({ email: 'ops@example.com', period: 60, evaluationPeriods: 1440 });
+      expect(() => alarmSettings({ ...params, alarmEmail: 'ops' })).toThrow(/alarmEmail: "ops" is not an email address/);
+      expect(() => alarmSettings({ ...params, alarmPeriodSeconds: 90 })).toThrow(/alarmPeriodSeconds: 90 is not a whole number of minutes/);
+      expect(() => alarmSettings({ ...params, alarmPeriodSeconds: 30 })).toThrow(/alarmPeriodSeconds/);
+      expect(() => alarmSettings({ ...params, alarmEvaluationPeriods: 289 })).toThrow(/alarmEvaluationPeriods: "289" is not a whole number from 1 to 288/);
+      expect(() => alarmSettings({ ...params, lambdaErrorsThreshold: 0 })).toThrow(/lambdaErrorsThreshold/);
+      expect(() => alarmSettings({ ...params, keystoreReadFailuresThreshold: '2.5' })).toThrow(/keystoreReadFailuresThreshold/);
+      expect(() => alarmSettings({ ...params, deadLetterMessagesThreshold: undefined })).toThrow(/deadLetterMessagesThreshold/);
+      expect(lambdaLogicalId('createGroupHttp')).toBe('CreateGroupHttpLambdaFunction');
+      expect(lambdaLogicalId('send-later_v2')).toBe('SendDashlaterUnderscorev2LambdaFunction');
+    });
+  });
+
+  describe('cfn-lint', () => {
+    const CONFIG = join(ROOT, '.cfnlintrc.yaml');
+    const describeMatch = (m: CfnLintMatch) => `${m.Level} ${m.Rule.Id} at ${m.Location.Path.join('/')}: ${m.Message}`;
+
+    if (cfnLintMissing) {
+      it('cfn-lint is NOT installed: the template was NOT linted (pip install cfn-lint)', () => {
+        console.warn('cfn-lint is NOT installed: the packaged template was NOT linted. Install it (pip install cfn-lint) to run this check.');
+        // CI installs it: a runner without it must not look green.
+        expect({ cfnLintMissing, CI: process.env.CI ?? '' }).toEqual({ cfnLintMissing: true, CI: expect.stringMatching(/^(|0|false)$/i) });
+      });
+      return;
+    }
+
+    it('cfn-lint finds no error and no warning in the packaged templates, but for the rules .cfnlintrc.yaml ignores', async () => {
+      console.log(`linting with ${cfnLintProbe.stdout.trim() || cfnLintProbe.stderr.trim()}`);
+      const templates = [outDir, customDir].map((dir) => join(dir, 'cloudformation-template-update-stack.json'));
+      const ignored = (parseYaml(readFileSync(CONFIG, 'utf8')) as { ignore_checks?: string[] }).ignore_checks ?? [];
+      const unignoredConfig = join(outDir, 'cfnlintrc-without-ignores.yaml');
+      writeFileSync(unignoredConfig, 'ignore_checks: []\n');
+      const [findings, unfiltered] = await Promise.all([cfnLint(CONFIG, templates), cfnLint(unignoredConfig, templates.slice(0, 1))]);
+      expect(findings.map(describeMatch)).toEqual([]);
+      // Every ignored rule is still needed: drop it from .cfnlintrc.yaml once the template no longer trips it.
+      expect([...new Set(unfiltered.map((m) => m.Rule.Id))].sort()).toEqual([...ignored].sort());
+    }, 120_000);
   });
 });

@@ -18,6 +18,8 @@ interface StoredSecret {
   arn: string;
   name: string;
   value: string;
+  /** Stored as SecretBinary (UTF-8 bytes of `value`) instead of SecretString. */
+  binary: boolean;
   versionId: string;
   changed: number;
 }
@@ -67,7 +69,15 @@ export class LocalSecretsManager {
         if (!secret) return send(res, 400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
         switch (operation) {
           case 'GetSecretValue':
-            return send(res, 200, { ARN: secret.arn, Name: secret.name, SecretString: secret.value, VersionId: secret.versionId, VersionStages: ['AWSCURRENT'], CreatedDate: secret.changed / 1000 });
+            return send(res, 200, {
+              ARN: secret.arn,
+              Name: secret.name,
+              // The JSON protocol carries a blob as base64.
+              ...(secret.binary ? { SecretBinary: Buffer.from(secret.value, 'utf8').toString('base64') } : { SecretString: secret.value }),
+              VersionId: secret.versionId,
+              VersionStages: ['AWSCURRENT'],
+              CreatedDate: secret.changed / 1000,
+            });
           case 'DescribeSecret':
             return send(res, 200, { ARN: secret.arn, Name: secret.name, LastChangedDate: secret.changed / 1000 });
           case 'PutSecretValue':
@@ -97,11 +107,11 @@ export class LocalSecretsManager {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
-  /** Creates or replaces a secret's value (a rotation, when it exists). Returns its ARN. */
-  put(name: string, value: string): string {
+  /** Creates or replaces a secret's value (a rotation, when it exists), as SecretString or SecretBinary. Returns its ARN. */
+  put(name: string, value: string, { binary = false }: { binary?: boolean } = {}): string {
     const existing = this.find(name);
     const arn = existing?.arn ?? `arn:aws:secretsmanager:${this.region}:000000000000:secret:${name}-${randomUUID().slice(0, 6)}`;
-    this.secrets.set(name, { arn, name, value, versionId: randomUUID(), changed: Date.now() });
+    this.secrets.set(name, { arn, name, value, binary, versionId: randomUUID(), changed: Date.now() });
     return arn;
   }
 

@@ -10,6 +10,7 @@ export const config = loadConfig();
 export const keystoreOptions: Partial<KeystoreLoaderOptions> & { secretId: string } = {
   secretId: config.keystoreSecretId,
   cacheExpiryMs: config.keystoreCacheTtlMs,
+  retryAfterFailureMs: config.keystoreRetryAfterFailureMs,
   deadlineMarginMs: config.deadlineMarginMs,
 };
 

@@ -61,3 +61,11 @@ export const startHarness = async (env: Record<string, string> = {}): Promise<Ha
 
 /** A handler as the Lambda runtime calls it. */
 export type LambdaHandler<E = unknown, R = unknown> = (event: E, context: Context) => Promise<R>;
+
+/** Captures everything written to the console from now on (restore with `jest.restoreAllMocks()`), one string per call. */
+export const captureConsole = (): string[] => {
+  const lines: string[] = [];
+  const capture = (...args: unknown[]) => void lines.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) jest.spyOn(console, method).mockImplementation(capture);
+  return lines;
+};

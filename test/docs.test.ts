@@ -1,0 +1,69 @@
+/**
+ * Documentation that cannot drift: the README's tables are checked against the code they describe, and every
+ * relative link in the docs points at a file that exists.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as errors from '../lib/errors';
+import { HTTP_ERRORS } from '../lib/lambda/http-status';
+
+const ROOT = join(__dirname, '..');
+const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const section = (title: string): string => {
+  const start = readme.indexOf(`\n## ${title}`);
+  if (start < 0) throw new Error(`README has no "## ${title}" section`);
+  const end = readme.indexOf('\n## ', start + 1);
+  return readme.slice(start, end < 0 ? undefined : end);
+};
+/** Rows of the markdown tables in `text`: cells trimmed. */
+const rows = (text: string): string[][] =>
+  text.split('\n').filter((l) => l.startsWith('|') && !/^\|[-| ]+\|$/.test(l)).map((l) => l.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim()));
+
+describe('README', () => {
+  it('lists exactly the HTTP error codes of HTTP_ERRORS, each with its status', () => {
+    const documented = rows(section('HTTP API')).filter((r) => /^\d{3}$/.test(r[0]!)).map((r) => [r[1]!.replaceAll('`', ''), Number(r[0])] as const);
+    expect(Object.fromEntries(documented)).toEqual(Object.fromEntries(Object.entries(HTTP_ERRORS).map(([code, { status }]) => [code, status])));
+    expect(documented).toHaveLength(Object.keys(HTTP_ERRORS).length);
+  });
+
+  it('names every public error class of lib/errors.ts in its Errors table, with the right retryable', () => {
+    const table = new Map(rows(section('Errors (all triggers)')).map((r) => [r[0]!.replaceAll('`', ''), r[2]!]));
+    const samples: errors.ConversationError[] = [
+      new errors.InvalidRequestError([]),
+      new errors.HttpRequestError(413, 'body_too_large', 'x'),
+      new errors.ConversationConflictError('GROUP', 'CONTACT', 'x'),
+      new errors.IdempotencyKeyReusedError([], 'x'),
+      new errors.KeystoreError('x'),
+      new errors.KeystoreUnavailableError('x'),
+      new errors.MixinRateLimitError(1, 1),
+      new errors.MixinUnavailableError('network', 'x', 1),
+      new errors.MixinRequestError(10002, '', undefined, 1),
+    ];
+    const exported = Object.values(errors).filter((v) => typeof v === 'function' && v.prototype instanceof errors.ConversationError).map((v) => v.name);
+    expect(samples.map((e) => e.name).sort()).toEqual(exported.sort());
+    for (const error of samples) expect([error.name, table.get(error.name)]).toEqual([error.name, error.retryable ? '**yes**' : 'no']);
+  });
+
+  it('documents every environment variable the functions read', () => {
+    const config = readFileSync(join(ROOT, 'lib', 'config.ts'), 'utf8');
+    const read = new Set([...config.matchAll(/env(?:\.|, ')([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!));
+    expect(read.size).toBeGreaterThanOrEqual(8);
+    const documented = new Set(rows(section('Configuration')).flatMap((r) => [...r[0]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!)));
+    for (const name of read) expect([name, documented.has(name)]).toEqual([name, true]);
+  });
+
+  it('links only to files that exist', () => {
+    const links = [...readme.matchAll(/\]\((?!https?:|#)([^)#\s]+)/g)].map((m) => m[1]!);
+    expect(links.length).toBeGreaterThan(3);
+    for (const link of links) expect([link, existsSync(join(ROOT, link))]).toEqual([link, true]);
+  });
+});
+
+describe('CONTRIBUTING.md', () => {
+  it('names only files and folders that exist in its map and checklists', () => {
+    const text = readFileSync(join(ROOT, 'CONTRIBUTING.md'), 'utf8');
+    const paths = [...text.matchAll(/`((?:lib|functions|infra|test|bench|scripts)\/[\w./-]*)`/g)].map((m) => m[1]!).filter((p) => !p.includes('<'));
+    expect(paths.length).toBeGreaterThan(15);
+    for (const path of paths) expect([path, existsSync(join(ROOT, path))]).toEqual([path, true]);
+  });
+});
