@@ -234,7 +234,9 @@ describe('bundles', () => {
       const entry = join(dir, name, `${String(fn.Properties.Handler).replace(/\.handler$/, '')}.mjs`);
       expect(existsSync(entry)).toBe(true);
       // Its init prefetches the keystore: to a closed port on this machine, never to AWS.
-      const env = { ...process.env, ...fn.Properties.Environment.Variables, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9' };
+      // A queue's Ref (DEAD_LETTER_QUEUE_URL) becomes its URL on deploy.
+      const variables = Object.entries(fn.Properties.Environment.Variables as Record<string, string | { Ref: string }>).map(([name, value]) => [name, typeof value === 'string' ? value : `https://sqs.us-east-1.amazonaws.com/123456789012/${value.Ref}`]);
+      const env = { ...process.env, ...Object.fromEntries(variables), AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9' };
       // process.execPath is Node 24 under `npm test` (the node devDependency), as in Lambda.
       const out = await run(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(entry)}); console.log(typeof m.handler);`], env, 30_000);
       // The failed prefetch logs (and counts) once: the handler's type is still printed.
