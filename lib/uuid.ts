@@ -1,9 +1,14 @@
-import { createHash } from 'node:crypto';
+import { v5 } from 'uuid';
 import { InvalidRequestError } from './errors';
 
+/**
+ * Any 8-4-4-4-12 hex string. Deliberately wider than `uuid`'s `validate`, which accepts only versions 1-8
+ * with the RFC variant (plus nil and max): the contract is "reject what is not a UUID", and an ID we accepted
+ * yesterday (say a version-0 or non-RFC-variant one) must not turn into a 400 today.
+ */
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** True when `value` is a canonical 8-4-4-4-12 hex UUID (any version, any case). */
+/** True when `value` is a canonical 8-4-4-4-12 hex UUID (any version, any variant, any case). */
 export const isUuid = (value: unknown): value is string =>
   typeof value === 'string' && UUID_PATTERN.test(value);
 
@@ -16,7 +21,10 @@ export const normaliseUuid = (value: unknown, field: string): string => {
   return value.toLowerCase();
 };
 
-/** Formats 16 bytes as a lower-case canonical UUID. */
+/**
+ * Formats 16 bytes as a lower-case canonical UUID. Ours rather than `uuid`'s `stringify`, which throws
+ * unless the bytes already carry a version 1-8 and the RFC variant.
+ */
 export const formatUuid = (bytes: Uint8Array): string => {
   const hex = Buffer.from(bytes.subarray(0, 16)).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
@@ -25,10 +33,10 @@ export const formatUuid = (bytes: Uint8Array): string => {
 /** The 16 bytes of a canonical UUID string. */
 export const uuidBytes = (uuid: string): Buffer => Buffer.from(uuid.replaceAll('-', ''), 'hex');
 
-/** Name-based UUID (RFC 9562 version 5: SHA-1 over namespace bytes + UTF-8 name). */
-export const uuidV5 = (namespace: string, name: string): string => {
-  const digest = createHash('sha1').update(uuidBytes(namespace)).update(name, 'utf8').digest();
-  digest[6] = (digest[6]! & 0x0f) | 0x50;
-  digest[8] = (digest[8]! & 0x3f) | 0x80;
-  return formatUuid(digest);
-};
+/**
+ * Name-based UUID (RFC 9562 version 5: SHA-1 over namespace bytes + UTF-8 name), by `uuid`'s `v5`.
+ * The name goes in as bytes: `uuid` encodes a string with `encodeURIComponent`, which throws on a lone
+ * surrogate, while `Buffer` writes U+FFFD as this function always has, so every key keeps its random_id.
+ * @throws TypeError when `namespace` is not an RFC UUID (`uuid` checks it).
+ */
+export const uuidV5 = (namespace: string, name: string): string => v5(Buffer.from(name, 'utf8'), namespace);

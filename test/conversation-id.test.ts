@@ -1,6 +1,10 @@
+import { createHash } from 'node:crypto';
+import fc from 'fast-check';
+import { validate } from 'uuid';
+import { IDEMPOTENCY_NAMESPACE } from '../lib/constants';
 import { groupConversationId, randomIdFor, uniqueConversationId } from '../lib/conversation-id';
 import { InvalidRequestError } from '../lib/errors';
-import { uuidV5 } from '../lib/uuid';
+import { isUuid, uuidV5 } from '../lib/uuid';
 
 import { type ContactVector, type GroupVector, loadVector } from './support/vectors';
 
@@ -82,5 +86,50 @@ describe('randomIdFor', () => {
 
   it('implements RFC 9562 UUIDv5 (the RFC example: DNS namespace, www.example.com)', () => {
     expect(uuidV5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'www.example.com')).toBe('2ed6657d-e927-568b-95e1-2665a8aea6a2');
+  });
+});
+
+describe('uuidV5 (the uuid package underneath)', () => {
+  /** RFC 9562 section 5.5 written out with node:crypto: the hand-rolled version this project shipped before. */
+  const reference = (namespace: string, name: string): string => {
+    const digest = createHash('sha1').update(Buffer.from(namespace.replaceAll('-', ''), 'hex')).update(name, 'utf8').digest();
+    digest[6] = (digest[6]! & 0x0f) | 0x50;
+    digest[8] = (digest[8]! & 0x3f) | 0x80;
+    const hex = digest.subarray(0, 16).toString('hex');
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  };
+  // Every UTF-16 string, lone surrogates included (a workflow's idempotency_key is whatever JSON carried).
+  const anyKey = fc.oneof(
+    fc.string({ unit: 'binary', maxLength: 300 }),
+    fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 40 }),
+  );
+
+  it('gives every idempotency key the random_id it had before (changing one would fork a group)', () => {
+    fc.assert(fc.property(anyKey, (key) => randomIdFor(key) === reference(IDEMPOTENCY_NAMESPACE, key)), { numRuns: 2000 });
+  });
+
+  it('accepts a lone surrogate, hashed as U+FFFD (uuid alone would throw a URIError on a string name)', () => {
+    expect(randomIdFor('key-\ud800')).toBe(randomIdFor('key-\ufffd'));
+    expect(randomIdFor('key-\ud800')).toBe(reference(IDEMPOTENCY_NAMESPACE, 'key-\ud800'));
+  });
+
+  it('rejects a namespace that is not an RFC UUID instead of hashing its garbage', () => {
+    expect(() => uuidV5('not-a-uuid', 'x')).toThrow(TypeError);
+  });
+});
+
+describe('isUuid', () => {
+  it('accepts any 8-4-4-4-12 hex, also versions and variants that uuid.validate rejects', () => {
+    const wider = ['00000000-0000-0000-0000-000000000001', 'a0b1c2d3-e4f5-0a6b-7c8d-9e0f1a2b3c4d', 'a0b1c2d3-e4f5-9a6b-cc8d-9e0f1a2b3c4d'];
+    for (const id of wider) {
+      expect(isUuid(id)).toBe(true);
+      expect(validate(id)).toBe(false);
+    }
+  });
+
+  it('rejects what is not 8-4-4-4-12 hex', () => {
+    for (const bad of ['', 'a0b1c2d3e4f54a6b7c8d9e0f1a2b3c4d', 'a0b1c2d3-e4f5-4a6b-8c8d-9e0f1a2b3c4g', ' a0b1c2d3-e4f5-4a6b-8c8d-9e0f1a2b3c4d', 42]) {
+      expect(isUuid(bad)).toBe(false);
+    }
   });
 });
