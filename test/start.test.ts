@@ -123,6 +123,7 @@ it('announces the local SQS: its endpoint, every queue of the stage, an aws sqs 
   }
   expect(output).toContain(`aws sqs send-message --endpoint-url ${endpoint} --queue-url ${endpoint}/000000000000/mixin-conversations-local-create-group --message-body '{"name":"Team room","participants":[{"user_id":"`);
   expect(output).toMatch(/--message-attributes '\{"IdempotencyKey":\{"DataType":"String","StringValue":"[0-9a-f-]{36}"\}\}'/);
+  expect(output).toContain(`LAMBDA_PORT=${ports.LAMBDA_PORT} npm run workflow -- '`);
   expect(output).toMatch(/npm run workflow -- '\{"name":"Team room","participants":\[\{"user_id":"[0-9a-f-]{36}"\}\]\}'/);
 });
 

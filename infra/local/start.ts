@@ -296,7 +296,9 @@ const printSummary = (settings: Settings, running: Running): void => {
   for (const line of curlExamples(apiUrl)) log(line);
   log(`  curl -sS -X POST http://${HOST}:${ports.lambda}/2015-03-31/functions/${functionName('createGroupWorkflow')}/invocations -d '${JSON.stringify({ name: 'Team room', participants: [{ user_id: randomUUID() }], idempotency_key: 'my-execution/CreateGroup' })}'`);
   for (const line of sqsExamples(sqs)) log(line);
-  log(`  npm run workflow -- '${JSON.stringify({ name: 'Team room', participants: [{ user_id: randomUUID() }] })}'`);
+  // scripts/workflow.ts finds the functions on LAMBDA_PORT (3002 unless told).
+  const workflowEnv = ports.lambda === 3002 ? '' : `LAMBDA_PORT=${ports.lambda} `;
+  log(`  ${workflowEnv}npm run workflow -- '${JSON.stringify({ name: 'Team room', participants: [{ user_id: randomUUID() }] })}'`);
   log();
   log(`ready: ${apiUrl}   (Ctrl-C to stop)`);
 };
