@@ -8,9 +8,13 @@ import type { MachineInfo } from './lib/machine';
  */
 export type VariantName = 'floor' | 'floorTuned' | 'sdk' | 'ours';
 export type BaselineName = Exclude<VariantName, 'ours'>;
+/** Cold starts also measure the packaged createContactQueue serving an SQS batch of one valid record. */
+export type ColdVariantName = VariantName | 'oursQueue';
+/** The event a cold run hands the handler: `POST /contacts` (API Gateway HTTP API) or an SQS batch of one record. */
+export type Trigger = 'http' | 'queue';
 
 export interface ColdRun {
-  variant: VariantName;
+  variant: ColdVariantName;
   round: number;
   /** spawn() to exit, seen from the parent. */
   wallMs: number;
@@ -20,8 +24,10 @@ export interface ColdRun {
   cpuToLoadedMs: number;
   cpuToResponseMs: number;
   maxRssMB: number;
-  status: number;
-  body?: string;
+  /** The handler's answer was a success: HTTP 201, or no batchItemFailures. */
+  ok: boolean;
+  /** What it answered otherwise. */
+  detail?: string;
 }
 
 export interface WarmRun {
@@ -77,6 +83,20 @@ export interface VariantSummary {
   buildCpuPerCallUs: number;
 }
 
+/** The queue function's cold start (createContactQueue, a batch of one valid record), as packaged. */
+export interface QueueColdSummary {
+  function: string;
+  bytes: number;
+  gzipBytes: number;
+  coldLoadedMs: number;
+  coldFirstResponseMs: number;
+  coldCpuMs: number;
+  coldPeakRssMB: number;
+  /** Ratio of medians, and the median of the within-round ratios, of the first response to the floor built like ours. */
+  firstResponseVsFloorTuned: number;
+  pairedFirstResponseVsFloorTuned: number;
+}
+
 export interface TargetResult {
   figure: string;
   target: string;
@@ -101,6 +121,7 @@ export interface BenchResults {
     ratios: { vsFloor: Record<string, number>; vsFloorTuned: Record<string, number>; vsSdk: Record<string, number> };
     /** Cold first response: median over rounds of the within-round ratio. */
     pairedFirstResponse: Record<string, number>;
+    queue: QueueColdSummary;
     targets: TargetResult[];
   };
   httpClient: HttpClientSummary;

@@ -109,9 +109,9 @@ const pool = async <T>(items: T[], limit: number, work: (item: T) => Promise<voi
 
 const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
-const main = async (): Promise<number> => {
+/** Step 1: the Mixin sandbox and a local Secrets Manager holding a throwaway bot's keystore; the environment points at them. */
+const startPeers = async () => {
   const bot = makeBot();
-  const appId = bot.keystore.appId;
   const sandbox = await new MixinSandbox({ apps: [bot.app] }).start();
   const secrets = await new LocalSecretsManager().start();
   const secretId = `mixin/load-${randomUUID()}`;
@@ -129,41 +129,69 @@ const main = async (): Promise<number> => {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
-  // The environment is read at import (cold start): import the handlers only now, once. Two handlers in one process
-  // share the metrics singleton and each sets its default dimensions: drop that one warning, which Lambda never sees.
+  return { appId: bot.keystore.appId, sandbox, stop: () => Promise.all([sandbox.stop(), secrets.stop()]) };
+};
+
+/**
+ * The environment is read at import (cold start): import the handlers only now, once. Two handlers in one process
+ * share the metrics singleton and each sets its default dimensions: drop that one warning, which Lambda never sees.
+ */
+const importHandlers = async (): Promise<{ http: Http; queue: Queue }> => {
   const warn = console.warn;
   console.warn = (...args: unknown[]) => {
     if (!/^Dimension "\w+" has already been added/.test(String(args[0]))) warn(...args);
   };
-  const http = (await import('../functions/create-group/http')).handler as unknown as Http;
-  const queue = (await import('../functions/create-group/queue')).handler as unknown as Queue;
-  console.warn = warn;
+  try {
+    const http = (await import('../functions/create-group/http')).handler as unknown as Http;
+    const queue = (await import('../functions/create-group/queue')).handler as unknown as Queue;
+    return { http, queue };
+  } finally {
+    console.warn = warn;
+  }
+};
 
+/** Transient faults only, about FAULT_RATE of all attempts: HTML 500s, Blaze errors, connection resets, rate limits. */
+const injectFaults = (sandbox: MixinSandbox): void => {
   sandbox.latencyMs = LATENCY_MS;
-  // Transient faults only, about FAULT_RATE of all attempts: HTML 500s, Blaze errors, connection resets, rate limits.
   const share = (weight: number) => FAULT_RATE * weight;
   sandbox.inject({ kind: 'html-500', probability: share(0.4) });
   sandbox.inject({ kind: 'error', code: 7000, probability: share(0.3) });
   sandbox.inject({ kind: 'reset', probability: share(0.2) });
   sandbox.inject({ kind: 'error', code: 429, probability: share(0.1) });
+};
 
-  const participants = () => Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => randomUUID());
-  const makeLogical = (prefix: string, i: number, key: string): Logical => {
-    const name = `${prefix} load ${i}`;
-    const users = participants();
-    return {
-      key,
-      body: JSON.stringify({ name, participants: users.map((user_id) => ({ user_id })) }),
-      expected: groupConversationId(appId, name, users, randomIdFor(key)),
-      done: false,
-      tries: 0,
-    };
+/** A logical group creation with 1 to 3 random participants, and the conversation ID it must end up as. */
+const makeLogical = (appId: string, prefix: string, i: number, key: string): Logical => {
+  const name = `${prefix} load ${i}`;
+  const users = Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => randomUUID());
+  return {
+    key,
+    body: JSON.stringify({ name, participants: users.map((user_id) => ({ user_id })) }),
+    expected: groupConversationId(appId, name, users, randomIdFor(key)),
+    done: false,
+    tries: 0,
   };
+};
 
-  // ---- HTTP ------------------------------------------------------------------------------------------------
-  const httpStats = newStats('http create-group', 'request', REQUESTS);
-  const httpRequests = Array.from({ length: REQUESTS }, (_, i) => makeLogical('http', i, `load-http-${i}-${randomUUID()}`));
-  const sendHttp = async (r: Logical, stats: PhaseStats, firstPass: boolean) => {
+/** Sends every request once (the first pass, timed), then redelivers the failed ones, at most MAX_ROUNDS rounds. */
+const passes = async <T>(items: Logical[], stats: PhaseStats, toUnits: (failed: Logical[]) => T[], limit: number, send: (unit: T, firstPass: boolean) => Promise<void>) => {
+  const started = performance.now();
+  await pool(toUnits(items), limit, (unit) => send(unit, true));
+  stats.firstPassMs = performance.now() - started;
+  while (items.some((r) => !r.done) && stats.rounds < MAX_ROUNDS) {
+    const failed = items.filter((r) => !r.done);
+    stats.rounds++;
+    stats.redelivered += failed.length;
+    await pool(toUnits(failed), limit, (unit) => send(unit, false));
+  }
+  stats.stillFailing = items.filter((r) => !r.done).length;
+};
+
+/** Step 2: HTTP, each logical request with its own Idempotency-Key, LOAD_CONCURRENCY in flight. */
+const httpPhase = async (http: Http, appId: string): Promise<{ stats: PhaseStats; requests: Logical[] }> => {
+  const stats = newStats('http create-group', 'request', REQUESTS);
+  const requests = Array.from({ length: REQUESTS }, (_, i) => makeLogical(appId, 'http', i, `load-http-${i}-${randomUUID()}`));
+  const send = async (r: Logical, firstPass: boolean) => {
     r.tries++;
     const started = performance.now();
     let status = 0;
@@ -187,22 +215,16 @@ const main = async (): Promise<number> => {
       if (stats.otherSamples.length < 5) stats.otherSamples.push(`HTTP ${status} ${body.error?.code ?? ''}`);
     }
   };
-  let started = performance.now();
-  await pool(httpRequests, CONCURRENCY, (r) => sendHttp(r, httpStats, true));
-  httpStats.firstPassMs = performance.now() - started;
-  while (httpRequests.some((r) => !r.done) && httpStats.rounds < MAX_ROUNDS) {
-    const failed = httpRequests.filter((r) => !r.done);
-    httpStats.rounds++;
-    httpStats.redelivered += failed.length;
-    await pool(failed, CONCURRENCY, (r) => sendHttp(r, httpStats, false));
-  }
-  httpStats.stillFailing = httpRequests.filter((r) => !r.done).length;
+  await passes(requests, stats, (items) => items, CONCURRENCY, send);
+  return { stats, requests };
+};
 
-  // ---- Queue -----------------------------------------------------------------------------------------------
-  const queueStats = newStats('queue create-group', 'record', REQUESTS);
-  const records = Array.from({ length: REQUESTS }, (_, i) => makeLogical('queue', i, randomUUID()));
+/** Step 3: queue, batches of LOAD_BATCH_SIZE records whose messageId stays the same across redeliveries. */
+const queuePhase = async (queue: Queue, appId: string): Promise<{ stats: PhaseStats; records: Logical[]; batchLimit: number }> => {
+  const stats = newStats('queue create-group', 'record', REQUESTS);
+  const records = Array.from({ length: REQUESTS }, (_, i) => makeLogical(appId, 'queue', i, randomUUID()));
   const byId = new Map(records.map((r) => [r.key, r]));
-  const sendBatch = async (batch: Logical[], stats: PhaseStats, firstPass: boolean) => {
+  const send = async (batch: Logical[], firstPass: boolean) => {
     const receiveCount = Math.max(...batch.map((r) => ++r.tries));
     const event = sqsEvent(
       batch.map((r) => r.body),
@@ -236,19 +258,12 @@ const main = async (): Promise<number> => {
     }
   };
   const batchLimit = Math.max(1, Math.floor(CONCURRENCY / QUEUE_CONCURRENCY));
-  started = performance.now();
-  await pool(chunks(records, BATCH_SIZE), batchLimit, (batch) => sendBatch(batch, queueStats, true));
-  queueStats.firstPassMs = performance.now() - started;
-  while (records.some((r) => !r.done) && queueStats.rounds < MAX_ROUNDS) {
-    const failed = records.filter((r) => !r.done);
-    queueStats.rounds++;
-    queueStats.redelivered += failed.length;
-    await pool(chunks(failed, BATCH_SIZE), batchLimit, (batch) => sendBatch(batch, queueStats, false));
-  }
-  queueStats.stillFailing = records.filter((r) => !r.done).length;
+  await passes(records, stats, (items) => chunks(items, BATCH_SIZE), batchLimit, send);
+  return { stats, records, batchLimit };
+};
 
-  // ---- Checks ----------------------------------------------------------------------------------------------
-  const all = [...httpRequests, ...records];
+/** Step 4: what the sandbox saw: every expected group exists, exactly once, and nothing else was created. */
+const checkGroups = (sandbox: MixinSandbox, all: Logical[], httpStats: PhaseStats, queueStats: PhaseStats) => {
   const expected = new Set(all.map((r) => r.expected));
   const missing = all.filter((r) => !sandbox.conversations.has(r.expected)).length;
   const createdIds = sandbox.requests.filter((l) => l.outcome === 'created').map((l) => (JSON.parse(l.body) as { conversation_id: string }).conversation_id);
@@ -257,26 +272,7 @@ const main = async (): Promise<number> => {
   const duplicates = [...perId.values()].filter((n) => n > 1).length + createdIds.filter((id) => !expected.has(id)).length;
   const posts = sandbox.postCount;
   const faults = sandbox.requests.filter((l) => l.outcome.startsWith('fault')).length;
-
-  const row = (s: PhaseStats) => ({
-    phase: s.name,
-    logical: s.logical,
-    'first pass s': +(s.firstPassMs / 1000).toFixed(2),
-    throughput: `${Math.round((s.logical / s.firstPassMs) * 1000)} ${s.unit}s/s`,
-    'p50 ms': +percentile(s.latencies, 50).toFixed(1),
-    'p99 ms': +percentile(s.latencies, 99).toFixed(1),
-    success: s.success,
-    retryable: s.retryable,
-    other: s.other,
-    'redelivery rounds': s.rounds,
-    redelivered: s.redelivered,
-    lost: s.stillFailing,
-  });
-  console.log(`\nload: ${REQUESTS} logical group creations per phase; concurrency ${CONCURRENCY}; batches of ${BATCH_SIZE} (${batchLimit} in flight, QUEUE_CONCURRENCY=${QUEUE_CONCURRENCY});`);
-  console.log(`      sandbox latency ${LATENCY_MS} ms; transient faults on ~${Math.round(FAULT_RATE * 100)}% of attempts; MIXIN_MAX_ATTEMPTS=${process.env.MIXIN_MAX_ATTEMPTS}; Lambda time ${LAMBDA_TIMEOUT_MS / 1000} s per invocation`);
-  console.log('      (latency is per HTTP request, per queue batch; throughput is over the first pass)');
-  console.table([row(httpStats), row(queueStats)]);
-  const summary = {
+  return {
     'Mixin POSTs': posts,
     'faults injected': faults,
     'fault rate': `${((faults / posts) * 100).toFixed(1)}%`,
@@ -288,19 +284,57 @@ const main = async (): Promise<number> => {
     'non-retryable failures': httpStats.other + queueStats.other,
     lost: httpStats.stillFailing + queueStats.stillFailing,
   };
-  console.table(summary);
-  for (const s of [httpStats, queueStats]) if (s.otherSamples.length) console.log(`${s.name}: ${s.otherSamples.join('; ')}`);
+};
 
+const phaseRow = (s: PhaseStats) => ({
+  phase: s.name,
+  logical: s.logical,
+  'first pass s': +(s.firstPassMs / 1000).toFixed(2),
+  throughput: `${Math.round((s.logical / s.firstPassMs) * 1000)} ${s.unit}s/s`,
+  'p50 ms': +percentile(s.latencies, 50).toFixed(1),
+  'p99 ms': +percentile(s.latencies, 99).toFixed(1),
+  success: s.success,
+  retryable: s.retryable,
+  other: s.other,
+  'redelivery rounds': s.rounds,
+  redelivered: s.redelivered,
+  lost: s.stillFailing,
+});
+
+/** Step 5: the report, on stdout. */
+const printReport = (phases: PhaseStats[], summary: ReturnType<typeof checkGroups>, batchLimit: number): void => {
+  console.log(`\nload: ${REQUESTS} logical group creations per phase; concurrency ${CONCURRENCY}; batches of ${BATCH_SIZE} (${batchLimit} in flight, QUEUE_CONCURRENCY=${QUEUE_CONCURRENCY});`);
+  console.log(`      sandbox latency ${LATENCY_MS} ms; transient faults on ~${Math.round(FAULT_RATE * 100)}% of attempts; MIXIN_MAX_ATTEMPTS=${process.env.MIXIN_MAX_ATTEMPTS}; Lambda time ${LAMBDA_TIMEOUT_MS / 1000} s per invocation`);
+  console.log('      (latency is per HTTP request, per queue batch; throughput is over the first pass)');
+  console.table(phases.map(phaseRow));
+  console.table(summary);
+  for (const s of phases) if (s.otherSamples.length) console.log(`${s.name}: ${s.otherSamples.join('; ')}`);
+};
+
+/** Step 6: the checks that fail the run, each with what it saw. */
+const violationsOf = (summary: ReturnType<typeof checkGroups>, created: number, expectedGroups: number): string[] => {
   const violations: string[] = [];
   if (summary['non-retryable failures'] > 0) violations.push(`${summary['non-retryable failures']} non-retryable failure(s)`);
   if (summary.lost > 0) violations.push(`${summary.lost} logical request(s) still failing after ${MAX_ROUNDS} redelivery rounds`);
-  if (sandbox.created !== all.length) violations.push(`sandbox.created is ${sandbox.created}, expected ${all.length}`);
-  if (missing > 0) violations.push(`${missing} expected group(s) missing`);
-  if (duplicates > 0) violations.push(`${duplicates} duplicate group(s)`);
-  if (httpStats.mismatched > 0) violations.push(`${httpStats.mismatched} HTTP 201(s) named another conversation_id`);
-  console.log(violations.length ? `\nFAIL: ${violations.join('; ')}` : '\nOK: 0 lost, 0 non-retryable failures, exactly one group per logical request');
+  if (created !== expectedGroups) violations.push(`sandbox.created is ${created}, expected ${expectedGroups}`);
+  if (summary['expected groups missing'] > 0) violations.push(`${summary['expected groups missing']} expected group(s) missing`);
+  if (summary.duplicates > 0) violations.push(`${summary.duplicates} duplicate group(s)`);
+  if (summary['HTTP 201 with another conversation_id'] > 0) violations.push(`${summary['HTTP 201 with another conversation_id']} HTTP 201(s) named another conversation_id`);
+  return violations;
+};
 
-  await Promise.all([sandbox.stop(), secrets.stop()]);
+const main = async (): Promise<number> => {
+  const peers = await startPeers();
+  const { http, queue } = await importHandlers();
+  injectFaults(peers.sandbox);
+  const httpRun = await httpPhase(http, peers.appId);
+  const queueRun = await queuePhase(queue, peers.appId);
+  const all = [...httpRun.requests, ...queueRun.records];
+  const summary = checkGroups(peers.sandbox, all, httpRun.stats, queueRun.stats);
+  printReport([httpRun.stats, queueRun.stats], summary, queueRun.batchLimit);
+  const violations = violationsOf(summary, peers.sandbox.created, all.length);
+  console.log(violations.length ? `\nFAIL: ${violations.join('; ')}` : '\nOK: 0 lost, 0 non-retryable failures, exactly one group per logical request');
+  await peers.stop();
   return violations.length ? 1 : 0;
 };
 

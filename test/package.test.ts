@@ -116,8 +116,9 @@ describe('functions', () => {
         POWERTOOLS_SERVICE_NAME: 'mixin-conversations',
         POWERTOOLS_METRICS_NAMESPACE: expect.any(String),
         POWERTOOLS_LOG_LEVEL: 'INFO',
-        NODE_OPTIONS: '--enable-source-maps',
       });
+      // Source maps are read only when a stack is printed (infra/source-mapped-stacks.mjs), never at every load.
+      expect({ id, nodeOptions: vars.NODE_OPTIONS ?? '' }).toEqual({ id, nodeOptions: expect.not.stringContaining('--enable-source-maps') });
     }
   });
 
@@ -219,7 +220,7 @@ describe('bundles', () => {
     }
   });
 
-  it('bundles the AWS SDK v3 rather than relying on the runtime copy', () => {
+  it('bundles what it calls of AWS (the GetSecretValue call) rather than relying on the runtime\'s AWS SDK', () => {
     const zip = unzip(join(outDir, 'createGroupHttp.zip'));
     const code = [...zip.entries()].find(([name]) => name.endsWith('.mjs'))![1].toString('utf8');
     expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
@@ -242,6 +243,35 @@ describe('bundles', () => {
       // The failed prefetch logs (and counts) once: the handler's type is still printed.
       expect(out.trim().split('\n')).toContain('function');
     }
+  });
+
+  it('logs the stack of an unexpected failure at the TypeScript sources, without --enable-source-maps', async () => {
+    const dir = join(outDir, 'unpacked-failing');
+    const [, fn] = functions().find(([id]) => id === 'CreateContactHttpLambdaFunction')!;
+    unzipTo(join(outDir, 'createContactHttp.zip'), dir);
+    const entry = join(dir, `${String(fn.Properties.Handler).replace(/\.handler$/, '')}.mjs`);
+    // The init prefetch of the keystore goes to a closed local port (9, discard): it fails, 127.0.0.1 only.
+    const env = {
+      ...process.env,
+      ...fn.Properties.Environment.Variables,
+      NODE_OPTIONS: '',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9',
+    };
+    // A null event is nothing API Gateway sends: the handler meets it as an unexpected TypeError and logs it.
+    const script = `const m = await import(${JSON.stringify(entry)}); await m.handler(null, { awsRequestId: 'r', functionName: 'f', getRemainingTimeInMillis: () => 5000 });`;
+    const out = await run(process.execPath, ['--input-type=module', '-e', script], env, 30_000);
+    const stacks = out
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => (JSON.parse(line) as { error?: { stack?: string } }).error?.stack)
+      .filter((stack): stack is string => typeof stack === 'string');
+    expect(stacks.length).toBeGreaterThan(0);
+    // The first frame: a TypeScript file of ours, with its line and column, not the minified bundle.
+    expect(stacks[0]!.split('\n')[1]).toMatch(/^ {4}at .*\/(lib|functions)\/[\w/-]+\.ts:\d+:\d+\)?$/);
+    expect(stacks[0]).not.toContain('.mjs:');
   });
 });
 

@@ -1,7 +1,7 @@
 /**
  * The esbuild options of serverless.yml (custom.esbuild), as serverless-esbuild passes them to esbuild (its plugins
  * file loaded, its alias applied), so that the metafile builds are bundled exactly like the deployed functions; and
- * the same options without our two cold-start levers (plugins and alias), to bundle the baselines as a user would.
+ * the same options without our cold-start levers (plugins, alias and inject), to bundle the baselines as a user would.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -38,16 +38,18 @@ const loadPlugins = (plugins: unknown): Plugin[] | undefined => {
 /**
  * How an entry is built:
  * - `deployed`: serverless.yml's custom.esbuild as is, our cold-start levers included (`plugins`: Node built-ins
- *   through process.getBuiltinModule, infra/esbuild-plugins.cjs; `alias`: the AWS credential provider).
- * - `plain`: the same options without `plugins` and `alias` (ESM, minified, node24, same banner and source map),
+ *   through process.getBuiltinModule, infra/esbuild-plugins.cjs; `alias`: the AWS credential provider and the Secrets
+ *   Manager client; `inject`: source-mapped stack traces without --enable-source-maps).
+ * - `plain`: the same options without `plugins`, `alias` and `inject` (ESM, minified, node24, same banner and source map),
  *   i.e. what a user of esbuild would write for the same handler.
  */
 export type BuildKind = 'deployed' | 'plain';
 
 /**
  * custom.esbuild of serverless.yml turned into esbuild options: the plugin's keys removed, its `outExtension` added,
- * its plugins file loaded. `alias` passes through as is: esbuild resolves a relative target from `absWorkingDir`,
- * which `bundle` sets to the service directory, as serverless-esbuild runs in it. `plain` drops plugins and alias.
+ * its plugins file loaded. `alias` and `inject` pass through as is: esbuild resolves their relative paths from
+ * `absWorkingDir`, which `bundle` sets to the service directory, as serverless-esbuild runs in it. `plain` drops
+ * plugins, alias and inject.
  */
 export const serverlessEsbuildOptions = (kind: BuildKind = 'deployed'): BuildOptions => {
   // CloudFormation tags (!GetAtt, !Ref) may appear elsewhere in the file: left unresolved, quietly.
@@ -62,7 +64,10 @@ export const serverlessEsbuildOptions = (kind: BuildKind = 'deployed'): BuildOpt
   const plugins = kind === 'deployed' ? loadPlugins(raw.plugins) : undefined;
   if (plugins) options.plugins = plugins;
   else delete options.plugins;
-  if (kind === 'plain') delete options.alias;
+  if (kind === 'plain') {
+    delete options.alias;
+    delete options.inject;
+  }
   return options as BuildOptions;
 };
 
@@ -79,7 +84,8 @@ export const gzipSize = (data: Buffer | string): number => gzipSync(data, { leve
 export const bundle = async (entry: string, outdir: string, extra: BuildOptions = {}, kind: BuildKind = 'deployed'): Promise<BundleResult> => {
   const options: BuildOptions = { ...serverlessEsbuildOptions(kind), ...extra, entryPoints: [entry], outdir, absWorkingDir: ROOT, metafile: true, logLevel: 'error' };
   const result = await build(options);
-  const out = Object.keys(result.metafile!.outputs).find((f) => f.endsWith('.mjs') || f.endsWith('.js'))!;
+  // The entry's own output: with esbuild's `splitting`, chunks are outputs too.
+  const out = Object.entries(result.metafile!.outputs).find(([f, o]) => o.entryPoint && (f.endsWith('.mjs') || f.endsWith('.js')))![0];
   const file = join(ROOT, out);
   const code = readFileSync(file);
   writeFileSync(`${file}.meta.json`, JSON.stringify(result.metafile));

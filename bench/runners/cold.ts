@@ -1,18 +1,30 @@
 /**
- * One cold start, in a fresh process: load the bundle, serve one POST /contacts, report.
- *   node cold.mjs <bundle.mjs> <result.json> <user_id>
+ * One cold start, in a fresh process: load the bundle, serve one event, report.
+ *   node cold.mjs <bundle.mjs> <result.json> <user_id> <http|queue>
+ * `http`: one POST /contacts (success: 201); `queue`: an SQS batch of one valid record (success: no batchItemFailures).
  * Times are performance.now(), i.e. milliseconds since this process started (performance.timeOrigin).
  */
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { contactEvent, type Handler, lambdaContext } from './lambda';
+import { contactEvent, contactQueueEvent, type Handler, lambdaContext, type QueueHandler } from './lambda';
 
 const runnerStartMs = performance.now();
-const [bundle, resultFile, userId] = process.argv.slice(2) as [string, string, string];
-const mod = (await import(pathToFileURL(bundle).href)) as { handler: Handler };
+const [bundle, resultFile, userId, trigger = 'http'] = process.argv.slice(2) as [string, string, string, string?];
+const { handler } = (await import(pathToFileURL(bundle).href)) as { handler: Handler };
 const loadedMs = performance.now();
 const cpuAtLoad = process.cpuUsage();
-const response = await mod.handler(contactEvent(userId), lambdaContext());
+
+/** Serves the one event; says whether the answer was a success and, if not, what it was. */
+const serve = async (): Promise<{ ok: boolean; detail?: string }> => {
+  if (trigger === 'queue') {
+    const { batchItemFailures } = await (handler as unknown as QueueHandler)(contactQueueEvent(userId), lambdaContext());
+    return batchItemFailures.length === 0 ? { ok: true } : { ok: false, detail: `batchItemFailures ${JSON.stringify(batchItemFailures)}` };
+  }
+  const response = await handler(contactEvent(userId), lambdaContext());
+  return response.statusCode === 201 ? { ok: true } : { ok: false, detail: `HTTP ${response.statusCode} ${response.body}` };
+};
+
+const answer = await serve();
 const firstResponseMs = performance.now();
 const cpu = process.cpuUsage();
 const usage = process.resourceUsage();
@@ -23,7 +35,6 @@ writeFileSync(resultFile, JSON.stringify({
   cpuToLoadedMs: (cpuAtLoad.user + cpuAtLoad.system) / 1000,
   cpuToResponseMs: (cpu.user + cpu.system) / 1000,
   maxRssMB: usage.maxRSS / 1024,
-  status: response.statusCode,
-  body: response.statusCode === 201 ? undefined : response.body,
+  ...answer,
 }));
 process.exit(0);

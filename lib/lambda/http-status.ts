@@ -6,6 +6,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { CreateResult } from '../conversations';
 import {
   ConversationConflictError,
+  type FieldProblem,
   HttpRequestError,
   IdempotencyKeyReusedError,
   InvalidRequestError,
@@ -20,7 +21,7 @@ import {
 export interface ErrorBody {
   code: ErrorCode;
   message: string;
-  details?: unknown[];
+  details?: FieldProblem[];
   mixin_code?: number;
 }
 
