@@ -8,6 +8,7 @@ export interface GetSecretValueOutput {
   ARN?: string;
   Name?: string;
   SecretString?: string;
+  SecretBinary?: Uint8Array;
   VersionId?: string;
   $metadata: { httpStatusCode: number; requestId?: string; attempts: number };
 }
@@ -20,10 +21,6 @@ export interface SecretsManagerClientConfig {
 export declare class GetSecretValueCommand {
   constructor(input: GetSecretValueInput);
   readonly input: GetSecretValueInput;
-}
-export declare class DescribeSecretCommand {
-  constructor(input: { SecretId: string });
-  readonly input: { SecretId: string };
 }
 export declare class SecretsManagerClient {
   constructor(config?: SecretsManagerClientConfig);

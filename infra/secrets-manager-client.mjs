@@ -13,7 +13,7 @@
  * `requestTimeout`, the abort signal, and errors named by the service's `__type` with `$fault` and `$metadata`.
  * What it leaves out: other commands (refused: tests and tools that need more use the real SDK, they are not bundled
  * with this), endpoint and region providers (strings only), clock-skew correction, and output conversion (the
- * service's JSON as sent: `CreatedDate` stays epoch seconds; the functions read `SecretString` only).
+ * service's JSON as sent, but for `SecretBinary`, bytes as in the SDK: `CreatedDate` stays epoch seconds).
  */
 const crypto = process.getBuiltinModule('node:crypto');
 
@@ -135,13 +135,6 @@ export class GetSecretValueCommand {
   }
 }
 
-/** Exported for @middy/secrets-manager's import (used only with its fetchRotationDate option, which we never set); never sent. */
-export class DescribeSecretCommand {
-  constructor(input) {
-    this.input = input;
-  }
-}
-
 export class SecretsManagerClient {
   constructor(config = {}) {
     this.config = config;
@@ -160,7 +153,10 @@ export class SecretsManagerClient {
       try {
         const answer = await exchange(url, signedHeaders(url, region, command.target, body), body, { connectionTimeout, requestTimeout, abortSignal: options.abortSignal });
         if (answer.status < 200 || answer.status >= 300) throw serviceError(answer);
-        return { ...JSON.parse(answer.text), $metadata: { httpStatusCode: answer.status, requestId: answer.headers['x-amzn-requestid'], attempts: attempt } };
+        const output = JSON.parse(answer.text);
+        // A blob travels as base64 in the JSON protocol; the SDK hands it over as bytes.
+        if (typeof output.SecretBinary === 'string') output.SecretBinary = new Uint8Array(Buffer.from(output.SecretBinary, 'base64'));
+        return { ...output, $metadata: { httpStatusCode: answer.status, requestId: answer.headers['x-amzn-requestid'], attempts: attempt } };
       } catch (error) {
         if (error.$metadata) error.$metadata.attempts = attempt;
         if (attempt >= maxAttempts || options.abortSignal?.aborted || !isRetryable(error)) throw error;

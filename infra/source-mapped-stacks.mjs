@@ -11,8 +11,9 @@
 const { readFileSync } = process.getBuiltinModule('node:fs');
 const { fileURLToPath, pathToFileURL } = process.getBuiltinModule('node:url');
 
-// The folder of this bundle: its entry and, with esbuild's `splitting`, its chunks. Frames elsewhere are left alone.
-const bundleFolder = new URL('.', import.meta.url).href;
+// The folder of this bundle: its entry and, with esbuild's `splitting`, its chunks (this file may itself be in a
+// chunk, under `chunks/` beside the entry). Frames elsewhere are left alone.
+const bundleFolder = new URL('.', import.meta.url).href.replace(/chunks\/$/, '');
 
 /** Each bundle file's source map, parsed at the first stack that needs it; null when it cannot be read. */
 const sourceMaps = new Map();

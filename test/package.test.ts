@@ -206,17 +206,34 @@ describe('IAM', () => {
 describe('bundles', () => {
   const zips = () => readdirSync(outDir).filter((f) => f.endsWith('.zip'));
 
-  it('packs each function on its own: one minified ESM .mjs bundle with its source map, no node_modules', () => {
+  it('packs each function on its own: one minified ESM .mjs entry with its source map, lazily loaded chunks beside it, no node_modules', () => {
     for (const [id, fn] of functions()) {
       const zip = join(outDir, `${id.replace(/LambdaFunction$/, '').replace(/^./, (c) => c.toLowerCase())}.zip`);
       expect(zips()).toContain(zip.slice(outDir.length + 1));
       const entries = unzip(zip);
       const handlerFile = `${String(fn.Properties.Handler).replace(/\.handler$/, '')}.mjs`;
-      expect([...entries.keys()].sort()).toEqual([handlerFile, `${handlerFile}.map`]);
+      const names = [...entries.keys()];
+      expect(names).toContain(handlerFile);
+      expect(names).toContain(`${handlerFile}.map`);
+      for (const name of names.filter((n) => n !== handlerFile && n !== `${handlerFile}.map`)) expect(name).toMatch(/^functions\/[\w-]+\/chunks\/[\w-]+\.mjs(\.map)?$/);
       const code = entries.get(handlerFile)!.toString('utf8');
       expect(code.length / code.split('\n').length).toBeGreaterThan(1000); // minified: long lines, no indentation
       expect(code).toMatch(/export\s*\{[^}]*\bas handler\b|export\s*\{[^}]*\bhandler\b/);
       expect(code).toContain('sourceMappingURL=');
+    }
+  });
+
+  it('keeps the SQS client of the dead-letter path out of the queue functions\' cold start: a chunk loaded on first use', () => {
+    for (const name of ['createGroupQueue', 'createContactQueue']) {
+      const entries = unzip(join(outDir, `${name}.zip`));
+      const [entryName, entry] = [...entries].find(([n]) => /^functions\/[\w-]+\/queue\.mjs$/.test(n))!;
+      const code = entry.toString('utf8');
+      const statics = [...code.matchAll(/(?:from|import)\s*"(\.\/chunks\/[^"]+)"/g)].map((m) => m[1]!);
+      const loadedAtStart = [code, ...statics.map((c) => entries.get(join(entryName, '..', c))!.toString('utf8'))].join('\n');
+      // 'AmazonSQS', the JSON-protocol target prefix of every SQS operation, is in the SDK client and only there.
+      expect(loadedAtStart).not.toContain('AmazonSQS');
+      const lazy = [...code.matchAll(/import\("(\.\/chunks\/[^"]+)"\)/g)].map((m) => entries.get(join(entryName, '..', m[1]!))?.toString('utf8') ?? '');
+      expect(lazy.some((chunk) => chunk.includes('AmazonSQS') && chunk.includes('SendMessageBatch'))).toBe(true);
     }
   });
 

@@ -76,6 +76,19 @@ describe('GetSecretValue', () => {
     expect(out.$metadata).toMatchObject({ httpStatusCode: 200, attempts: 1 });
   });
 
+  it('hands over a SecretBinary as bytes, as the SDK does', async () => {
+    const binaryId = `${secretId}/binary`;
+    secrets.put(binaryId, '{"app_id":"b"}', { binary: true });
+    const ours = await client().send(new GetSecretValueCommand({ SecretId: binaryId }));
+    const sdk = new SdkSecretsManagerClient({ endpoint: secrets.url, region: 'us-east-1' });
+    const theirs = await sdk.send(new SdkGetSecretValueCommand({ SecretId: binaryId }));
+    sdk.destroy();
+    expect(ours.SecretBinary).toBeInstanceOf(Uint8Array);
+    expect(Buffer.from(ours.SecretBinary!).toString('utf8')).toBe('{"app_id":"b"}');
+    expect(Buffer.from(ours.SecretBinary!)).toEqual(Buffer.from(theirs.SecretBinary!));
+    expect(ours.SecretString).toBeUndefined();
+  });
+
   it('reads the endpoint from AWS_ENDPOINT_URL_SECRETS_MANAGER when none is configured', async () => {
     process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = secrets.url;
     const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretId }));
