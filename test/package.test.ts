@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { run } from '../infra/local/command';
 import { unzip, unzipTo } from '../infra/local/zip';
 import { keystoreSecret } from '../infra/keystore-secret.cjs';
+import { queueUrls } from '../infra/queue-urls.cjs';
 import openTeamRoom from '../infra/state-machines/open-team-room.asl.json';
 import { spawn, spawnSync } from 'node:child_process';
 import { parse as parseYaml } from 'yaml';
@@ -251,7 +252,9 @@ describe('bundles', () => {
       const entry = join(dir, name, `${String(fn.Properties.Handler).replace(/\.handler$/, '')}.mjs`);
       expect(existsSync(entry)).toBe(true);
       // Its init prefetches the keystore: to a closed port on this machine, never to AWS.
-      const env = { ...process.env, ...fn.Properties.Environment.Variables, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9' };
+      // A queue's Ref (DEAD_LETTER_QUEUE_URL) becomes its URL on deploy.
+      const variables = Object.entries(fn.Properties.Environment.Variables as Record<string, string | { Ref: string }>).map(([name, value]) => [name, typeof value === 'string' ? value : `https://sqs.us-east-1.amazonaws.com/123456789012/${value.Ref}`]);
+      const env = { ...process.env, ...Object.fromEntries(variables), AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9' };
       // process.execPath is Node 24 under `npm test` (the node devDependency), as in Lambda.
       const out = await run(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(entry)}); console.log(typeof m.handler);`], env, 30_000);
       // The failed prefetch logs (and counts) once: the handler's type is still printed.
@@ -329,10 +332,45 @@ describe('queues', () => {
         expect({ id, sqs }).toEqual({ id, sqs: [] });
         continue;
       }
-      expect(sqs).toHaveLength(1);
-      expect(asArray(sqs[0]!.Action).sort()).toEqual(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']);
-      expect(sqs[0]!.Resource).toEqual({ 'Fn::GetAtt': [own.queue, 'Arn'] });
+      // Sending to its own dead-letter queue is checked in 'dead-letter queues' below.
+      const consume = sqs.filter((s) => !asArray(s.Action).includes('sqs:SendMessage'));
+      expect(consume).toHaveLength(1);
+      expect(asArray(consume[0]!.Action).sort()).toEqual(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']);
+      expect(consume[0]!.Resource).toEqual({ 'Fn::GetAtt': [own.queue, 'Arn'] });
     }
+  });
+});
+
+describe('dead-letter queues', () => {
+  /** Every statement of any role in the template that grants sqs:SendMessage. */
+  const sendGrants = () =>
+    ofType('AWS::IAM::Role').flatMap(([roleId]) => statementsOf(roleId).filter((s) => asArray(s.Action).includes('sqs:SendMessage')).map((statement) => ({ roleId, statement })));
+
+  it.each(QUEUES)('tells $fn the URL of $dlq in DEAD_LETTER_QUEUE_URL', ({ dlq, fn }) => {
+    expect(resources[`${fn}LambdaFunction`]!.Properties.Environment.Variables.DEAD_LETTER_QUEUE_URL).toEqual({ Ref: dlq });
+  });
+
+  it.each(QUEUES)('lets $fn send to $dlq, exactly that action on exactly that queue', ({ dlq, fn }) => {
+    const role = roleOf(resources[`${fn}LambdaFunction`]!);
+    expect(sendGrants().filter((g) => g.roleId === role).map((g) => g.statement)).toEqual([{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [dlq, 'Arn'] } }]);
+  });
+
+  it('lets no other role send to any queue, and gives no other function a dead-letter queue URL', () => {
+    const queueRoles = QUEUES.map(({ fn }) => roleOf(resources[`${fn}LambdaFunction`]!));
+    expect(sendGrants().filter((g) => !queueRoles.includes(g.roleId))).toEqual([]);
+    expect(sendGrants()).toHaveLength(QUEUES.length);
+    for (const [id, fn] of functions()) {
+      if (QUEUES.some((q) => `${q.fn}LambdaFunction` === id)) continue;
+      expect({ id, url: fn.Properties.Environment.Variables.DEAD_LETTER_QUEUE_URL }).toEqual({ id, url: undefined });
+    }
+  });
+
+  it('resolves DEAD_LETTER_QUEUE_URL to the local queue under npm start (the localQueueUrls parameter)', () => {
+    const local = Object.fromEntries(QUEUES.flatMap(({ queue, dlq }) => [queue, dlq]).map((id) => [id, `http://127.0.0.1:4102/000000000000/${id}`]));
+    expect(queueUrls(JSON.stringify(local))).toEqual(local);
+    expect(queueUrls('')).toEqual(Object.fromEntries(Object.keys(local).map((id) => [id, { Ref: id }])));
+    const { CreateGroupDeadLetterQueue: _, ...missing } = local;
+    expect(() => queueUrls(JSON.stringify(missing))).toThrow(/no URL for CreateGroupDeadLetterQueue/);
   });
 });
 

@@ -1,6 +1,7 @@
 /**
  * `npm start` brings the whole service up on 127.0.0.1 (sandbox Mixin, local Secrets Manager, generated keystore,
- * serverless-offline), answers both routes as the README's curl lines do, and goes away on SIGTERM.
+ * local SQS, serverless-offline, an event source mapping per queue function), answers both routes as the README's
+ * curl lines do, consumes its queues, and goes away on SIGTERM.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -11,12 +12,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MixinSandbox } from '../infra/local/mixin-sandbox';
 import { LocalSecretsManager } from '../infra/local/secrets-manager';
-import { uniqueConversationId } from '../lib/conversation-id';
+import { type Message, ReceiveMessageCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { groupIdForKey, uniqueConversationId } from '../lib/conversation-id';
 import { makeBot } from '../infra/local/keys';
+import { queueDepth, waitFor } from './support/queues';
 
 const ROOT = resolve(__dirname, '..');
 const READY_TIMEOUT_MS = 90_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const PORT_NAMES = ['PORT', 'LAMBDA_PORT', 'SANDBOX_PORT', 'SECRETS_PORT', 'SQS_PORT'];
 
 let child: ChildProcess;
 let output = '';
@@ -62,7 +66,7 @@ const post = async (path: string, body: unknown, headers: Record<string, string>
 };
 
 beforeAll(async () => {
-  for (const name of ['PORT', 'LAMBDA_PORT', 'SANDBOX_PORT', 'SECRETS_PORT']) ports[name] = await freePort();
+  for (const name of PORT_NAMES) ports[name] = await freePort();
   // npm_config_ignore_scripts: `npm start` without `prestart`, whose schema rebuild would rewrite lib/schemas/generated/
   // under the feet of the suites running in parallel (`npm test` built it already).
   const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), npm_config_ignore_scripts: 'true' };
@@ -111,6 +115,18 @@ it('announces the API on the chosen port, the sandbox bot and a curl line per ro
   expect(output).not.toMatch(/session_private_key/);
 });
 
+it('announces the local SQS: its endpoint, every queue of the stage, an aws sqs line and an npm run workflow line', () => {
+  const endpoint = `http://127.0.0.1:${ports.SQS_PORT}`;
+  expect(output).toContain(`SQS               ${endpoint}`);
+  for (const name of ['create-group', 'create-group-dlq', 'create-contact', 'create-contact-dlq']) {
+    expect(output).toContain(`    ${endpoint}/000000000000/mixin-conversations-local-${name}`);
+  }
+  expect(output).toContain(`aws sqs send-message --endpoint-url ${endpoint} --queue-url ${endpoint}/000000000000/mixin-conversations-local-create-group --message-body '{"name":"Team room","participants":[{"user_id":"`);
+  expect(output).toMatch(/--message-attributes '\{"IdempotencyKey":\{"DataType":"String","StringValue":"[0-9a-f-]{36}"\}\}'/);
+  expect(output).toContain(`LAMBDA_PORT=${ports.LAMBDA_PORT} npm run workflow -- '`);
+  expect(output).toMatch(/npm run workflow -- '\{"name":"Team room","participants":\[\{"user_id":"[0-9a-f-]{36}"\}\]\}'/);
+});
+
 it('creates a group over POST /groups, and the same one again for the same Idempotency-Key', async () => {
   const member = randomUUID();
   const key = randomUUID();
@@ -143,7 +159,12 @@ it('serves the queue and workflow functions on the Lambda invoke endpoint', asyn
   expect([group.status, group.functionError]).toEqual([200, null]);
   expect(group.body.conversation_id).toMatch(UUID);
   const queue = await invoke('createContactQueue', { Records: [{ messageId: 'm1', body: JSON.stringify({ participants: [{ user_id: member }] }) }, { messageId: 'm2', body: 'not json' }] });
-  expect(queue.body).toEqual({ batchItemFailures: [{ itemIdentifier: 'm2' }] });
+  // m2 can never succeed: the function sends it to its local dead-letter queue (DEAD_LETTER_QUEUE_URL) instead of reporting it.
+  expect(queue.body).toEqual({ batchItemFailures: [] });
+  const sqs = localSqs(ports.SQS_PORT!);
+  const { Messages } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: sqs.url('create-contact-dlq'), WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
+  sqs.client.destroy();
+  expect(Messages?.map((m) => [m.Body, m.MessageAttributes?.SourceMessageId?.StringValue])).toEqual([['not json', 'm2']]);
 });
 
 it('stops everything on SIGTERM', async () => {
@@ -173,7 +194,7 @@ interface Launch {
 
 const launch = async (overrides: NodeJS.ProcessEnv): Promise<Launch> => {
   const launchPorts: Record<string, number> = {};
-  for (const name of ['PORT', 'LAMBDA_PORT', 'SANDBOX_PORT', 'SECRETS_PORT']) launchPorts[name] = await freePort();
+  for (const name of PORT_NAMES) launchPorts[name] = await freePort();
   const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(launchPorts).map(([k, v]) => [k, String(v)])), npm_config_ignore_scripts: 'true' };
   for (const name of ['MIXIN_API_URL', 'MIXIN_KEYSTORE_FILE', 'MIXIN_KEYSTORE_SECRET_ID', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL_SECRETS_MANAGER']) {
     delete env[name];
@@ -205,6 +226,15 @@ const launch = async (overrides: NodeJS.ProcessEnv): Promise<Launch> => {
     await new Promise((r) => setTimeout(r, 100));
   }
   return { output: () => text, ports: launchPorts, stop };
+};
+
+/** The local SQS of a running `npm start`, reached as any SDK user would (the URLs it printed). */
+const localSqs = (port: number) => {
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const url = (name: string) => `${endpoint}/000000000000/mixin-conversations-local-${name}`;
+  const depth = (name: string) => queueDepth(client, url(name));
+  return { client, url, depth };
 };
 
 const postContact = async (port: number, user: string) => {
@@ -244,6 +274,36 @@ describe('with MIXIN_API_URL and MIXIN_KEYSTORE_FILE', () => {
     expect(sandbox.requests.filter((r) => r.method === 'POST').map((r) => r.uid)).toEqual([bot.json.app_id]);
     expect(await listening(launched!.ports.SANDBOX_PORT!)).toBe(false);
     expect(launched!.output()).toContain(`Keystore          from ${join(dir, 'bot.keystore.json')}`);
+  });
+
+  it('creates one group in that Mixin for a message sent to the local group queue, and deletes the message', async () => {
+    const sqs = localSqs(launched!.ports.SQS_PORT!);
+    const member = randomUUID();
+    const before = sandbox.created;
+    await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.url('create-group'), MessageBody: JSON.stringify({ name: 'Queue room', participants: [{ user_id: member }] }), MessageAttributes: { IdempotencyKey: { DataType: 'String', StringValue: 'start-test-1' } } }));
+    const expected = groupIdForKey(bot.json.app_id, 'start-test-1');
+    await waitFor('the group', () => sandbox.conversations.has(expected));
+    await waitFor('the queue to empty', async () => (await sqs.depth('create-group')) === 0);
+    expect(sandbox.created - before).toBe(1);
+    expect(await sqs.depth('create-group-dlq')).toBe(0);
+    sqs.client.destroy();
+  });
+
+  it('sends a message that can never succeed to the local dead-letter queue at once, with its reason', async () => {
+    const sqs = localSqs(launched!.ports.SQS_PORT!);
+    const { MessageId } = await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.url('create-contact'), MessageBody: '{"participants": "nobody"}' }));
+    let dead: Message | undefined;
+    await waitFor('the dead letter', async () => {
+      const out = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: sqs.url('create-contact-dlq'), WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
+      dead = out.Messages?.[0];
+      return dead !== undefined;
+    });
+    expect(dead!.Body).toBe('{"participants": "nobody"}');
+    expect(dead!.MessageAttributes?.ErrorName?.StringValue).toBe('InvalidRequestError');
+    expect(dead!.MessageAttributes?.SourceMessageId?.StringValue).toBe(MessageId);
+    expect(dead!.MessageAttributes?.ReceiveCount?.StringValue).toBe('1'); // dead-lettered by the function, not by the redrive
+    await waitFor('the queue to empty', async () => (await sqs.depth('create-contact')) === 0);
+    sqs.client.destroy();
   });
 });
 
