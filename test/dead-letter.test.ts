@@ -4,10 +4,11 @@
  * fallback to SQS's own redrive when the dead-letter queue refuses.
  */
 import { randomUUID } from 'node:crypto';
-import { CreateQueueCommand, type Message, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { buildApp } from 'fauxqs';
 import { uniqueConversationId } from '../lib/conversation-id';
+import { takeAll } from './support/queues';
 import { type Harness, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
 
 type Queue = LambdaHandler<unknown, SQSBatchResponse>;
@@ -23,15 +24,7 @@ let contacts: Queue;
 
 const createQueue = async (name: string): Promise<string> => (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
 
-/** Every message now in the queue (and nothing more arrives within a short wait). */
-const drain = async (url: string): Promise<Message[]> => {
-  const out: Message[] = [];
-  for (;;) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }));
-    if (Messages.length === 0) return out;
-    out.push(...Messages);
-  }
-};
+const drain = (url: string) => takeAll(sqs, url);
 
 const group = (user: string, name = 'Dead room') => JSON.stringify({ name, participants: [{ user_id: user }] });
 const withAttributes = <E extends ReturnType<typeof sqsEvent>>(event: E, index: number, attributes: Attributes): E => {

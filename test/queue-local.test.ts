@@ -5,13 +5,13 @@
  * succeed. A 1 s visibility timeout keeps redeliveries quick.
  */
 import { randomUUID } from 'node:crypto';
-import { DeleteMessageBatchCommand, type Message, type MessageAttributeValue, ReceiveMessageCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { type Message, type MessageAttributeValue, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { EventSourceMapping } from '../infra/local/event-source-mapping';
 import { LocalSqs } from '../infra/local/sqs';
 import { groupIdForKey, uniqueConversationId } from '../lib/conversation-id';
 import { type Harness, lambdaContext, type LambdaHandler, startHarness } from './support/harness';
-import { queueDepth, waitFor } from './support/queues';
+import { queueDepth, takeAll as takeAllFrom, waitFor } from './support/queues';
 
 type Queue = LambdaHandler<SQSEvent, SQSBatchResponse>;
 type QueueId = 'CreateGroupQueue' | 'CreateContactQueue';
@@ -81,16 +81,7 @@ const send = async (queue: QueueId, messages: Outgoing[]): Promise<string[]> => 
   return ids;
 };
 
-/** Receives and deletes everything in a queue (once it has settled). */
-const takeAll = async (url: string): Promise<Message[]> => {
-  const taken: Message[] = [];
-  for (;;) {
-    const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }));
-    if (Messages.length === 0) return taken;
-    taken.push(...Messages);
-    await client.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
-  }
-};
+const takeAll = (url: string) => takeAllFrom(client, url);
 
 const drained = (queue: QueueId) => waitFor(`${queue} to empty`, async () => (await depth(sqs.queue(queue).url)) === 0);
 
