@@ -167,13 +167,14 @@ it('serves the queue and workflow functions on the Lambda invoke endpoint', asyn
   expect(Messages?.map((m) => [m.Body, m.MessageAttributes?.SourceMessageId?.StringValue])).toEqual([['not json', 'm2']]);
 });
 
-it('stops everything on SIGTERM', async () => {
-  process.kill(-child.pid!, 'SIGTERM');
+it('stops everything on a SIGTERM to npm alone, as a process manager or `timeout` sends it', async () => {
+  process.kill(child.pid!, 'SIGTERM');
   let timer: NodeJS.Timeout | undefined;
   const code = await Promise.race([exited, new Promise((r) => (timer = setTimeout(() => r('timeout'), 15_000)))]);
   clearTimeout(timer);
   expect(code).not.toBe('timeout');
-  // The launcher and serverless-offline share the process group; give them a moment to close their ports.
+  // npm passes it on to the launcher (the script execs it: no shell in between to swallow it), which stops
+  // serverless-offline, the sandbox, Secrets Manager and SQS; give them a moment to close their ports.
   const deadline = Date.now() + 10_000;
   let open: string[] = [];
   do {
