@@ -103,9 +103,12 @@ describe('Mixin faults', () => {
   it('a 401 followed by a rotated key: the next request re-reads Secrets Manager and succeeds', async () => {
     const rotated = makeBot(h.bot.keystore.appId);
     h.sandbox.registerApp(rotated.app); // Mixin now knows only the new session key
+    const mark = captured.length;
     const stale = await runAll();
     // Before the secret is rotated, re-reading it gives the same key: a clear credentials error, once per trigger.
     expect(stale).toEqual({ status: 502, code: 'mixin_credentials_rejected', queueFailed: 1, workflowError: 'MixinRequestError', workflowRetryable: false });
+    // ...counted once per trigger on the alarm metric, with the one dimension its alarm (infra/alarms.cjs) watches.
+    expect(captured.slice(mark).filter((l) => l.includes('"MixinCredentialsRejected":1') && l.includes('"Dimensions":[["service"]]'))).toHaveLength(3);
     h.secrets.put(h.secretId, JSON.stringify(rotated.json));
     const before = h.secrets.count();
     expect(await runAll()).toEqual({ status: 201, code: undefined, queueFailed: 0, workflowError: undefined, workflowRetryable: undefined });

@@ -15,6 +15,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { parse as parseYaml } from 'yaml';
 import { ROOT } from '../infra/local/command';
 import { alarmSettings, lambdaLogicalId } from '../infra/alarms.cjs';
+import { ALARM_METRIC } from '../lib/observability';
 
 // asl-validator ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -568,6 +569,8 @@ describe('operations', () => {
       expect(alarmOn(all(), namespace, 'MixinCredentialsRejected', { service })).toMatchObject(firesAtOrAbove(1, 'Sum', settings));
       expect(alarmOn(all(), namespace, 'KeystoreInvalid', { service })).toMatchObject(firesAtOrAbove(1, 'Sum', settings));
       expect(alarmOn(all(), namespace, 'KeystoreReadFailed', { service })).toMatchObject(firesAtOrAbove(settings.keystoreReadFailures, 'Sum', settings));
+      // Every alarm metric the code emits (lib/observability.ts) has its alarm: a renamed metric cannot go unwatched.
+      expect(Object.values(ALARM_METRIC).sort()).toEqual(['KeystoreInvalid', 'KeystoreReadFailed', 'MixinCredentialsRejected']);
     });
 
     it('has nothing but those alarms, each named after its stack, each telling the one topic when it fires and when it clears', () => {
