@@ -20,7 +20,7 @@ export interface ServiceConfig {
 const integer = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number => {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN; // digits only: not " 4 ", "0x4" or "4e0"
   if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   return value;
 };
@@ -34,6 +34,8 @@ const mixinOrigin = (raw: string | undefined): string => {
   } catch {
     throw new Error(`MIXIN_API_URL must be a URL, got "${raw}"`);
   }
+  // Never echo a URL that carries credentials: the message reaches logs.
+  if (url.username || url.password) throw new Error('MIXIN_API_URL must not carry a user name or password (Mixin authenticates every request with the bot key)');
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
     throw new Error(`MIXIN_API_URL must be an origin such as https://api.mixin.one (no path), got "${raw}"`);
   }

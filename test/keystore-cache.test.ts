@@ -80,8 +80,18 @@ describe('configuration', () => {
     [{ QUEUE_CONCURRENCY: 'lots' }, /QUEUE_CONCURRENCY/],
     [{ MIXIN_API_URL: 'https://proxy.example/mixin' }, /MIXIN_API_URL must be an origin/],
     [{ MIXIN_API_URL: 'api.mixin.one' }, /MIXIN_API_URL must be a URL/],
+    [{ MIXIN_MAX_ATTEMPTS: ' 4 ' }, /MIXIN_MAX_ATTEMPTS must be an integer/],
+    [{ MIXIN_MAX_ATTEMPTS: '0x4' }, /MIXIN_MAX_ATTEMPTS must be an integer/],
+    [{ QUEUE_CONCURRENCY: '4e0' }, /QUEUE_CONCURRENCY must be an integer/],
+    [{ KEYSTORE_RETRY_AFTER_FAILURE_SECONDS: '0' }, /KEYSTORE_RETRY_AFTER_FAILURE_SECONDS must be an integer from 1 to 3600/],
+    [{ DEAD_LETTER_QUEUE_URL: '[object Object]' }, /DEAD_LETTER_QUEUE_URL must be an SQS queue URL/],
   ])('fails the cold start loudly on %p', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it('refuses a MIXIN_API_URL with credentials without repeating them', () => {
+    expect(() => loadConfig({ MIXIN_API_URL: 'https://user:s3cr3t@api.mixin.one' })).toThrow(/must not carry a user name or password/);
+    expect(() => loadConfig({ MIXIN_API_URL: 'https://user:s3cr3t@api.mixin.one' })).not.toThrow(/s3cr3t/);
   });
 
   it('has the documented defaults', () => {

@@ -342,3 +342,35 @@ describe('with MIXIN_KEYSTORE_SECRET_ID and AWS credentials', () => {
     expect(launched!.output()).toContain('AWS Secrets Manager secret team/mixin-bot (eu-west-1)');
   });
 });
+
+describe('refuses to start, loudly and without a secret, when', () => {
+  /** Runs `npm start` to its end: exit code and output. */
+  const startToFailure = async (overrides: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> => {
+    const env: NodeJS.ProcessEnv = { ...process.env, npm_config_ignore_scripts: 'true', ...overrides };
+    for (const name of PORT_NAMES) env[name] = String(await freePort());
+    const proc = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    proc.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    const code = await new Promise<number | null>((done) => proc.once('exit', done));
+    return { code, output };
+  };
+
+  it('the keystore file is not JSON: says so, and quotes none of it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mixin-conversations-badkey-'));
+    const seed = makeBot().seedHex;
+    writeFileSync(join(dir, 'bad.keystore.json'), `{"app_id": "${randomUUID()}", "session_private_key": '${seed}'}`);
+    const { code, output } = await startToFailure({ MIXIN_KEYSTORE_FILE: join(dir, 'bad.keystore.json') });
+    rmSync(dir, { recursive: true, force: true });
+    expect(code).not.toBe(0);
+    expect(output).toContain('keystore: is not valid JSON');
+    expect(output).not.toContain(seed.slice(0, 8));
+  }, 60_000);
+
+  it('a function setting in the shell is out of range: the function\'s own message, before anything starts', async () => {
+    const { code, output } = await startToFailure({ MIXIN_MAX_ATTEMPTS: '99' });
+    expect(code).not.toBe(0);
+    expect(output).toContain('MIXIN_MAX_ATTEMPTS must be an integer from 1 to 10, got "99"');
+    expect(output).not.toMatch(/^ready:/m);
+  }, 60_000);
+});

@@ -31,6 +31,7 @@ import { join, resolve } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { parseKeystore } from '../../lib/mixin/keystore';
 import { EventSourceMapping, invokeThroughLambdaApi } from './event-source-mapping';
+import { loadConfig } from '../../lib/config';
 import { makeBot } from './keys';
 import { MixinSandbox, type SandboxApp } from './mixin-sandbox';
 import { LocalSecretsManager } from './secrets-manager';
@@ -70,7 +71,30 @@ interface Settings {
   realSecrets: boolean;
   secretId: string;
   visibilityTimeoutSeconds: number;
+  /** `--param` pairs for the function settings set in this shell. */
+  functionParams: string[];
 }
+
+/** The functions' settings a developer may set in the shell (README "Configuration"), and the deploy parameter of each. */
+const FUNCTION_PARAMS: Record<string, string> = {
+  KEYSTORE_CACHE_TTL_SECONDS: 'keystoreCacheTtlSeconds',
+  KEYSTORE_RETRY_AFTER_FAILURE_SECONDS: 'keystoreRetryAfterFailureSeconds',
+  MIXIN_ATTEMPT_TIMEOUT_MS: 'mixinAttemptTimeoutMs',
+  MIXIN_MAX_ATTEMPTS: 'mixinMaxAttempts',
+  DEADLINE_MARGIN_MS: 'deadlineMarginMs',
+  QUEUE_CONCURRENCY: 'queueConcurrency',
+  POWERTOOLS_LOG_LEVEL: 'logLevel',
+};
+
+/**
+ * The function settings of this shell, checked as a cold start checks them (so a bad value stops `npm start` with
+ * the function's own message instead of failing every request), as `--param` pairs: serverless.yml sets the
+ * functions' environment from its parameters, not from this shell.
+ */
+const functionParamsFrom = (env: NodeJS.ProcessEnv): string[] => {
+  loadConfig(env);
+  return Object.entries(FUNCTION_PARAMS).filter(([name]) => env[name]).flatMap(([name, param]) => ['--param', `${param}=${env[name]}`]);
+};
 
 const readSettings = (env: NodeJS.ProcessEnv): Settings => ({
   env,
@@ -85,6 +109,7 @@ const readSettings = (env: NodeJS.ProcessEnv): Settings => ({
   realSecrets: Boolean(env.MIXIN_KEYSTORE_SECRET_ID) && hasAwsCredentials(env),
   secretId: env.MIXIN_KEYSTORE_SECRET_ID || DEFAULT_SECRET_NAME,
   visibilityTimeoutSeconds: visibilityTimeoutFrom(env),
+  functionParams: functionParamsFrom(env),
 });
 
 /** Everything started so far, for the summary and for the shutdown. */
@@ -106,7 +131,7 @@ const generateKeystore = (): string => JSON.stringify(makeBot().json);
 
 /** The sandbox registration of a keystore: who the bot is and the public key its tokens verify against. */
 const sandboxAppOf = (keystoreJson: string): SandboxApp => {
-  const keystore = parseKeystore(JSON.parse(keystoreJson));
+  const keystore = parseKeystore(keystoreJson); // its own JSON errors never quote the text, which holds the key
   return { appId: keystore.appId, sessionId: keystore.sessionId, publicKeyHex: keystore.publicKeyHex };
 };
 
@@ -194,6 +219,7 @@ const startOffline = async (settings: Settings, running: Running, esbuildWorkFol
     '--param', `esbuildWorkFolder=${esbuildWorkFolder}`,
     // DEAD_LETTER_QUEUE_URL: serverless-offline would hand the functions the template's Ref as it is (infra/queue-urls.cjs).
     '--param', `localQueueUrls=${JSON.stringify(localQueueUrls)}`,
+    ...settings.functionParams,
   ];
   const offline = spawn(process.execPath, args, { cwd: ROOT, env: offlineEnv(settings, running), stdio: ['ignore', 'pipe', 'pipe'] });
   running.offline = offline;
