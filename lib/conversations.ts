@@ -99,13 +99,17 @@ export const buildContactRequest = (input: ContactInput, appId: string): Convers
   return { category: 'CONTACT', conversation_id: uniqueConversationId(appId, userId), participants: [{ user_id: userId }] };
 };
 
+/** Names compared as Mixin may store them: Unicode-normalised (NFC), without surrounding white space. */
+const sameName = (stored: unknown, sent: string | undefined): boolean =>
+  typeof stored === 'string' && stored.normalize('NFC').trim() === (sent ?? '').normalize('NFC').trim();
+
 /**
  * A keyed group found under its key must be the request made with that key: a different name means the key was
  * reused for another request. Participants, roles and the announcement are not compared: they change over a
  * group's life, and a plain retry must still succeed after members joined or left.
  */
 const checkKeyedGroup = (request: ConversationRequest, { conversation, attempts }: CreateResult): void => {
-  if (conversation.name === request.name) return;
+  if (sameName(conversation.name, request.name)) return;
   const reused = new IdempotencyKeyReusedError([{ field: 'name', message: 'differs from the name of the group this key created' }], request.conversation_id);
   reused.attempts = attempts;
   throw reused;

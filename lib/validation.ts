@@ -1,5 +1,6 @@
 import { type FieldProblem, InvalidRequestError } from './errors';
 import { fieldPath, type PathPart } from './field-path';
+import { PATTERN_MESSAGES } from './schemas/patterns.mjs';
 
 /** The subset of an ajv error that we turn into a message. */
 interface SchemaError {
@@ -52,7 +53,7 @@ const describe = (data: unknown, error: SchemaError): FieldProblem => {
     case 'maxItems':
       return { field: at(), message: `must have at most ${String(params.limit)} item(s)` };
     case 'pattern':
-      return { field: at(), message: 'must be a UUID (8-4-4-4-12 hex digits)' };
+      return { field: at(), message: PATTERN_MESSAGES[String(params.pattern)] ?? 'has a form that is not accepted' };
     case 'enum':
       return { field: at(), message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
     default:
@@ -70,9 +71,9 @@ export function validate<T>(validator: CompiledValidator, input: unknown): asser
   const details: FieldProblem[] = [];
   for (const error of validator.errors ?? []) {
     const problem = describe(input, error);
-    const key = `${problem.field}\u0000${problem.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+    // One problem per field, the first found (a length before a form): enough to fix it, and no field named twice.
+    if (seen.has(problem.field)) continue;
+    seen.add(problem.field);
     details.push(problem);
     if (details.length === MAX_DETAILS) break;
   }

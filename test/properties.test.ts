@@ -179,12 +179,16 @@ const participantsOf = <T extends { user_id: string }>(item: fc.Arbitrary<T>, mi
 type GroupBody = { name: string; participants: { user_id: string; role?: string }[]; announcement?: string; random_id?: string };
 type ContactBody = { participants: { user_id: string }[] };
 
+/** Any string made a valid group name (lib/schemas/patterns.mjs): a visible first character, no control character, no unpaired surrogate. */
+const NOT_IN_NAMES = /[\u0000-\u001F\u007F-\u009F\uD800-\uDFFF]/gu;
+const asName = (s: string) => `x${s.replace(NOT_IN_NAMES, 'x')}`;
+
 /** A valid group request. Strings include quotes, braces and escapes, to tempt the duplicate-key scanner. */
 const validGroup: fc.Arbitrary<GroupBody> = fc.record(
   {
-    name: fc.string({ unit: 'binary', minLength: 1, maxLength: 40 }),
+    name: fc.string({ unit: 'binary', maxLength: 39 }).map(asName),
     participants: participantsOf(groupParticipant, 1, 6),
-    announcement: fc.oneof(fc.string({ maxLength: 60 }), fc.json({ maxDepth: 2 })),
+    announcement: fc.oneof(fc.string({ maxLength: 60 }), fc.json({ maxDepth: 2 })).map((s) => s.replace(NOT_IN_NAMES, ' ')),
     random_id: uuid,
   },
   { requiredKeys: ['name', 'participants'] },
@@ -251,7 +255,7 @@ const groupNearMiss = (trigger: Trigger): fc.Arbitrary<NearMiss> => {
       value: { ...g, participants: Array.from({ length: count }, (_, i) => ({ user_id: `${seed.slice(0, 24)}${i.toString(16).padStart(12, '0')}` })) },
       fields: ['participants'],
     })),
-    fc.tuple(validGroup, fc.string({ unit: 'binary', minLength: 513, maxLength: 600 })).map(([g, name]) => ({ label: 'name over 512 code points', value: { ...g, name }, fields: ['name'] })),
+    fc.tuple(validGroup, fc.string({ unit: 'binary', minLength: 512, maxLength: 600 })).map(([g, name]) => ({ label: 'name over 512 code points', value: { ...g, name: asName(name) }, fields: ['name'] })),
     validGroup.map((g) => ({ label: 'empty name', value: { ...g, name: '' }, fields: ['name'] })),
     validGroup.map((g) => ({ label: 'no participants', value: { ...g, participants: [] }, fields: ['participants'] })),
     fc.tuple(validGroup, fc.constantFrom('name', 'participants')).map(([g, key]) => {

@@ -103,6 +103,30 @@ describe('Idempotency-Key: the same key always addresses the same group, and ref
     expect(h.sandbox.created).toBe(1);
   });
 
+  it.each([
+    ['an unpaired surrogate (Mixin would store U+FFFD)', 'a\ud800b'],
+    ['a NUL', 'a\u0000b'],
+    ['only white space', '   '],
+    ['a line break', 'two\nlines'],
+  ])('refuses a name with %s before Mixin is asked: it could never match its key', async (_label, name) => {
+    const res = await call(groups, group(name), { 'idempotency-key': randomUUID() });
+    expect(res).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', details: [{ field: 'name', message: 'must have a visible character, and no control character or unpaired surrogate' }] } } });
+    expect(h.sandbox.postCount).toBe(0);
+  });
+
+  it('takes an announcement of several lines, refuses one with a NUL', async () => {
+    expect((await call(groups, { ...group(), announcement: 'Welcome!\n\tRead the rules.' }, { 'idempotency-key': randomUUID() })).status).toBe(201);
+    const res = await call(groups, { ...group(), announcement: 'a\u0000' }, { 'idempotency-key': randomUUID() });
+    expect(res).toMatchObject({ status: 400, body: { error: { details: [{ field: 'announcement' }] } } });
+  });
+
+  it('a retry still matches when Mixin stored the name normalised (NFC) or trimmed', async () => {
+    const decomposed = 'Cafe\u0301 room '; // "Café room " with a combining accent and a trailing space
+    const first = await call(groups, group(decomposed), { 'idempotency-key': 'order-105' });
+    h.sandbox.conversations.get(first.body.data.conversation_id)!.data.name = 'Caf\u00e9 room';
+    expect((await call(groups, group(decomposed), { 'idempotency-key': 'order-105' })).status).toBe(201);
+  });
+
   it('an explicit random_id keeps the Go SDK scheme, whatever the key', async () => {
     const random_id = randomUUID();
     const res = await call(groups, { ...group(), random_id }, { 'idempotency-key': 'order-104' });

@@ -2,16 +2,15 @@
 // lib/schemas/generated/ with ajv standalone, so no schema is compiled at cold start.
 // Limits come from Mixin: at most 256 participants, group names of at most 512 code points.
 
-const uuid = {
-  type: 'string',
-  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
-};
+import { NAME_PATTERN, TEXT_PATTERN, UUID_PATTERN } from './patterns.mjs';
+
+const uuid = { type: 'string', pattern: UUID_PATTERN };
 
 // Its length rule (1 to 256 characters) is checked by lib/idempotency-key.ts, the one rule of all three triggers.
 const idempotencyKey = { type: 'string' };
 
 const groupProperties = {
-  name: { type: 'string', minLength: 1, maxLength: 512 },
+  name: { type: 'string', minLength: 1, maxLength: 512, pattern: NAME_PATTERN },
   participants: {
     type: 'array',
     minItems: 1,
@@ -23,7 +22,7 @@ const groupProperties = {
       properties: { user_id: uuid, role: { enum: ['', 'ADMIN'] } },
     },
   },
-  announcement: { type: 'string', maxLength: 4096 },
+  announcement: { type: 'string', maxLength: 4096, pattern: TEXT_PATTERN },
   random_id: uuid,
   conversation_id: uuid,
 };

@@ -1,0 +1,5 @@
+// Types of patterns.mjs.
+export declare const UUID_PATTERN: string;
+export declare const NAME_PATTERN: string;
+export declare const TEXT_PATTERN: string;
+export declare const PATTERN_MESSAGES: Record<string, string>;
