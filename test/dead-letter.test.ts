@@ -98,6 +98,24 @@ describe('straight to the dead-letter queue', () => {
     expect(Object.keys(letter!.MessageAttributes!).sort()).toEqual(['A0', 'A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'ErrorMessage', 'ErrorName']);
   });
 
+  it('splits large records over several sends (1 MiB a batch), each with its reason', async () => {
+    const big = (i: number) => JSON.stringify({ name: `Big ${i}`, participants: [{ user_id: randomUUID() }], announcement: 'x'.repeat(150_000) });
+    const event = sqsEvent(Array.from({ length: 10 }, (_, i) => big(i)));
+    expect(await groups(event, lambdaContext())).toEqual({ batchItemFailures: [] });
+    const letters = await drain(dlqUrl);
+    expect(letters.map((m) => m.MessageAttributes!.SourceMessageId!.StringValue).sort()).toEqual(event.Records.map((r) => r.messageId).sort());
+    for (const m of letters) expect(m.MessageAttributes!.ErrorMessage!.StringValue).toMatch(/announcement: must be at most 4096 characters long/);
+  });
+
+  it('sends a record near the 1 MiB limit with the reasons that still fit, rather than not at all', async () => {
+    const body = 'x'.repeat(1_048_576 - 40); // not JSON; room for ErrorName only
+    const event = sqsEvent([body]);
+    expect(await groups(event, lambdaContext())).toEqual({ batchItemFailures: [] });
+    const [letter] = await drain(dlqUrl);
+    expect(letter!.Body).toBe(body);
+    expect(Object.keys(letter!.MessageAttributes!)).toEqual(['ErrorName']);
+  });
+
   it('a group whose conversation_id names an existing CONTACT is a conflict: dead-lettered, not a success', async () => {
     const user = randomUUID();
     expect(await contacts(sqsEvent([JSON.stringify({ participants: [{ user_id: user }] })]), lambdaContext())).toEqual({ batchItemFailures: [] });

@@ -13,9 +13,13 @@ export interface DeadLetter {
   error: ConversationError;
 }
 
-/** SQS's limits: entries per SendMessageBatch, attributes per message. */
+/**
+ * SQS's limits: entries per SendMessageBatch, attributes per message, bytes per message and per batch (1 MiB each,
+ * the default of a queue since 2025; a DLQ set smaller refuses the send, and the record stays for SQS's own redrive).
+ */
 const MAX_BATCH_ENTRIES = 10;
 const MAX_ATTRIBUTES = 10;
+const MAX_BYTES = 1_048_576;
 const MAX_ERROR_MESSAGE = 256;
 
 /**
@@ -63,16 +67,47 @@ const reasonAttributes = ({ record, error }: DeadLetter, failedAt: string): [str
   return reason.filter((entry): entry is [string, MessageAttributeValue] => entry[1] !== undefined);
 };
 
-/** One SendMessageBatch entry: the body byte for byte, every original attribute, then the reason. */
-const entry = (letter: DeadLetter, id: string, failedAt: string): SendMessageBatchRequestEntry => {
+/** An attribute's size as SQS counts it: name, data type and value. */
+const attributeBytes = ([name, value]: [string, MessageAttributeValue]): number =>
+  Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '') + Buffer.byteLength(value.StringValue ?? '') + (value.BinaryValue?.length ?? 0);
+
+/**
+ * One SendMessageBatch entry and its size: the body byte for byte and every original attribute (as SQS took them
+ * once, they fit), then as many reasons as fit within SQS's attribute count and message size, most useful first.
+ */
+const entry = (letter: DeadLetter, id: string, failedAt: string): { entry: SendMessageBatchRequestEntry; bytes: number } => {
   const reason = reasonAttributes(letter, failedAt);
   const ours = new Set(reason.map(([name]) => name));
-  const kept = Object.entries(originalAttributes(letter.record)).filter(([name]) => !ours.has(name));
-  return { Id: id, MessageBody: letter.record.body, MessageAttributes: Object.fromEntries([...kept, ...reason.slice(0, Math.max(0, MAX_ATTRIBUTES - kept.length))]) };
+  const attributes = Object.entries(originalAttributes(letter.record)).filter(([name]) => !ours.has(name));
+  let bytes = Buffer.byteLength(letter.record.body) + attributes.reduce((sum, a) => sum + attributeBytes(a), 0);
+  for (const attribute of reason) {
+    if (attributes.length === MAX_ATTRIBUTES) break;
+    if (bytes + attributeBytes(attribute) > MAX_BYTES) continue;
+    attributes.push(attribute);
+    bytes += attributeBytes(attribute);
+  }
+  return { entry: { Id: id, MessageBody: letter.record.body, MessageAttributes: Object.fromEntries(attributes) }, bytes };
+};
+
+/** The letters in SendMessageBatch calls: at most 10 entries and 1 MiB each. */
+const batches = (letters: DeadLetter[], failedAt: string): { letters: DeadLetter[]; entries: SendMessageBatchRequestEntry[] }[] => {
+  const out: { letters: DeadLetter[]; entries: SendMessageBatchRequestEntry[]; bytes: number }[] = [];
+  letters.forEach((letter, i) => {
+    const next = entry(letter, `record-${i}`, failedAt);
+    const last = out.at(-1);
+    if (last && last.entries.length < MAX_BATCH_ENTRIES && last.bytes + next.bytes <= MAX_BYTES) {
+      last.letters.push(letter);
+      last.entries.push(next.entry);
+      last.bytes += next.bytes;
+    } else {
+      out.push({ letters: [letter], entries: [next.entry], bytes: next.bytes });
+    }
+  });
+  return out;
 };
 
 /**
- * Sends `letters` to `queueUrl` with SendMessageBatch (10 a call). Resolves with the messageIds that could NOT be
+ * Sends `letters` to `queueUrl` with SendMessageBatch (10 and 1 MiB a call at most). Resolves with the messageIds that could NOT be
  * sent (the queue refused, throttled or was unreachable): the caller leaves those to SQS's own redrive.
  */
 export const sendToDeadLetterQueue = async (queueUrl: string, letters: DeadLetter[]): Promise<Set<string>> => {
@@ -85,17 +120,15 @@ export const sendToDeadLetterQueue = async (queueUrl: string, letters: DeadLette
     logger.error('dead-letter queue client unavailable', { error: error as Error });
     return new Set(letters.map((l) => l.record.messageId));
   }
-  for (let start = 0; start < letters.length; start += MAX_BATCH_ENTRIES) {
-    const chunk = letters.slice(start, start + MAX_BATCH_ENTRIES);
-    const ids = chunk.map((_, i) => `record-${start + i}`);
+  for (const batch of batches(letters, failedAt)) {
     try {
-      const out = await sender.client.send(new sender.SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: chunk.map((l, i) => entry(l, ids[i]!, failedAt)) }));
+      const out = await sender.client.send(new sender.SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.entries }));
       for (const failed of out.Failed ?? []) {
-        unsent.add(chunk[ids.indexOf(failed.Id ?? '')]?.record.messageId ?? '');
+        unsent.add(batch.letters[batch.entries.findIndex((e) => e.Id === failed.Id)]?.record.messageId ?? '');
         logger.error('dead-letter send refused', { code: failed.Code, sender_fault: failed.SenderFault });
       }
     } catch (error) {
-      for (const letter of chunk) unsent.add(letter.record.messageId);
+      for (const letter of batch.letters) unsent.add(letter.record.messageId);
       logger.error('dead-letter send failed', { reason: (error as Error).name, queue_url: queueUrl });
     }
   }
