@@ -163,11 +163,12 @@ const idempotencyKeyParameters = (): Record<string, Json> => ({
     in: 'header',
     required: false,
     description:
-      `1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters (Unicode code points). The same key from the same bot always addresses the same ` +
+      `1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, bare (\`order-42\`) or as a Structured Field String ` +
+      '(`"order-42"`, the same key). The same key from the same bot always addresses the same ' +
       'group: a retried request, however many times, returns the group the first one made (201). The same key with a ' +
       'different `name` is refused (422 `idempotency_key_reused`). With `random_id` or `conversation_id` in the body, the ' +
       'key must still fit these limits but does not choose the group.',
-    schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH },
+    schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH + 2, pattern: '^[\\x20-\\x7E]+$' },
     examples: { order: { value: EXAMPLE_KEY } },
   },
   ContactIdempotencyKey: {

@@ -1,3 +1,4 @@
+import { InvalidRequestError } from '../errors';
 import { checkIdempotencyKey } from '../idempotency-key';
 
 /** The part of an HTTP API event that carries headers. */
@@ -14,8 +15,23 @@ export const header = (event: WithHeaders, name: string): string | undefined => 
   return undefined;
 };
 
-/** The `Idempotency-Key` header, checked by the one idempotency-key rule (lib/idempotency-key.ts). */
+/** The IETF draft sends the key as a Structured Field String, `"..."` with `\"` and `\\` escapes; Stripe sends it bare. */
+const SF_STRING = /^"((?:[^"\\]|\\["\\])*)"$/;
+const PRINTABLE_ASCII = /^[\x20-\x7E]*$/;
+
+/**
+ * The `Idempotency-Key` header, quoted (`"order-42"`, as the IETF draft sends it) or bare (`order-42`, as Stripe
+ * does), the same key either way; then the one idempotency-key rule (lib/idempotency-key.ts). Printable ASCII only:
+ * a header's other bytes reach the function decoded differently by each proxy, and the key must address the same
+ * group as the queue attribute or the workflow input that carries it.
+ */
 export const idempotencyKey = (event: WithHeaders): string | undefined => {
-  const key = header(event, 'idempotency-key');
-  return key === undefined ? undefined : checkIdempotencyKey(key, 'Idempotency-Key');
+  const raw = header(event, 'idempotency-key');
+  if (raw === undefined) return undefined;
+  const quoted = SF_STRING.exec(raw);
+  const key = quoted ? quoted[1]!.replace(/\\(["\\])/g, '$1') : raw;
+  if (!PRINTABLE_ASCII.test(key)) {
+    throw InvalidRequestError.field('Idempotency-Key', 'must be printable ASCII; send other characters in the queue attribute or the workflow input');
+  }
+  return checkIdempotencyKey(key, 'Idempotency-Key');
 };
