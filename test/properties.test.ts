@@ -180,6 +180,7 @@ type GroupBody = { name: string; participants: { user_id: string; role?: string 
 type ContactBody = { participants: { user_id: string }[] };
 
 /** Any string made a valid group name (lib/schemas/patterns.mjs): a visible first character, no control character, no unpaired surrogate. */
+// eslint-disable-next-line no-control-regex -- control characters are exactly what a name may not hold
 const NOT_IN_NAMES = /[\u0000-\u001F\u007F-\u009F\uD800-\uDFFF]/gu;
 const asName = (s: string) => `x${s.replace(NOT_IN_NAMES, 'x')}`;
 
