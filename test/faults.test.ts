@@ -168,6 +168,31 @@ describe('Secrets Manager faults (at cold start)', () => {
   });
 });
 
+describe('successes', () => {
+  it('are one line each over HTTP: the metrics line, carrying the conversation, the attempts and the request ID', async () => {
+    const mark = captured.length;
+    const res = await handlers.http(httpEvent(JSON.stringify(body()), { headers: { 'idempotency-key': randomUUID() } }), lambdaContext(REMAINING_MS));
+    const id = JSON.parse(String(res.body)).data.conversation_id as string;
+    const lines = captured.slice(mark).filter((l) => !/"level":\s*"DEBUG"/.test(l));
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ conversation_id: id, attempts: '1', ConversationsCreated: 1 });
+    expect(JSON.parse(lines[0]!).request_id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('name their message on a queue: one line per record, and no record\'s IDs on the batch\'s metrics line', async () => {
+    const mark = captured.length;
+    const event = sqsEvent([JSON.stringify(body()), JSON.stringify(body())]);
+    expect(await handlers.queue(event, lambdaContext(REMAINING_MS))).toEqual({ batchItemFailures: [] });
+    const lines = captured.slice(mark).filter((l) => !/"level":\s*"DEBUG"/.test(l)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = lines.filter((l) => l.message === 'record succeeded');
+    expect(records.map((l) => l.message_id).sort()).toEqual(event.Records.map((r) => r.messageId).sort());
+    for (const l of records) expect(l.conversation_id).toMatch(/^[0-9a-f-]{36}$/);
+    const metricsLine = lines.find((l) => l.ConversationsCreated !== undefined)!;
+    expect([metricsLine.ConversationsCreated].flat().reduce((a, b) => Number(a) + Number(b), 0)).toBe(2);
+    expect(metricsLine.conversation_id).toBeUndefined();
+  });
+});
+
 describe('secrets never leak', () => {
   it('no key material or token appears in anything the functions logged or answered', () => {
     const seeds = [h.bot.seedHex];

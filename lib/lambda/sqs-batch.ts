@@ -1,7 +1,8 @@
 import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { METRIC, MetricUnit, metrics } from '../observability';
+import { logger, METRIC, MetricUnit, metrics } from '../observability';
 import { type DeadLetter, isDeadLetter, sendToDeadLetterQueue } from './dead-letter';
 import { reportFailure } from './report';
+import { conversationIdOf } from './use-case';
 
 /** What happens to one record: resolves when it succeeded, rejects when it failed. */
 export type RecordProcessor = (record: SQSRecord) => Promise<unknown>;
@@ -29,7 +30,8 @@ export const processBatch = async (event: SQSEvent, process: RecordProcessor, op
     while (next < event.Records.length) {
       const record = event.Records[next++]!;
       try {
-        await process(record);
+        const result = await process(record);
+        logger.info('record succeeded', { ...keysOf(record), conversation_id: conversationIdOf(result) });
       } catch (error) {
         if (options.deadLetterQueueUrl && isDeadLetter(error)) {
           letters.push({ record, error });
@@ -53,6 +55,8 @@ export const processBatch = async (event: SQSEvent, process: RecordProcessor, op
       metrics.singleMetric().addDimension('error_name', error.name).addMetric(METRIC.deadLettered, MetricUnit.Count, 1);
     }
   }
+  // Each record's IDs are on its own line: the batch's metrics line names none of them.
+  metrics.clearMetadata();
   // Report in batch order: easier to read in logs and tests.
   return { batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
 };
