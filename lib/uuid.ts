@@ -1,12 +1,13 @@
 import { v5 } from 'uuid';
 import { InvalidRequestError } from './errors';
+import { PATTERN_MESSAGES, UUID_PATTERN as UUID_SOURCE } from './schemas/patterns.mjs';
 
 /**
  * Any 8-4-4-4-12 hex string. Deliberately wider than `uuid`'s `validate`, which accepts only versions 1-8
  * with the RFC variant (plus nil and max): the contract is "reject what is not a UUID", and an ID we accepted
  * yesterday (say a version-0 or non-RFC-variant one) must not turn into a 400 today.
  */
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const UUID_PATTERN = new RegExp(UUID_SOURCE); // the schemas' own pattern: one rule for a UUID
 
 /** True when `value` is a canonical 8-4-4-4-12 hex UUID (any version, any variant, any case). */
 export const isUuid = (value: unknown): value is string =>
@@ -17,7 +18,7 @@ export const isUuid = (value: unknown): value is string =>
  * Mixin IDs are lower case; hashing an upper-case copy would give a different conversation.
  */
 export const normaliseUuid = (value: unknown, field: string): string => {
-  if (!isUuid(value)) throw InvalidRequestError.field(field, 'must be a UUID (8-4-4-4-12 hex digits)');
+  if (!isUuid(value)) throw InvalidRequestError.field(field, PATTERN_MESSAGES[UUID_SOURCE]!);
   return value.toLowerCase();
 };
 
@@ -29,9 +30,6 @@ export const formatUuid = (bytes: Uint8Array): string => {
   const hex = Buffer.from(bytes.subarray(0, 16)).toString('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 };
-
-/** The 16 bytes of a canonical UUID string. */
-export const uuidBytes = (uuid: string): Buffer => Buffer.from(uuid.replaceAll('-', ''), 'hex');
 
 /**
  * Name-based UUID (RFC 9562 version 5: SHA-1 over namespace bytes + UTF-8 name), by `uuid`'s `v5`.

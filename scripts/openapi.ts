@@ -23,6 +23,7 @@ import {
   MixinUnavailableError,
 } from '../lib/errors';
 import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../lib/idempotency-key';
+import { PRINTABLE_ASCII } from '../lib/lambda/http-headers';
 import { type ErrorCode, HTTP_ERRORS, httpErrorResponse } from '../lib/lambda/http-status';
 import { MAX_RETRY_AFTER_SECONDS } from '../lib/mixin/retry';
 import { schemas } from '../lib/schemas/definitions.mjs';
@@ -168,7 +169,7 @@ const idempotencyKeyParameters = (): Record<string, Json> => ({
       'group: a retried request, however many times, returns the group the first one made (201). The same key with a ' +
       'different `name` is refused (422 `idempotency_key_reused`). With `random_id` or `conversation_id` in the body, the ' +
       'key must still fit these limits but does not choose the group.',
-    schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH + 2, pattern: '^[\\x20-\\x7E]+$' },
+    schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH + 2, pattern: PRINTABLE_ASCII.source },
     examples: { order: { value: EXAMPLE_KEY } },
   },
   ContactIdempotencyKey: {

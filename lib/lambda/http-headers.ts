@@ -17,7 +17,8 @@ export const header = (event: WithHeaders, name: string): string | undefined => 
 
 /** The IETF draft sends the key as a Structured Field String, `"..."` with `\"` and `\\` escapes; Stripe sends it bare. */
 const SF_STRING = /^"((?:[^"\\]|\\["\\])*)"$/;
-const PRINTABLE_ASCII = /^[\x20-\x7E]*$/;
+/** What a key sent in a header may hold (the OpenAPI contract states the same pattern). */
+export const PRINTABLE_ASCII = /^[\x20-\x7E]*$/;
 
 /**
  * The `Idempotency-Key` header, quoted (`"order-42"`, as the IETF draft sends it) or bare (`order-42`, as Stripe
