@@ -36,7 +36,7 @@ import { makeBot } from './keys';
 import { MixinSandbox, type SandboxApp } from './mixin-sandbox';
 import { LocalSecretsManager } from './secrets-manager';
 import { LocalSqs, SERVICE, visibilityTimeoutFrom } from './sqs';
-import { queueTriggers } from './template';
+import { parameterOfVariable, queueTriggers } from './template';
 
 const HOST = '127.0.0.1';
 const ROOT = resolve(__dirname, '../..');
@@ -75,16 +75,8 @@ interface Settings {
   functionParams: string[];
 }
 
-/** The functions' settings a developer may set in the shell (README "Configuration"), and the deploy parameter of each. */
-const FUNCTION_PARAMS: Record<string, string> = {
-  KEYSTORE_CACHE_TTL_SECONDS: 'keystoreCacheTtlSeconds',
-  KEYSTORE_RETRY_AFTER_FAILURE_SECONDS: 'keystoreRetryAfterFailureSeconds',
-  MIXIN_ATTEMPT_TIMEOUT_MS: 'mixinAttemptTimeoutMs',
-  MIXIN_MAX_ATTEMPTS: 'mixinMaxAttempts',
-  DEADLINE_MARGIN_MS: 'deadlineMarginMs',
-  QUEUE_CONCURRENCY: 'queueConcurrency',
-  POWERTOOLS_LOG_LEVEL: 'logLevel',
-};
+/** Parameters `npm start` sets itself, from its own choices (the Mixin it talks to, the secret it reads). */
+const OWN_PARAMS = new Set(['mixinApiUrl', 'keystoreSecret']);
 
 /**
  * The function settings of this shell, checked as a cold start checks them (so a bad value stops `npm start` with
@@ -93,7 +85,9 @@ const FUNCTION_PARAMS: Record<string, string> = {
  */
 const functionParamsFrom = (env: NodeJS.ProcessEnv): string[] => {
   loadConfig(env);
-  return Object.entries(FUNCTION_PARAMS).filter(([name]) => env[name]).flatMap(([name, param]) => ['--param', `${param}=${env[name]}`]);
+  return Object.entries(parameterOfVariable())
+    .filter(([name, param]) => env[name] && !OWN_PARAMS.has(param))
+    .flatMap(([name, param]) => ['--param', `${param}=${env[name]}`]);
 };
 
 const readSettings = (env: NodeJS.ProcessEnv): Settings => ({

@@ -35,7 +35,7 @@ const cloudFormationTags: Tags = [
 ];
 
 const readYaml = (file: string): Record<string, unknown> =>
-  parse(readFileSync(join(ROOT, 'infra', file), 'utf8'), { customTags: cloudFormationTags }) as Record<string, unknown>;
+  parse(readFileSync(join(ROOT, file), 'utf8'), { customTags: cloudFormationTags }) as Record<string, unknown>;
 
 /** The logical ID behind `!GetAtt X.Arn`, or undefined for anything else. */
 const arnOf = (value: unknown): string | undefined => {
@@ -45,7 +45,7 @@ const arnOf = (value: unknown): string | undefined => {
 
 /** The SQS queues of infra/queues.yml, named as the stage would name them. */
 export const templateQueues = (service: string, stage: string): TemplateQueue[] => {
-  const resources = readYaml('queues.yml').Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  const resources = readYaml('infra/queues.yml').Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
   return Object.entries(resources)
     .filter(([, resource]) => resource.Type === 'AWS::SQS::Queue')
     .map(([logicalId, { Properties: props }]) => {
@@ -61,7 +61,7 @@ export const templateQueues = (service: string, stage: string): TemplateQueue[] 
 
 /** The functions of infra/functions.yml with an `sqs` event on one of the template's queues. */
 export const queueTriggers = (): QueueTrigger[] => {
-  const functions = readYaml('functions.yml') as Record<string, { events?: { sqs?: Record<string, unknown> }[] }>;
+  const functions = readYaml('infra/functions.yml') as Record<string, { events?: { sqs?: Record<string, unknown> }[] }>;
   return Object.entries(functions).flatMap(([functionKey, fn]) =>
     (fn.events ?? []).flatMap(({ sqs }) => {
       const queueLogicalId = arnOf(sqs?.arn);
@@ -69,4 +69,19 @@ export const queueTriggers = (): QueueTrigger[] => {
       return [{ functionKey, queueLogicalId, batchSize: Number(sqs.batchSize ?? 10), reportBatchItemFailures: sqs.functionResponseType === 'ReportBatchItemFailures' }];
     }),
   );
+};
+
+/**
+ * The functions' environment variables that a deploy parameter sets (`VAR: ${param:name}` in serverless.yml's
+ * provider.environment or a function's environment in infra/functions.yml), as variable -> parameter.
+ */
+export const parameterOfVariable = (): Record<string, string> => {
+  const provider = (readYaml('serverless.yml').provider as { environment?: Record<string, unknown> }).environment ?? {};
+  const functions = Object.values(readYaml('infra/functions.yml') as Record<string, { environment?: Record<string, unknown> }>).map((fn) => fn.environment ?? {});
+  const out: Record<string, string> = {};
+  for (const [variable, value] of [provider, ...functions].flatMap((env) => Object.entries(env))) {
+    const param = /^\$\{param:(\w+)\}$/.exec(String(value))?.[1];
+    if (param) out[variable] = param;
+  }
+  return out;
 };
