@@ -32,12 +32,12 @@ const mixinOrigin = (raw: string | undefined): string => {
   try {
     url = new URL(raw);
   } catch {
-    throw new Error(`MIXIN_API_URL must be a URL, got "${raw}"`);
+    throw new Error('MIXIN_API_URL must be a URL such as https://api.mixin.one'); // never echoed: it may carry a password
   }
   // Never echo a URL that carries credentials: the message reaches logs.
   if (url.username || url.password) throw new Error('MIXIN_API_URL must not carry a user name or password (Mixin authenticates every request with the bot key)');
   if ((url.protocol !== 'https:' && url.protocol !== 'http:') || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
-    throw new Error(`MIXIN_API_URL must be an origin such as https://api.mixin.one (no path), got "${raw}"`);
+    throw new Error('MIXIN_API_URL must be an origin such as https://api.mixin.one (no path, query or fragment)');
   }
   return url.origin;
 };

@@ -7,8 +7,12 @@ export type PathPart = string | number;
 
 const PLAIN_KEY = /^[A-Za-z_$][\w$-]*$/;
 
+/** A key's first characters: a field name a caller made up can be of any length, and it reaches logs and answers. */
+const MAX_KEY_SHOWN = 100;
+const shown = (key: string): string => (key.length <= MAX_KEY_SHOWN ? key : `${Array.from(key.slice(0, 2 * MAX_KEY_SHOWN)).slice(0, MAX_KEY_SHOWN).join('')}…`);
+
 export const fieldPath = (parts: readonly PathPart[]): string =>
-  parts.reduce<string>((acc, part) => {
+  parts.map((part) => (typeof part === 'number' ? part : shown(part))).reduce<string>((acc, part) => {
     if (typeof part === 'number') return `${acc}[${part}]`;
     if (PLAIN_KEY.test(part)) return acc ? `${acc}.${part}` : part;
     return `${acc}[${JSON.stringify(part)}]`;

@@ -1,5 +1,7 @@
 import { InvalidRequestError } from './errors';
 
+const UNPAIRED_SURROGATE = /[\uD800-\uDFFF]/u;
+
 /** Longest idempotency key, in characters (Unicode code points, as every length in this service is counted). */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
 
@@ -14,5 +16,7 @@ export const checkIdempotencyKey = (key: string, field: string): string => {
   if (length === 0 || length > MAX_IDEMPOTENCY_KEY_LENGTH) {
     throw InvalidRequestError.field(field, `must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
   }
+  // Hashed as UTF-8, every unpaired surrogate would become U+FFFD: two different keys, one group.
+  if (UNPAIRED_SURROGATE.test(key)) throw InvalidRequestError.field(field, 'must not hold an unpaired surrogate');
   return key;
 };

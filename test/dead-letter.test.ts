@@ -8,6 +8,7 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { buildApp } from 'fauxqs';
 import { uniqueConversationId } from '../lib/conversation-id';
+import { shortMessage } from '../lib/lambda/dead-letter';
 import { takeAll } from './support/queues';
 import { type Harness, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
 
@@ -153,5 +154,15 @@ describe('when the dead-letter queue refuses', () => {
     const event = sqsEvent(['not json', group(randomUUID())]);
     expect(await broken(event, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
     process.env.DEAD_LETTER_QUEUE_URL = dlqUrl;
+  });
+});
+
+describe('the ErrorMessage attribute', () => {
+  it('is at most 256 characters, never half a surrogate pair (SQS would refuse the whole send)', () => {
+    const cut = shortMessage(`${'a'.repeat(255)}😀 and more`);
+    expect(Array.from(cut)).toHaveLength(256);
+    expect(cut.endsWith('😀')).toBe(true);
+    expect(/[\uD800-\uDFFF]/u.test(cut)).toBe(false);
+    expect(Array.from(shortMessage(`${'a'.repeat(254)}😀😀`))).toHaveLength(256);
   });
 });

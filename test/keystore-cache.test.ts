@@ -89,9 +89,12 @@ describe('configuration', () => {
     expect(() => loadConfig(env)).toThrow(message);
   });
 
-  it('refuses a MIXIN_API_URL with credentials without repeating them', () => {
+  it('refuses a MIXIN_API_URL with credentials without repeating them, however malformed', () => {
     expect(() => loadConfig({ MIXIN_API_URL: 'https://user:s3cr3t@api.mixin.one' })).toThrow(/must not carry a user name or password/);
-    expect(() => loadConfig({ MIXIN_API_URL: 'https://user:s3cr3t@api.mixin.one' })).not.toThrow(/s3cr3t/);
+    for (const url of ['https://user:s3cr3t@api.mixin.one', 'https://u:s3cr3t@', 'https://u:s3cr3t@[bad', 'u:s3cr3t@x.example', 'https://x.example/?p=s3cr3t', 'https://x.example#s3cr3t']) {
+      expect(() => loadConfig({ MIXIN_API_URL: url })).toThrow(/MIXIN_API_URL/);
+      expect(() => loadConfig({ MIXIN_API_URL: url })).not.toThrow(/s3cr3t/);
+    }
   });
 
   it('has the documented defaults', () => {

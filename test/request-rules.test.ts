@@ -108,6 +108,9 @@ describe('Idempotency-Key: the same key always addresses the same group, and ref
     ['a NUL', 'a\u0000b'],
     ['only white space', '   '],
     ['a line break', 'two\nlines'],
+    ['nothing visible but a zero-width space', '\u200b'],
+    ['nothing but a combining mark', '\u0301'],
+    ['nothing but a blank filler', '\u3164'],
   ])('refuses a name with %s before Mixin is asked: it could never match its key', async (_label, name) => {
     const res = await call(groups, group(name), { 'idempotency-key': randomUUID() });
     expect(res).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', details: [{ field: 'name', message: 'must have a visible character, and no control character or unpaired surrogate' }] } } });
@@ -116,8 +119,10 @@ describe('Idempotency-Key: the same key always addresses the same group, and ref
 
   it('takes an announcement of several lines, refuses one with a NUL', async () => {
     expect((await call(groups, { ...group(), announcement: 'Welcome!\n\tRead the rules.' }, { 'idempotency-key': randomUUID() })).status).toBe(201);
-    const res = await call(groups, { ...group(), announcement: 'a\u0000' }, { 'idempotency-key': randomUUID() });
-    expect(res).toMatchObject({ status: 400, body: { error: { details: [{ field: 'announcement' }] } } });
+    for (const announcement of ['a\u0000', 'a\u009bb']) {
+      const res = await call(groups, { ...group(), announcement }, { 'idempotency-key': randomUUID() });
+      expect(res).toMatchObject({ status: 400, body: { error: { details: [{ field: 'announcement' }] } } });
+    }
   });
 
   it('a retry still matches when Mixin stored the name normalised (NFC) or trimmed', async () => {
@@ -169,6 +174,20 @@ describe('smaller holes', () => {
     const nonAscii = await call(groups, group(), { 'idempotency-key': 'ключ' });
     expect(nonAscii).toMatchObject({ status: 400, body: { error: { details: [{ field: 'Idempotency-Key', message: expect.stringContaining('printable ASCII') }] } } });
     expect(h.sandbox.created).toBe(1);
+  });
+
+  it('refuses a key with an unpaired surrogate on every trigger: hashed as UTF-8, two such keys would be one group', async () => {
+    expect(await taskError({ ...group(), idempotency_key: 'k\ud800' })).toMatchObject({ name: 'InvalidRequestError', details: [{ field: 'idempotency_key', message: 'must not hold an unpaired surrogate' }] });
+    const event = sqsEvent([JSON.stringify(group())]);
+    (event.Records[0] as { messageAttributes: unknown }).messageAttributes = { IdempotencyKey: { dataType: 'String', stringValue: 'k\udc00' } };
+    expect((await groupQueue(event, lambdaContext())).batchItemFailures).toHaveLength(1);
+    expect(h.sandbox.postCount).toBe(0);
+  });
+
+  it('names a made-up field of any length by its first 100 characters', async () => {
+    const res = await call(groups, { ...group(), ['k'.repeat(10_000)]: 1 });
+    expect(res.status).toBe(400);
+    expect(res.body.error.details).toEqual([{ field: `["${'k'.repeat(100)}…"]`, message: 'is not an allowed field' }]);
   });
 
   it('answers 415 for a JSON body in another charset, and accepts UTF-8 named in any case', async () => {

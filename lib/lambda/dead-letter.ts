@@ -51,13 +51,16 @@ const originalAttributes = (record: SQSRecord): Record<string, MessageAttributeV
   return out;
 };
 
+/** At most 256 characters, cut by code points: half a surrogate pair is a character SQS refuses, failing the send. */
+export const shortMessage = (message: string): string => Array.from(message.slice(0, 2 * MAX_ERROR_MESSAGE)).slice(0, MAX_ERROR_MESSAGE).join('');
+
 /** Why the record is here, most useful first: what fits beside the original attributes (10 at most) goes. */
 const reasonAttributes = ({ record, error }: DeadLetter, failedAt: string): [string, MessageAttributeValue][] => {
   const string = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
   const number = (value: number | string): MessageAttributeValue => ({ DataType: 'Number', StringValue: String(value) });
   const reason: [string, MessageAttributeValue | undefined][] = [
     ['ErrorName', string(error.name)],
-    ['ErrorMessage', string(error.message.slice(0, MAX_ERROR_MESSAGE))],
+    ['ErrorMessage', string(shortMessage(error.message))],
     ['MixinCode', error instanceof MixinRequestError ? number(error.code) : undefined],
     ['SourceMessageId', string(record.messageId)],
     ['SourceQueue', record.eventSourceARN ? string(record.eventSourceARN) : undefined],
