@@ -57,7 +57,7 @@ const portFrom = (env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
 
 /**
  * True when real credentials are in the environment. The bundles read credentials from the environment only
- * (infra/aws-credentials-from-env.mjs, as in Lambda), so a profile must be exported first:
+ * (lib/bundle/aws-credentials-from-env.mjs, as in Lambda), so a profile must be exported first:
  * `eval "$(aws configure export-credentials --profile dev --format env)"`.
  */
 const hasAwsCredentials = (env: NodeJS.ProcessEnv): boolean => Boolean(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY);
