@@ -2,7 +2,7 @@
  * The public error contract, in one place. Every error this service raises on purpose extends
  * {@link ConversationError}: a stable `name` (Step Functions `ErrorEquals`, the `error_name` log field) and
  * `retryable` (whether the same request can succeed later). HTTP statuses: lib/lambda/http-status.ts;
- * queues: lib/lambda/sqs-batch.ts.
+ * queues: lib/lambda/dead-letter.ts (`isDeadLetter`: which errors go straight to the DLQ).
  */
 
 /** One reason a request was rejected: the JSON path of the field and why. */
