@@ -29,8 +29,10 @@ describe('paths named in the repository', () => {
     expect(mentions.length).toBeGreaterThan(100);
   });
 
-  it.each(sources.map((file) => [relative(ROOT, file), file]))('%s names only files that exist', (_name, file) => {
-    const missing = [...readFileSync(file, 'utf8').matchAll(MENTION)].map((m) => m[1]!).filter((path) => !existsSync(join(ROOT, path)));
+  it('names only files that exist', () => {
+    const missing = sources.flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(MENTION)].map((m) => m[1]!).filter((path) => !existsSync(join(ROOT, path))).map((path) => `${relative(ROOT, file)}: ${path}`),
+    );
     expect(missing).toEqual([]);
   });
 });
