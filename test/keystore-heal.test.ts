@@ -66,10 +66,15 @@ describe('a broken secret at cold start', () => {
     expect(h.sandbox.postCount).toBe(1);
   });
 
-  it('a keystore stored as SecretBinary works', async () => {
+  it.each([
+    ['stored as SecretBinary', '', true],
+    ['saved with a UTF-8 byte order mark, as SecretString', '\uFEFF', false],
+    ['saved with a UTF-8 byte order mark, as SecretBinary', '\uFEFF', true],
+  ])('a keystore %s works', async (_label, prefix, binary) => {
     const secretId = `mixin/binary-${randomUUID()}`;
-    h.secrets.put(secretId, JSON.stringify(h.bot.json), { binary: true });
+    h.secrets.put(secretId, `${prefix}${JSON.stringify(h.bot.json)}`, { binary });
     expect(await contact(coldContactHandler(secretId))).toEqual({ status: 201, code: undefined });
+    expect(readFailures()).toEqual([]);
   });
 
   it('a queue batch on an instance that starts with a broken secret fails only until the secret is fixed', async () => {

@@ -36,6 +36,15 @@ describe('parseKeystore', () => {
     expect(keystore.publicKeyHex).toBe(bot.app.publicKeyHex);
   });
 
+  it('accepts a keystore saved with a UTF-8 byte order mark, as text or as bytes decoded as UTF-8', () => {
+    const json = JSON.stringify(dashboard);
+    expect(parseKeystore(`\uFEFF${json}`).publicKeyHex).toBe(bot.app.publicKeyHex);
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(json)]);
+    expect(parseKeystore(bytes.toString('utf8')).appId).toBe(dashboard.app_id);
+    // Only a leading one: a BOM inside the text is still not JSON.
+    expect(failure(`${json.slice(0, 1)}\uFEFF${json.slice(1)}`).message).toMatch(/not valid JSON/);
+  });
+
   it('lower-cases IDs', () => {
     expect(parseKeystore({ ...dashboard, app_id: dashboard.app_id.toUpperCase() }).appId).toBe(dashboard.app_id);
   });
