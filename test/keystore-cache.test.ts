@@ -85,20 +85,38 @@ describe('configuration', () => {
     [{ QUEUE_CONCURRENCY: '4e0' }, /QUEUE_CONCURRENCY must be an integer/],
     [{ KEYSTORE_RETRY_AFTER_FAILURE_SECONDS: '0' }, /KEYSTORE_RETRY_AFTER_FAILURE_SECONDS must be an integer from 1 to 3600/],
     [{ DEAD_LETTER_QUEUE_URL: '[object Object]' }, /DEAD_LETTER_QUEUE_URL must be an SQS queue URL/],
+    [{ KEYSTORE_REFRESH_WAIT_MS: '9' }, /KEYSTORE_REFRESH_WAIT_MS must be an integer from 10 to 60000/],
+    [{ KEYSTORE_REFRESH_WAIT_MS: '60001' }, /KEYSTORE_REFRESH_WAIT_MS/],
   ])('fails the cold start loudly on %p', (env, message) => {
-    expect(() => loadConfig(env)).toThrow(message);
+    expect(() => loadConfig({ MIXIN_KEYSTORE_SECRET_ID: 'mixin/keystore', ...env })).toThrow(message);
+  });
+
+  it.each([{}, { MIXIN_KEYSTORE_SECRET_ID: '' }, { MIXIN_KEYSTORE_SECRET_ID: '  ' }])('fails the cold start loudly, naming the variable, without a keystore secret: %p', (env) => {
+    expect(() => loadConfig(env)).toThrow(/^MIXIN_KEYSTORE_SECRET_ID must be set/);
+  });
+
+  it('a handler without a keystore secret fails to load instead of answering every request', () => {
+    const saved = process.env.MIXIN_KEYSTORE_SECRET_ID;
+    process.env.MIXIN_KEYSTORE_SECRET_ID = '';
+    try {
+      expect(() => h.load('../../functions/create-contact/http')).toThrow(/MIXIN_KEYSTORE_SECRET_ID must be set/);
+    } finally {
+      process.env.MIXIN_KEYSTORE_SECRET_ID = saved;
+    }
   });
 
   it('refuses a MIXIN_API_URL with credentials without repeating them, however malformed', () => {
-    expect(() => loadConfig({ MIXIN_API_URL: 'https://user:s3cr3t@api.mixin.one' })).toThrow(/must not carry a user name or password/);
+    const secret = { MIXIN_KEYSTORE_SECRET_ID: 'mixin/keystore' };
+    expect(() => loadConfig({ ...secret, MIXIN_API_URL: 'https://user:s3cr3t@api.mixin.one' })).toThrow(/must not carry a user name or password/);
     for (const url of ['https://user:s3cr3t@api.mixin.one', 'https://u:s3cr3t@', 'https://u:s3cr3t@[bad', 'u:s3cr3t@x.example', 'https://x.example/?p=s3cr3t', 'https://x.example#s3cr3t']) {
-      expect(() => loadConfig({ MIXIN_API_URL: url })).toThrow(/MIXIN_API_URL/);
-      expect(() => loadConfig({ MIXIN_API_URL: url })).not.toThrow(/s3cr3t/);
+      expect(() => loadConfig({ ...secret, MIXIN_API_URL: url })).toThrow(/MIXIN_API_URL/);
+      expect(() => loadConfig({ ...secret, MIXIN_API_URL: url })).not.toThrow(/s3cr3t/);
     }
   });
 
   it('has the documented defaults', () => {
-    expect(loadConfig({})).toEqual({ keystoreSecretId: '', mixinApiUrl: 'https://api.mixin.one', keystoreCacheTtlMs: 300_000, keystoreRetryAfterFailureMs: 10_000, deadLetterQueueUrl: undefined, attemptTimeoutMs: 5_000, maxAttempts: 4, deadlineMarginMs: 500, queueConcurrency: 5 });
-    expect(loadConfig({ MIXIN_API_URL: 'http://127.0.0.1:4100/' }).mixinApiUrl).toBe('http://127.0.0.1:4100');
+    const secret = { MIXIN_KEYSTORE_SECRET_ID: 'mixin/keystore' };
+    expect(loadConfig(secret)).toEqual({ keystoreSecretId: 'mixin/keystore', mixinApiUrl: 'https://api.mixin.one', keystoreCacheTtlMs: 300_000, keystoreRetryAfterFailureMs: 10_000, keystoreRefreshWaitMs: 250, deadLetterQueueUrl: undefined, attemptTimeoutMs: 5_000, maxAttempts: 4, deadlineMarginMs: 500, queueConcurrency: 5 });
+    expect(loadConfig({ ...secret, MIXIN_API_URL: 'http://127.0.0.1:4100/' }).mixinApiUrl).toBe('http://127.0.0.1:4100');
   });
 });

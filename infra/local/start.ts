@@ -84,7 +84,7 @@ const OWN_PARAMS = new Set(['mixinApiUrl', 'keystoreSecret']);
  * functions' environment from its parameters, not from this shell.
  */
 const functionParamsFrom = (env: NodeJS.ProcessEnv): string[] => {
-  loadConfig(env);
+  loadConfig({ ...env, MIXIN_KEYSTORE_SECRET_ID: env.MIXIN_KEYSTORE_SECRET_ID || DEFAULT_SECRET_NAME }); // the secret is ours to set (OWN_PARAMS)
   return Object.entries(parameterOfVariable())
     .filter(([name, param]) => env[name] && !OWN_PARAMS.has(param))
     .flatMap(([name, param]) => ['--param', `${param}=${env[name]}`]);
