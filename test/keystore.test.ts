@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { KeystoreError } from '../lib/errors';
-import { ed25519PublicKeyBytes, parseKeystore } from '../lib/mixin/keystore';
+import { ed25519PublicKeyBytes, parseKeystore } from '../lib/mixin/keystore-parser';
 import { makeBot } from '../infra/local/keys';
 
 const bot = makeBot();

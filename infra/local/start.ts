@@ -29,7 +29,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { parseKeystore } from '../../lib/mixin/keystore';
+import { parseKeystore } from '../../lib/mixin/keystore-parser';
 import { EventSourceMapping, invokeThroughLambdaApi } from './event-source-mapping';
 import { loadConfig } from '../../lib/config';
 import { makeBot } from './keys';

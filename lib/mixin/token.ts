@@ -1,5 +1,5 @@
 import { hash, randomUUID, sign } from 'node:crypto';
-import type { Keystore } from './keystore';
+import type { Keystore } from './keystore-parser';
 
 /** Token lifetime: a few minutes, enough for clock skew, short enough that a leaked token soon dies. */
 export const TOKEN_TTL_SECONDS = 300;
