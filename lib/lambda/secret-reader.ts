@@ -9,7 +9,8 @@ import type { SecretReader } from '../mixin/keystore-cache';
  */
 export const SECRETS_MANAGER_CLIENT_OPTIONS: SecretsManagerClientConfig = {
   maxAttempts: 1,
-  requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000 },
+  // Without throwOnRequestTimeout the SDK's handler only logs a WARN at requestTimeout and keeps waiting.
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 2_000, throwOnRequestTimeout: true },
 };
 
 // Errors that another try cannot fix: the secret is missing or we may not read it.
