@@ -3,7 +3,7 @@
  * They know nothing of Lambda events; handlers know nothing of Mixin's wire format.
  */
 import { freshRandomId, groupConversationId, groupIdForKey, uniqueConversationId } from './conversation-id';
-import { ConversationError, IdempotencyKeyReusedError, InvalidRequestError } from './errors';
+import { ConversationError, InvalidRequestError } from './errors';
 import type { Conversation, ConversationRequest } from './mixin/conversation';
 import { createConversation } from './mixin/conversation';
 import type { KeystoreSource, MixinCallOptions } from './mixin/request';
@@ -99,26 +99,10 @@ export const buildContactRequest = (input: ContactInput, appId: string): Convers
   return { category: 'CONTACT', conversation_id: uniqueConversationId(appId, userId), participants: [{ user_id: userId }] };
 };
 
-/** Names compared as Mixin may store them: Unicode-normalised (NFC), without surrounding white space. */
-const sameName = (stored: unknown, sent: string | undefined): boolean =>
-  typeof stored === 'string' && stored.normalize('NFC').trim() === (sent ?? '').normalize('NFC').trim();
-
-/**
- * A keyed group found under its key must be the request made with that key: a different name means the key was
- * reused for another request. Participants, roles and the announcement are not compared: they change over a
- * group's life, and a plain retry must still succeed after members joined or left.
- */
-const checkKeyedGroup = (request: ConversationRequest, { conversation, attempts }: CreateResult): void => {
-  if (sameName(conversation.name, request.name)) return;
-  const reused = new IdempotencyKeyReusedError([{ field: 'name', message: 'differs from the name of the group this key created' }], request.conversation_id);
-  reused.attempts = attempts;
-  throw reused;
-};
-
 /** Sends one request, naming its conversation in whatever error it ends with. */
-const send = async (request: ConversationRequest, ctx: UseCaseContext): Promise<CreateResult> => {
+const send = async (request: ConversationRequest, ctx: UseCaseContext, keyed = false): Promise<CreateResult> => {
   try {
-    const { data, attempts } = await createConversation(ctx.keys, request, ctx.mixin);
+    const { data, attempts } = await createConversation(ctx.keys, request, ctx.mixin, { keyed });
     return { conversation: data, attempts };
   } catch (error) {
     if (error instanceof ConversationError) {
@@ -137,9 +121,8 @@ const send = async (request: ConversationRequest, ctx: UseCaseContext): Promise<
 export const createGroup = useCase('ConversationsCreated', async (input, ctx): Promise<CreateResult> => {
   validate<GroupInput>(groupSchema, input);
   const request = buildGroupRequest(input, ctx.keys.keystore.appId, ctx.idempotencyKey);
-  const result = await send(request, ctx);
-  if (!input.conversation_id && request.random_id === undefined) checkKeyedGroup(request, result);
-  return result;
+  // Under a key (no conversation_id, no random_id), the group found must also be the one made with that key.
+  return send(request, ctx, !input.conversation_id && request.random_id === undefined);
 });
 
 /**
