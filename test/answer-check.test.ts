@@ -7,27 +7,35 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { groupIdForKey } from '../lib/conversation-id';
-import { type Harness, httpEvent, lambdaContext, type LambdaHandler, startHarness } from './support/harness';
+import { captureConsole, type Harness, httpEvent, lambdaContext, type LambdaHandler, startHarness } from './support/harness';
 
 type Http = LambdaHandler<unknown, APIGatewayProxyStructuredResultV2>;
 type Task = LambdaHandler<unknown, Record<string, unknown>>;
 let h: Harness;
 let groups: Http;
 let groupTask: Task;
+let logs: string[];
 
 beforeAll(async () => {
-  h = await startHarness({ MIXIN_MAX_ATTEMPTS: '2' });
+  logs = captureConsole();
+  h = await startHarness({ MIXIN_MAX_ATTEMPTS: '2', POWERTOOLS_LOG_LEVEL: 'WARN' });
   groups = h.load<{ handler: Http }>('../../functions/create-group/http').handler;
   groupTask = h.load<{ handler: Task }>('../../functions/create-group/workflow').handler;
 });
-afterAll(() => h.stop());
-beforeEach(() => h.sandbox.reset());
+afterAll(async () => {
+  await h.stop();
+  jest.restoreAllMocks();
+});
+beforeEach(() => {
+  h.sandbox.reset();
+  logs.length = 0;
+});
 
 const call = async (body: unknown, headers: Record<string, string> = {}, remainingMs = 10_000) => {
   const res = await groups(httpEvent(JSON.stringify(body), { headers }), lambdaContext(remainingMs));
   return { status: res.statusCode, headers: res.headers ?? {}, body: JSON.parse(String(res.body)) as { error?: { code: string; message: string; mixin_code?: number } } };
 };
-const taskError = (input: unknown) => groupTask(input, lambdaContext(10_000)).then(() => undefined, (e: Error & Record<string, unknown>) => e);
+const taskError = (input: unknown, remainingMs = 10_000) => groupTask(input, lambdaContext(remainingMs)).then(() => undefined, (e: Error & Record<string, unknown>) => e);
 const group = (extra: Record<string, unknown> = {}) => ({ name: 'Answer room', participants: [{ user_id: randomUUID() }], ...extra });
 /** A 2xx answer Mixin could send: the conversation with only the given fields. */
 const answer = (data: Record<string, unknown>) => ({ kind: 'http-status' as const, status: 201, body: JSON.stringify({ data }) });
@@ -74,5 +82,71 @@ describe('a 2xx is the conversation asked for only when it says so', () => {
     const key = `answer-${randomUUID()}`;
     h.sandbox.inject(answer({ conversation_id: groupIdForKey(h.bot.keystore.appId, key), category: 'GROUP', name: 'Another room' }));
     expect(await call(group(), { 'idempotency-key': key })).toMatchObject({ status: 422, body: { error: { code: 'idempotency_key_reused' } } });
+  });
+});
+
+describe('what is not Mixin speaking, in this process', () => {
+  it.each([
+    ['a proxy\'s HTML 403', 403, '<html><body><h1>403 Forbidden</h1></body></html>'],
+    ['a redirect', 302, ''],
+    ['a WAF\'s JSON 401 without the envelope', 401, '{"message":"Unauthorized"}'],
+  ])('%s: a bad response, retried, 502 mixin_bad_response; the keystore is not read again', async (_label, status, body) => {
+    await call(group()); // warm: the keystore is in hand
+    h.sandbox.reset();
+    const reads = h.secrets.count();
+    h.sandbox.inject({ kind: 'http-status', status, body });
+    const res = await call(group());
+    expect(res).toMatchObject({ status: 502, body: { error: { code: 'mixin_bad_response' } } });
+    expect(h.sandbox.postCount).toBe(2);
+    expect(h.secrets.count()).toBe(reads);
+    expect(await taskError(group())).toMatchObject({ name: 'MixinUnavailableError', reason: 'bad-response', attempts: 2 });
+  });
+
+  it('an error envelope without a description: 422 mixin_rejected naming the code, one attempt', async () => {
+    h.sandbox.inject({ kind: 'http-status', status: 202, body: JSON.stringify({ error: { status: 202, code: 10002 } }) });
+    const res = await call(group());
+    expect(res).toEqual({
+      status: 422,
+      headers: { 'content-type': 'application/json' },
+      body: { error: { code: 'mixin_rejected', message: 'Mixin rejected the request: code 10002', mixin_code: 10002 } },
+    });
+    expect(h.sandbox.postCount).toBe(1);
+    expect(await taskError(group())).toMatchObject({ name: 'MixinRequestError', code: 10002, description: '', message: 'Mixin rejected the request: code 10002' });
+  });
+
+  it("Mixin's description is cut at 256 code points in the HTTP message, the error and the logs", async () => {
+    const description = `${'a'.repeat(255)}😀${'b'.repeat(5_000)}`;
+    const cut = `${'a'.repeat(255)}😀`;
+    h.sandbox.inject({ kind: 'error', code: 10002, description });
+    const res = await call(group());
+    expect(res).toMatchObject({ status: 422, body: { error: { code: 'mixin_rejected', message: `Mixin rejected the request: ${cut}` } } });
+    expect(logs.join('\n')).toContain(cut);
+    expect(logs.join('\n')).not.toContain(`${cut}b`);
+    const task = await taskError(group());
+    expect(task).toMatchObject({ name: 'MixinRequestError', description: cut, message: `Mixin rejected the request: code 10002, ${cut}` });
+  });
+
+  it('our deadline cutting off an attempt that reached Mixin: 504 mixin_timeout, not 503', async () => {
+    await call(group()); // warm: the keystore is in hand
+    h.sandbox.reset();
+    h.sandbox.inject({ kind: 'hang' });
+    // DEADLINE_MARGIN_MS 500 leaves 250 ms: less than the 300 ms attempt timeout, so the deadline cuts the attempt.
+    const res = await call(group(), {}, 750);
+    expect(res).toEqual({
+      status: 504,
+      headers: { 'content-type': 'application/json' },
+      body: { error: { code: 'mixin_timeout', message: 'Mixin did not answer in time; retry with the same Idempotency-Key' } },
+    });
+    expect(h.sandbox.postCount).toBe(1);
+    expect(await taskError(group(), 750)).toMatchObject({ name: 'MixinUnavailableError', reason: 'deadline', attempts: 1 });
+  });
+
+  it.each(['5x', 'x5', '1.5', '-1'])('Retry-After %p is ignored: our own backoff and the default 2 s on the answer', async (retryAfter) => {
+    h.sandbox.inject({ kind: 'http-status', status: 429, retryAfter });
+    const started = Date.now();
+    const res = await call(group());
+    expect(Date.now() - started).toBeLessThan(1_000); // full jitter under 100 ms between the two attempts, not 1.5 s or 5 s
+    expect(res).toMatchObject({ status: 429, headers: { 'retry-after': '2' }, body: { error: { code: 'mixin_rate_limited' } } });
+    expect(h.sandbox.postCount).toBe(2);
   });
 });
