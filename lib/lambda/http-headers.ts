@@ -15,24 +15,21 @@ export const header = (event: WithHeaders, name: string): string | undefined => 
   return undefined;
 };
 
-/** The IETF draft sends the key as a Structured Field String, `"..."` with `\"` and `\\` escapes; Stripe sends it bare. */
-const SF_STRING = /^"((?:[^"\\]|\\["\\])*)"$/;
 /** What a key sent in a header may hold (the OpenAPI contract states the same pattern). */
 export const PRINTABLE_ASCII = /^[\x20-\x7E]*$/;
 
 /**
  * The `Idempotency-Key` header, quoted (`"order-42"`, as the IETF draft sends it) or bare (`order-42`, as Stripe
- * does), the same key either way; then the one idempotency-key rule (lib/idempotency-key.ts). Printable ASCII only:
- * a header's other bytes reach the function decoded differently by each proxy, and the key must address the same
- * group as the queue attribute or the workflow input that carries it.
+ * does), the same key either way: the one idempotency-key rule (lib/idempotency-key.ts). Printable ASCII only
+ * (quoted or not: the quotes and escapes are printable ASCII too): a header's other bytes reach the function decoded
+ * differently by each proxy, and the key must address the same group as the queue attribute or the workflow input
+ * that carries it.
  */
 export const idempotencyKey = (event: WithHeaders): string | undefined => {
   const raw = header(event, 'idempotency-key');
   if (raw === undefined) return undefined;
-  const quoted = SF_STRING.exec(raw);
-  const key = quoted ? quoted[1]!.replace(/\\(["\\])/g, '$1') : raw;
-  if (!PRINTABLE_ASCII.test(key)) {
+  if (!PRINTABLE_ASCII.test(raw)) {
     throw InvalidRequestError.field('Idempotency-Key', 'must be printable ASCII; send other characters in the queue attribute or the workflow input');
   }
-  return checkIdempotencyKey(key, 'Idempotency-Key');
+  return checkIdempotencyKey(raw, 'Idempotency-Key');
 };

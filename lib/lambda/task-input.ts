@@ -24,9 +24,13 @@ const problemsOf = (check: () => void): FieldProblem[] => {
  * `idempotency_key`), naming every bad field at once, and takes `idempotency_key` out of it.
  */
 export const taskInput = (schema: CompiledValidator, event: unknown): TaskInput => {
-  const key = (event as { idempotency_key?: unknown } | null)?.idempotency_key;
-  const problems = [...problemsOf(() => validate(schema, event)), ...(typeof key === 'string' ? problemsOf(() => checkIdempotencyKey(key, 'idempotency_key')) : [])];
+  const value = (event as { idempotency_key?: unknown } | null)?.idempotency_key;
+  let idempotencyKey: string | undefined;
+  const problems = [
+    ...problemsOf(() => validate(schema, event)),
+    ...(typeof value === 'string' ? problemsOf(() => (idempotencyKey = checkIdempotencyKey(value, 'idempotency_key'))) : []),
+  ];
   if (problems.length > 0) throw new InvalidRequestError(problems);
   const { idempotency_key: _key, ...input } = event as Record<string, unknown>;
-  return { input, idempotencyKey: key as string | undefined };
+  return { input, idempotencyKey };
 };
