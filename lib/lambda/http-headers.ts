@@ -15,6 +15,48 @@ export const header = (event: WithHeaders, name: string): string | undefined => 
   return undefined;
 };
 
+/** A media type and its parameters, names lower-cased, values unquoted, in the order sent. */
+export interface MediaType {
+  type: string;
+  subtype: string;
+  parameters: [name: string, value: string][];
+}
+
+// RFC 9110 section 8.3.1 (media-type) and 5.6 (token, quoted-string, OWS).
+const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";
+const QUOTED_STRING = '"(?:[\\t \\x21\\x23-\\x5B\\x5D-\\x7E\\x80-\\xFF]|\\\\[\\t \\x21-\\x7E\\x80-\\xFF])*"';
+const TYPE = new RegExp(`^[ \\t]*(${TOKEN})/(${TOKEN})`);
+// `*( OWS ";" OWS [ parameter ] )`: an empty parameter (`;;`, a trailing `;`) is allowed, half of one is not.
+const PARAMETER = new RegExp(`[ \\t]*;[ \\t]*(?:(${TOKEN})=(${TOKEN}|${QUOTED_STRING}))?`, 'y');
+const TRAILING_SPACE = /[ \t]*$/y;
+
+/**
+ * Parses a `Content-Type` value as RFC 9110 writes it, or returns undefined when it does not parse (a parameter
+ * without a name or value, an unterminated quoted string, text between parameters): a charset is read from its
+ * own parameter only, never from inside another one's quoted value.
+ */
+export const parseMediaType = (value: string): MediaType | undefined => {
+  const head = TYPE.exec(value);
+  if (!head) return undefined;
+  const parameters: MediaType['parameters'] = [];
+  let at = head[0].length;
+  for (;;) {
+    PARAMETER.lastIndex = at;
+    const parameter = PARAMETER.exec(value);
+    if (!parameter) break;
+    at = PARAMETER.lastIndex;
+    const [, name, raw] = parameter;
+    if (name !== undefined && raw !== undefined) {
+      const unquoted = raw.startsWith('"') ? raw.slice(1, -1).replace(/\\(.)/g, '$1') : raw;
+      parameters.push([name.toLowerCase(), unquoted]);
+    }
+  }
+  TRAILING_SPACE.lastIndex = at;
+  TRAILING_SPACE.exec(value);
+  if (TRAILING_SPACE.lastIndex !== value.length) return undefined;
+  return { type: head[1]!.toLowerCase(), subtype: head[2]!.toLowerCase(), parameters };
+};
+
 /** What a key sent in a header may hold (the OpenAPI contract states the same pattern). */
 export const PRINTABLE_ASCII = /^[\x20-\x7E]*$/;
 
