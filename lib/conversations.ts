@@ -75,9 +75,6 @@ export const buildGroupRequest = (input: GroupInput, appId: string, idempotencyK
     .map((p, i) => ({ user_id: users[i]!, role: p.role ?? '' }))
     .filter((p) => p.user_id !== appId);
   if (participants.length === 0) throw InvalidRequestError.field('participants', 'must name at least one user other than the bot');
-  if (input.conversation_id && input.random_id) {
-    throw InvalidRequestError.field('conversation_id', 'cannot be combined with random_id: give one or the other');
-  }
   const request: ConversationRequest = { category: 'GROUP', conversation_id: '', name: input.name, participants };
   if (input.announcement !== undefined) request.announcement = input.announcement;
   if (input.conversation_id) {
