@@ -1,4 +1,5 @@
 import { ConversationConflictError, IdempotencyKeyReusedError } from '../errors';
+import { shortMessage } from '../text';
 import { type KeystoreSource, type MixinCallOptions, type MixinResult, signedRequest } from './request';
 
 /** A participant as Mixin takes it. */
@@ -51,10 +52,10 @@ export const checkAnswer = (request: ConversationRequest, data: Record<string, u
   const { conversation_id: id, category, name } = data;
   const bad = (problem: string): AnswerCheck => ({ kind: 'bad-response', problem });
   if (typeof id !== 'string') return bad('a conversation without conversation_id');
-  if (id.toLowerCase() !== request.conversation_id) return bad(`conversation ${id.slice(0, 36)} for ${request.conversation_id}`);
+  if (id.toLowerCase() !== request.conversation_id) return bad(`conversation ${shortMessage(id, 36)} for ${request.conversation_id}`);
   if (typeof category !== 'string') return bad(`conversation ${request.conversation_id} without a category`);
   if (keyed && typeof name !== 'string') return bad(`group ${request.conversation_id} without a name`);
-  if (category !== request.category) return { kind: 'conflict', existingCategory: category.slice(0, 40) };
+  if (category !== request.category) return { kind: 'conflict', existingCategory: shortMessage(category, 40) };
   if (keyed && !sameName(name as string, request.name)) return { kind: 'key-reused', field: 'name' };
   return { kind: 'asked-for' };
 };

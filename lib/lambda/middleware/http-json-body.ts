@@ -2,6 +2,7 @@ import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { HttpRequestError, InvalidRequestError } from '../../errors';
 import { parseJsonBody } from '../../json';
+import { shortMessage } from '../../text';
 import { header, parseMediaType } from '../http-headers';
 
 /** An API Gateway HTTP API (payload 2.0) event whose body has been parsed as JSON. */
@@ -24,7 +25,7 @@ const unsupported = (message: string) => new HttpRequestError(415, 'unsupported_
  * UTF-8: a charset named twice says two things about the same bytes, and one hidden in another parameter is none.
  */
 const checkMediaType = (contentType: string): void => {
-  const shown = contentType.slice(0, 100);
+  const shown = shortMessage(contentType, 100);
   const media = parseMediaType(contentType);
   if (!JSON_MEDIA_TYPE.test(contentType)) throw unsupported(`Content-Type must be application/json, got "${shown}"`);
   if (!media) throw unsupported(`Content-Type has a malformed parameter list: "${shown}"`);
@@ -32,7 +33,7 @@ const checkMediaType = (contentType: string): void => {
   if (charsets.length > 1) throw unsupported(`Content-Type names charset more than once: "${shown}"`);
   const charset = charsets[0];
   if (charset === '') throw unsupported('Content-Type names an empty charset');
-  if (charset !== undefined && !/^utf-?8$/i.test(charset)) throw unsupported(`the body must be UTF-8; Content-Type names charset "${charset.slice(0, 40)}"`);
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) throw unsupported(`the body must be UTF-8; Content-Type names charset "${shortMessage(charset, 40)}"`);
 };
 
 /** Checks media type and size, decodes (base64 and strict UTF-8, a leading BOM dropped) and parses the JSON body. */
