@@ -7,7 +7,7 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { groupIdForKey } from '../lib/conversation-id';
-import { captureConsole, type Harness, httpEvent, lambdaContext, type LambdaHandler, startHarness } from './support/harness';
+import { captureConsole, type Harness, httpEvent, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
 
 type Http = LambdaHandler<unknown, APIGatewayProxyStructuredResultV2>;
 type Task = LambdaHandler<unknown, Record<string, unknown>>;
@@ -63,6 +63,16 @@ describe('a 2xx is the conversation asked for only when it says so', () => {
     expect(h.sandbox.postCount).toBe(2);
     h.sandbox.inject(answer({ conversation_id: id, category: 'GROUP', name: null }));
     expect(await taskError({ ...group(), idempotency_key: key })).toMatchObject({ name: 'MixinUnavailableError', reason: 'bad-response' });
+  });
+
+  it('on a queue, such a record fails as retryable (redelivered), never as a permanent error bound for the DLQ', async () => {
+    const queue = h.load<{ handler: LambdaHandler<unknown, { batchItemFailures: unknown[] }> }>('../../functions/create-group/queue').handler;
+    const id = randomUUID();
+    h.sandbox.inject({ ...answer({ conversation_id: id, name: 'Answer room' }), count: 2 });
+    const event = sqsEvent([JSON.stringify(group({ conversation_id: id }))]);
+    expect(await queue(event, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+    const failed = logs.map((line) => JSON.parse(line) as Record<string, unknown>).filter((line) => line.message === 'record failed');
+    expect(failed).toEqual([expect.objectContaining({ error_name: 'MixinUnavailableError', retryable: true, attempts: 2 })]);
   });
 
   it('a missing category that clears on the retry ends with the group this request created', async () => {
