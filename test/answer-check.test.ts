@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { groupIdForKey } from '../lib/conversation-id';
+import { groupIdForKey, uniqueConversationId } from '../lib/conversation-id';
 import { captureConsole, type Harness, httpEvent, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
 
 type Http = LambdaHandler<unknown, APIGatewayProxyStructuredResultV2>;
@@ -51,7 +51,27 @@ describe('a 2xx is the conversation asked for only when it says so', () => {
     expect(res).toMatchObject({ status: 502, body: { error: { code: 'mixin_bad_response' } } });
     expect(h.sandbox.postCount).toBe(2); // MIXIN_MAX_ATTEMPTS: retried like any bad response
     const task = await taskError(group({ conversation_id: id }));
-    expect(task).toMatchObject({ name: 'MixinUnavailableError', reason: 'bad-response', retryable: true });
+    expect(task).toMatchObject({ name: 'MixinUnavailableError', reason: 'bad-response', retryable: true, message: `Mixin answered conversation ${id} without a category (after 2 attempt(s))` });
+  });
+
+  it('the attempt log and the error say what was wrong: no ID, another ID', async () => {
+    const id = randomUUID();
+    const other = randomUUID();
+    h.sandbox.inject({ ...answer({ category: 'GROUP', name: 'Answer room' }), count: 1 });
+    h.sandbox.inject({ ...answer({ conversation_id: other, category: 'GROUP', name: 'Answer room' }), count: 1 });
+    expect(await taskError(group({ conversation_id: id }))).toMatchObject({ message: `Mixin answered conversation ${other} for ${id} (after 2 attempt(s))` });
+    expect(logs.join('\n')).toContain('Mixin attempt failed');
+    h.sandbox.inject({ ...answer({ category: 'GROUP', name: 'Answer room' }), count: 2 });
+    expect(await taskError(group({ conversation_id: id }))).toMatchObject({ message: 'Mixin answered a conversation without conversation_id (after 2 attempt(s))' });
+  });
+
+  it('a contact is not keyed: its answer needs no name', async () => {
+    const contacts = h.load<{ handler: Http }>('../../functions/create-contact/http').handler;
+    const user = randomUUID();
+    h.sandbox.inject({ ...answer({ conversation_id: uniqueConversationId(h.bot.keystore.appId, user), category: 'CONTACT' }), count: 1 });
+    const res = await contacts(httpEvent(JSON.stringify({ participants: [{ user_id: user }] }), { path: '/contacts' }), lambdaContext());
+    expect(res.statusCode).toBe(201);
+    expect(h.sandbox.postCount).toBe(1);
   });
 
   it('under a key, a group without a string name: a bad response retried, then 502 (not idempotency_key_reused)', async () => {
@@ -62,7 +82,7 @@ describe('a 2xx is the conversation asked for only when it says so', () => {
     expect(res).toMatchObject({ status: 502, body: { error: { code: 'mixin_bad_response' } } });
     expect(h.sandbox.postCount).toBe(2);
     h.sandbox.inject(answer({ conversation_id: id, category: 'GROUP', name: null }));
-    expect(await taskError({ ...group(), idempotency_key: key })).toMatchObject({ name: 'MixinUnavailableError', reason: 'bad-response' });
+    expect(await taskError({ ...group(), idempotency_key: key })).toMatchObject({ name: 'MixinUnavailableError', reason: 'bad-response', message: `Mixin answered group ${id} without a name (after 2 attempt(s))` });
   });
 
   it('on a queue, such a record fails as retryable (redelivered), never as a permanent error bound for the DLQ', async () => {
@@ -91,7 +111,10 @@ describe('a 2xx is the conversation asked for only when it says so', () => {
     expect(h.sandbox.postCount).toBe(1);
     const key = `answer-${randomUUID()}`;
     h.sandbox.inject(answer({ conversation_id: groupIdForKey(h.bot.keystore.appId, key), category: 'GROUP', name: 'Another room' }));
-    expect(await call(group(), { 'idempotency-key': key })).toMatchObject({ status: 422, body: { error: { code: 'idempotency_key_reused' } } });
+    expect(await call(group(), { 'idempotency-key': key })).toMatchObject({
+      status: 422,
+      body: { error: { code: 'idempotency_key_reused', details: [{ field: 'name', message: 'differs from the name of the group this key created' }] } },
+    });
   });
 });
 
