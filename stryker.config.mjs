@@ -24,7 +24,8 @@ export default {
     'lib/lambda/sqs-batch.ts',
     'lib/lambda/http-status.ts',
   ],
-  ignorePatterns: ['.serverless', '.esbuild', '.build', 'dist', 'coverage', 'reports', '.local', 'bench/results'],
+  // Build output and reports stay out of the sandbox; everything the tests read (bench/results, infra/) goes in.
+  ignorePatterns: ['.serverless', '.esbuild', '.build', 'dist', 'coverage', 'reports', '.local'],
   concurrency: 2,
   // The tests start real local peers (sandbox, Secrets Manager, SQS): slower than unit tests, so a generous timeout.
   timeoutMS: 20_000,
