@@ -97,7 +97,7 @@ export const buildContactRequest = (input: ContactInput, appId: string): Convers
 };
 
 /** Sends one request, naming its conversation in whatever error it ends with. */
-const send = async (request: ConversationRequest, ctx: UseCaseContext, keyed = false): Promise<CreateResult> => {
+const send = async (request: ConversationRequest, ctx: UseCaseContext, keyed: boolean): Promise<CreateResult> => {
   try {
     const { data, attempts } = await createConversation(ctx.keys, request, ctx.mixin, { keyed });
     return { conversation: data, attempts };
@@ -128,5 +128,5 @@ export const createGroup = useCase('ConversationsCreated', async (input, ctx): P
  */
 export const createContact = useCase('ConversationsCreated', async (input, ctx): Promise<CreateResult> => {
   validate<ContactInput>(contactSchema, input);
-  return send(buildContactRequest(input, ctx.keys.keystore.appId), ctx);
+  return send(buildContactRequest(input, ctx.keys.keystore.appId), ctx, false);
 });
