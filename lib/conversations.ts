@@ -6,6 +6,9 @@ import { freshRandomId, groupConversationId, groupIdForKey, uniqueConversationId
 import { ConversationError, InvalidRequestError } from './errors';
 import type { Conversation, ConversationRequest } from './mixin/conversation';
 import { createConversation } from './mixin/conversation';
+
+/** Mixin's conversation object, as every use case returns it: handlers take the type from here, not from lib/mixin/. */
+export type { Conversation };
 import type { KeystoreSource, MixinCallOptions } from './mixin/request';
 import { validate as contactSchema } from './schemas/generated/contact.js';
 import { validate as groupSchema } from './schemas/generated/group.js';
@@ -97,7 +100,7 @@ export const buildContactRequest = (input: ContactInput, appId: string): Convers
 };
 
 /** Sends one request, naming its conversation in whatever error it ends with. */
-const send = async (request: ConversationRequest, ctx: UseCaseContext, keyed: boolean): Promise<CreateResult> => {
+const askMixin = async (request: ConversationRequest, ctx: UseCaseContext, keyed: boolean): Promise<CreateResult> => {
   try {
     const { data, attempts } = await createConversation(ctx.keys, request, ctx.mixin, { keyed });
     return { conversation: data, attempts };
@@ -119,7 +122,7 @@ export const createGroup = useCase('ConversationsCreated', async (input, ctx): P
   validate<GroupInput>(groupSchema, input);
   const request = buildGroupRequest(input, ctx.keys.keystore.appId, ctx.idempotencyKey);
   // Under a key (no conversation_id, no random_id), the group found must also be the one made with that key.
-  return send(request, ctx, !input.conversation_id && request.random_id === undefined);
+  return askMixin(request, ctx, !input.conversation_id && request.random_id === undefined);
 });
 
 /**
@@ -128,5 +131,5 @@ export const createGroup = useCase('ConversationsCreated', async (input, ctx): P
  */
 export const createContact = useCase('ConversationsCreated', async (input, ctx): Promise<CreateResult> => {
   validate<ContactInput>(contactSchema, input);
-  return send(buildContactRequest(input, ctx.keys.keystore.appId), ctx, false);
+  return askMixin(buildContactRequest(input, ctx.keys.keystore.appId), ctx, false);
 });

@@ -1,5 +1,7 @@
 import { type FieldProblem, InvalidRequestError } from '../errors';
 import { checkIdempotencyKey } from '../idempotency-key';
+import { validate as contactTaskSchema } from '../schemas/generated/contactTask.js';
+import { validate as groupTaskSchema } from '../schemas/generated/groupTask.js';
 import { type CompiledValidator, validate } from '../validation';
 
 /** A workflow task input split into the use-case input and the optional `idempotency_key`. */
@@ -34,3 +36,9 @@ export const taskInput = (schema: CompiledValidator, event: unknown): TaskInput 
   const { idempotency_key: _key, ...input } = event as Record<string, unknown>;
   return { input, idempotencyKey };
 };
+
+/** A `createGroupWorkflow` task input: the `POST /groups` body plus an optional `idempotency_key`. */
+export const groupTaskInput = (event: unknown): TaskInput => taskInput(groupTaskSchema, event);
+
+/** A `createContactWorkflow` task input: the `POST /contacts` body plus an optional `idempotency_key`. */
+export const contactTaskInput = (event: unknown): TaskInput => taskInput(contactTaskSchema, event);
