@@ -15,6 +15,8 @@ export interface ServiceConfig {
   queueConcurrency: number;
   /** The queue function's own dead-letter queue (queue functions only): records that can never succeed go there at once. */
   deadLetterQueueUrl: string | undefined;
+  /** Time a queue batch keeps at its end for its sends (dead letters, re-sent copies): no Mixin call runs into it. */
+  batchEndReserveMs: number;
 }
 
 const integer = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number => {
@@ -62,4 +64,5 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServiceConfig 
   deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', 500, 100, 60_000),
   queueConcurrency: integer(env, 'QUEUE_CONCURRENCY', 5, 1, 100),
   deadLetterQueueUrl: optionalUrl(env, 'DEAD_LETTER_QUEUE_URL'),
+  batchEndReserveMs: integer(env, 'BATCH_END_RESERVE_MS', 2_000, 100, 20_000),
 });

@@ -75,8 +75,12 @@ export class KeystoreUnavailableError extends ConversationError {
   }
 }
 
-/** Where a {@link MixinUnavailableError} came from. `deadline` with 0 attempts: our own time ran out before Mixin was asked. */
-export type UnavailableReason = 'server-error' | 'network' | 'timeout' | 'deadline' | 'bad-response';
+/**
+ * Where a {@link MixinUnavailableError} came from. `deadline` with 0 attempts: our own time ran out before Mixin was
+ * asked. `batch-reserve`: a queue batch reached the time it keeps for its end (its dead-letter and re-sent copies'
+ * sends), so this record's call was cut there (or, with 0 attempts, never started).
+ */
+export type UnavailableReason = 'server-error' | 'network' | 'timeout' | 'deadline' | 'bad-response' | 'batch-reserve';
 
 /** Mixin kept answering "too many requests" after our retries. Retryable later. */
 export class MixinRateLimitError extends ConversationError {
@@ -109,6 +113,12 @@ export class MixinUnavailableError extends ConversationError {
   /** Our own budget ran out (the Lambda deadline less DEADLINE_MARGIN_MS) before Mixin could be asked. */
   static deadlineBeforeMixin(message = 'the function ran out of time before Mixin could be asked'): MixinUnavailableError {
     return new MixinUnavailableError('deadline', message, 0);
+  }
+
+  /** A queue batch kept its last moments for its end sends: this record's Mixin call stopped (or never started) there. */
+  static batchReserve(attempts: number): MixinUnavailableError {
+    const what = attempts === 0 ? 'before Mixin could be asked' : 'before Mixin answered';
+    return new MixinUnavailableError('batch-reserve', `the batch's end reserve (time kept for its sends) was reached ${what}`, attempts);
   }
 }
 

@@ -4,13 +4,14 @@
  * fallback to SQS's own redrive when the dead-letter queue refuses.
  */
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { buildApp } from 'fauxqs';
 import { uniqueConversationId } from '../lib/conversation-id';
 import { shortMessage } from '../lib/lambda/dead-letter';
 import { takeAll } from './support/queues';
-import { type Harness, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
+import { captureConsole, type Harness, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
 
 type Queue = LambdaHandler<unknown, SQSBatchResponse>;
 type Attributes = Record<string, { dataType: string; stringValue?: string; binaryValue?: string; stringListValues: string[]; binaryListValues: string[] }>;
@@ -165,4 +166,68 @@ describe('the ErrorMessage attribute', () => {
     expect(/[\uD800-\uDFFF]/u.test(cut)).toBe(false);
     expect(Array.from(shortMessage(`${'a'.repeat(254)}😀😀`))).toHaveLength(256);
   });
+});
+
+describe('the end of a batch keeps a reserve of time for its sends', () => {
+  /** A handler loaded with these settings (a fresh cold start); the environment is restored after each test. */
+  let saved: NodeJS.ProcessEnv | undefined;
+  const loadWith = (env: Record<string, string>): Queue => {
+    saved ??= { ...process.env };
+    Object.assign(process.env, env);
+    return h.load<{ handler: Queue }>('../../functions/create-group/queue').handler;
+  };
+  /** A TCP server that accepts connections and never answers: a hung SQS endpoint. */
+  const hungEndpoint = async (): Promise<{ url: string; close: () => Promise<void> }> => {
+    const sockets = new Set<import('node:net').Socket>();
+    const server: Server = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }) };
+  };
+  afterEach(() => {
+    jest.restoreAllMocks();
+    if (saved) process.env = saved;
+    saved = undefined;
+  });
+
+  it('stops starting Mixin calls when only the reserve is left, cuts the one running there, and sends its dead letter within the reserve', async () => {
+    const hung = randomUUID();
+    h.sandbox.inject({ kind: 'hang', userId: hung });
+    const handler = loadWith({ QUEUE_CONCURRENCY: '1', MIXIN_ATTEMPT_TIMEOUT_MS: '10000', BATCH_END_RESERVE_MS: '1000', POWERTOOLS_LOG_LEVEL: 'INFO' });
+    const lines = captureConsole();
+    const event = sqsEvent(['not json', group(hung), group(randomUUID())]);
+    const ids = event.Records.map((r) => r.messageId);
+    const started = Date.now();
+    // 4,500 ms left, 500 ms margin, 1,000 ms reserve: Mixin calls may run for the first 3,000 ms only.
+    expect(await handler(event, lambdaContext(4_500))).toEqual({ batchItemFailures: [{ itemIdentifier: ids[1] }, { itemIdentifier: ids[2] }] });
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(2_950);
+    expect(elapsed).toBeLessThan(3_700);
+    expect(h.sandbox.requests.map((r) => r.body.includes(hung))).toEqual([true]); // the third record never reached Mixin
+    expect((await drain(dlqUrl)).map((m) => m.MessageAttributes!.SourceMessageId!.StringValue)).toEqual([ids[0]]);
+    const failures = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.message === 'record failed');
+    expect(failures.map((l) => [l.message_id, l.error_name, l.attempts])).toEqual([
+      [ids[1], 'MixinUnavailableError', 1],
+      [ids[2], 'MixinUnavailableError', 0],
+    ]);
+    for (const l of failures) expect(l.error_message).toMatch(/batch's end reserve/);
+  }, 10_000);
+
+  it('bounds a hung dead-letter send by the reserve and reports what it could not send', async () => {
+    const endpoint = await hungEndpoint();
+    try {
+      const handler = loadWith({ AWS_ENDPOINT_URL_SQS: endpoint.url, BATCH_END_RESERVE_MS: '500', POWERTOOLS_LOG_LEVEL: 'INFO' });
+      const lines = captureConsole();
+      const event = sqsEvent(['not json', group(randomUUID())]);
+      const started = Date.now();
+      expect(await handler(event, lambdaContext(2_000))).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+      // Answered before the function's deadline (2,000 ms less the 500 ms margin), not cut off by Lambda.
+      expect(Date.now() - started).toBeLessThan(1_900);
+      const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'record failed');
+      expect(failed).toMatchObject({ message_id: event.Records[0]!.messageId, error_name: 'InvalidRequestError', dead_letter_send_failed: true });
+      expect(h.sandbox.created).toBe(1);
+    } finally {
+      await endpoint.close();
+    }
+  }, 10_000);
 });

@@ -1,3 +1,4 @@
+import type { Context } from 'aws-lambda';
 import { loadConfig } from '../config';
 import { MixinUnavailableError } from '../errors';
 import type { KeystoreLoaderOptions } from './middleware/keystore';
@@ -14,8 +15,13 @@ export const keystoreOptions: Partial<KeystoreLoaderOptions> & { secretId: strin
   deadlineMarginMs: config.deadlineMarginMs,
 };
 
-/** How a queue function works through a batch. */
-export const batchOptions: BatchOptions = { concurrency: config.queueConcurrency, deadLetterQueueUrl: config.deadLetterQueueUrl };
+/** How a queue function works through a batch: its settings, and its deadline from the invocation's remaining time. */
+export const batchOptions = (context: Pick<Context, 'getRemainingTimeInMillis'>): BatchOptions => ({
+  concurrency: config.queueConcurrency,
+  deadLetterQueueUrl: config.deadLetterQueueUrl,
+  deadline: Date.now() + context.getRemainingTimeInMillis() - config.deadlineMarginMs,
+  endReserveMs: config.batchEndReserveMs,
+});
 
 /**
  * middy's options for every handler. middy stops waiting for a handler a few milliseconds before the Lambda

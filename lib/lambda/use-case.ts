@@ -15,9 +15,15 @@ const reportAttempt = (attempt: AttemptReport): void => {
 export const conversationIdOf = (result: unknown): string | undefined =>
   (result as { conversation?: { conversation_id?: string } } | undefined)?.conversation?.conversation_id;
 
+/** A tighter limit than the function's own deadline: a queue record stops where its batch's end reserve begins. */
+export interface RecordBudget {
+  /** Epoch ms by which the record's Mixin calls must have ended. */
+  deadline: number;
+}
+
 /**
  * Runs one use case for one input with the loaded keystore and a deadline taken from the Lambda's remaining
- * time, so that we answer before Lambda kills us. Counts a success with the use case's own metric;
+ * time (or the record's `budget`, when it ends sooner), so that we answer before Lambda kills us. Counts a success with the use case's own metric;
  * rethrows failures as they are (they are reported where the trigger ends them: observe, processBatch).
  */
 export const runUseCase = async <R extends UseCaseResult>(
@@ -26,15 +32,19 @@ export const runUseCase = async <R extends UseCaseResult>(
   context: Context & KeystoreContext,
   config: ServiceConfig,
   idempotencyKey?: string,
+  budget?: RecordBudget,
 ): Promise<R> => {
   const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
+  const ownDeadline = remaining === undefined ? undefined : Date.now() + remaining - config.deadlineMarginMs;
+  const byReserve = budget !== undefined && (ownDeadline === undefined || budget.deadline < ownDeadline);
   const ctx: UseCaseContext = {
     keys: { keystore: context.keystore, reload: context.reloadKeystore },
     mixin: {
       baseUrl: config.mixinApiUrl,
       attemptTimeoutMs: config.attemptTimeoutMs,
       maxAttempts: config.maxAttempts,
-      deadline: remaining === undefined ? undefined : Date.now() + remaining - config.deadlineMarginMs,
+      deadline: byReserve ? budget.deadline : ownDeadline,
+      deadlineReason: byReserve ? 'batch-reserve' : 'deadline',
       onAttempt: reportAttempt,
     },
   };

@@ -12,6 +12,11 @@ export interface MixinCallOptions {
   baseUrl?: string;
   /** Absolute time (epoch ms) by which the call must have returned, success or not. */
   deadline?: number;
+  /**
+   * What `deadline` is, for the error when it stops the call: the function's own (`deadline`, the default) or the
+   * start of a queue batch's end reserve (`batch-reserve`), so that the error says what actually ran out.
+   */
+  deadlineReason?: 'deadline' | 'batch-reserve';
   /** Per-attempt limit on connect + send + receive. Default 5,000 ms. */
   attemptTimeoutMs?: number;
   /** Total attempts including the first. Default 4. */
@@ -83,6 +88,7 @@ const finalError = (outcome: AttemptOutcome, attempts: number, backoffCapMs: num
     case 'rate-limited':
       return new MixinRateLimitError(attempts, Math.max(1, Math.ceil((outcome.retryAfterMs ?? backoffCapMs) / 1000)));
     case 'unavailable':
+      if (outcome.reason === 'batch-reserve') return MixinUnavailableError.batchReserve(attempts);
       return new MixinUnavailableError(outcome.reason, outcome.message, attempts);
     case 'rejected':
       return new MixinRequestError(outcome.code, outcome.description, outcome.extra, attempts);
@@ -108,6 +114,7 @@ const callWithRetries = async <T>(keystore: Keystore, call: SignedCall, options:
     const remaining = deadline - Date.now();
     if (remaining < MIN_ATTEMPT_MS) {
       if (last && last.kind !== 'unavailable') throw finalError(last, attempt - 1, opts.backoffCapMs);
+      if (opts.deadlineReason === 'batch-reserve') throw MixinUnavailableError.batchReserve(attempt - 1);
       if (attempt === 1) throw MixinUnavailableError.deadlineBeforeMixin();
       throw new MixinUnavailableError('deadline', 'the deadline was reached before Mixin answered', attempt - 1);
     }
@@ -126,7 +133,7 @@ const callWithRetries = async <T>(keystore: Keystore, call: SignedCall, options:
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
       const cutByDeadline = error.kind === 'timeout' && timeoutMs < opts.attemptTimeoutMs;
-      const reason = error.kind === 'too-large' ? 'bad-response' : cutByDeadline ? 'deadline' : error.kind;
+      const reason = error.kind === 'too-large' ? 'bad-response' : cutByDeadline ? (opts.deadlineReason ?? 'deadline') : error.kind;
       outcome = { kind: 'unavailable', reason, message: `Mixin did not answer: ${error.message}` };
     }
     const report: AttemptReport = { attempt, requestId, outcome: outcome.kind, durationMs: Date.now() - started };
