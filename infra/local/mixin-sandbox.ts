@@ -326,6 +326,7 @@ export class MixinSandbox {
         log.outcome = `fault:error:${fault.code}`;
         return;
       case 'http-status':
+        log.outcome = `fault:http-status:${fault.status}`;
         res.writeHead(fault.status, fault.retryAfter ? { 'Retry-After': fault.retryAfter } : {}).end(fault.body ?? '');
         return;
     }

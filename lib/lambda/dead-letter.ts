@@ -5,6 +5,7 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { type ConversationError, ConversationError as Base, KeystoreError, MixinRequestError } from '../errors';
+import { FAILURE_COUNT_ATTRIBUTE, FIRST_SENT_AT_ATTRIBUTE } from './deferral';
 import { attributeBytes, MAX_ATTRIBUTES, MAX_BYTES, type OutgoingMessage, originalAttributes, sendMessages } from './sqs-send';
 
 /** A record to dead-letter and why. */
@@ -14,6 +15,7 @@ export interface DeadLetter {
 }
 
 const MAX_ERROR_MESSAGE = 256;
+const BOOKKEEPING: ReadonlySet<string> = new Set([FAILURE_COUNT_ATTRIBUTE, FIRST_SENT_AT_ATTRIBUTE]);
 
 /**
  * True for a failure that no redelivery can fix: not retryable, and not about our own key (a Mixin 401/403 or a
@@ -48,7 +50,8 @@ const reasonAttributes = ({ record, error }: DeadLetter, failedAt: string): [str
 const entry = (letter: DeadLetter, failedAt: string): OutgoingMessage => {
   const reason = reasonAttributes(letter, failedAt);
   const ours = new Set(reason.map(([name]) => name));
-  const attributes = Object.entries(originalAttributes(letter.record)).filter(([name]) => !ours.has(name));
+  // A copy's bookkeeping stays behind: a redriven dead letter starts afresh (no old failures, no old age).
+  const attributes = Object.entries(originalAttributes(letter.record)).filter(([name]) => !ours.has(name) && !BOOKKEEPING.has(name));
   let bytes = Buffer.byteLength(letter.record.body) + attributes.reduce((sum, a) => sum + attributeBytes(a), 0);
   for (const attribute of reason) {
     if (attributes.length === MAX_ATTRIBUTES) break;

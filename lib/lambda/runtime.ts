@@ -1,6 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { loadConfig } from '../config';
 import { MixinUnavailableError } from '../errors';
+import { DEFAULTS, processRateLimiter } from '../mixin/rate-limiter';
 import type { KeystoreLoaderOptions } from './middleware/keystore';
 import type { BatchOptions } from './sqs-batch';
 
@@ -15,10 +16,21 @@ export const keystoreOptions: Partial<KeystoreLoaderOptions> & { secretId: strin
   deadlineMarginMs: config.deadlineMarginMs,
 };
 
+/**
+ * Longest delay of a re-sent copy: the instance's own wait can be long (it is one of several sharing the bot's
+ * limit), and another instance may have room sooner; a copy seen too early only waits again, without calling Mixin.
+ */
+const MAX_DEFER_SECONDS = 10;
+
 /** How a queue function works through a batch: its settings, and its deadline from the invocation's remaining time. */
 export const batchOptions = (context: Pick<Context, 'getRemainingTimeInMillis'>): BatchOptions => ({
   concurrency: config.queueConcurrency,
   deadLetterQueueUrl: config.deadLetterQueueUrl,
+  sourceQueueUrl: config.sourceQueueUrl,
+  maxReceiveCount: config.maxReceiveCount,
+  maxDeferredAgeMs: config.maxDeferredAgeMs,
+  maxDeferSeconds: MAX_DEFER_SECONDS,
+  limiter: processRateLimiter({ ceilingPerSecond: config.mixinMaxCallsPerSecond, initialPerSecond: DEFAULTS.initialPerSecond }),
   deadline: Date.now() + context.getRemainingTimeInMillis() - config.deadlineMarginMs,
   endReserveMs: config.batchEndReserveMs,
 });

@@ -1,11 +1,15 @@
 import type { Context } from 'aws-lambda';
 import type { ServiceConfig } from '../config';
 import type { UseCase, UseCaseContext, UseCaseResult } from '../conversations';
+import { DEFAULTS, processRateLimiter } from '../mixin/rate-limiter';
 import type { AttemptReport } from '../mixin/request';
+import { WHEN_PAUSED } from '../mixin/retry';
 import { logger, METRIC, MetricUnit, metrics } from '../observability';
 import type { KeystoreContext } from './middleware/keystore';
 
 const reportAttempt = (attempt: AttemptReport): void => {
+  if (attempt.answered) metrics.addMetric(METRIC.latency, MetricUnit.Milliseconds, attempt.durationMs);
+  if (attempt.outcome === 'rate-limited') metrics.addMetric(METRIC.rateLimited, MetricUnit.Count, 1);
   if (attempt.outcome === 'success') return;
   logger.warn('Mixin attempt failed', { attempt: attempt.attempt, request_id: attempt.requestId, outcome: attempt.outcome, mixin_code: attempt.code, reason: attempt.reason, duration_ms: attempt.durationMs, next_delay_ms: attempt.nextDelayMs });
   if (attempt.nextDelayMs !== undefined) metrics.addMetric(METRIC.retries, MetricUnit.Count, 1);
@@ -46,8 +50,15 @@ export const runUseCase = async <R extends UseCaseResult>(
       deadline: byReserve ? budget.deadline : ownDeadline,
       deadlineReason: byReserve ? 'batch-reserve' : 'deadline',
       onAttempt: reportAttempt,
+      limiter: processRateLimiter({
+        ceilingPerSecond: config.mixinMaxCallsPerSecond,
+        initialPerSecond: budget ? DEFAULTS.initialPerSecond : DEFAULTS.initialPerSecondForRequests,
+      }),
+      whenPaused: budget ? WHEN_PAUSED.queue : WHEN_PAUSED.request,
     },
   };
+  // A queue batch reports the instance's rate once, at its end (processBatch).
+  if (!budget) metrics.addMetric(METRIC.callRate, MetricUnit.CountPerSecond, ctx.mixin.limiter!.rate);
   if (idempotencyKey !== undefined) ctx.idempotencyKey = idempotencyKey;
   const result = await useCase(input, ctx);
   // A success is one line, the EMF line of its metric, which carries what an operator looks for: no separate log line
