@@ -231,3 +231,68 @@ describe('the end of a batch keeps a reserve of time for its sends', () => {
     }
   }, 10_000);
 });
+
+describe('what operators and SQS see of a dead letter', () => {
+  let saved: NodeJS.ProcessEnv | undefined;
+  afterEach(() => {
+    jest.restoreAllMocks();
+    if (saved) process.env = saved;
+    saved = undefined;
+  });
+  const loadLogging = (): Queue => {
+    saved = { ...process.env };
+    Object.assign(process.env, { POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_DISABLED: 'false' });
+    return h.load<{ handler: Queue }>('../../functions/create-group/queue').handler;
+  };
+  const parsed = (lines: string[]) => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it('reports exactly the entry SQS refuses (its Failed list), and dead-letters the others', async () => {
+    // SQS refuses a body with a character outside its allowed set (U+0000) for that entry only, not the whole call.
+    const event = sqsEvent(['not json', 'not json\u0000either', '{"also": "not a group"']);
+    const ids = event.Records.map((r) => r.messageId);
+    const handler = loadLogging();
+    const lines = captureConsole();
+    expect(await handler(event, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: ids[1] }] });
+    expect((await drain(dlqUrl)).map((m) => m.MessageAttributes!.SourceMessageId!.StringValue).sort()).toEqual([ids[0], ids[2]].sort());
+    const logs = parsed(lines);
+    expect(logs.filter((l) => l.message === 'dead-letter send refused').map((l) => l.message_id)).toEqual([ids[1]]);
+    expect(logs.filter((l) => l.message === 'record failed').map((l) => [l.message_id, l.dead_letter_send_failed, l.error_name])).toEqual([[ids[1], true, 'InvalidRequestError']]);
+  });
+
+  it('logs each dead letter with its reason and counts it in RecordsDeadLettered by error_name', async () => {
+    const rejected = randomUUID();
+    h.sandbox.inject({ kind: 'error', code: 10002, userId: rejected });
+    const event = sqsEvent(['not json', group(rejected)]);
+    const ids = event.Records.map((r) => r.messageId);
+    const handler = loadLogging();
+    const lines = captureConsole();
+    expect(await handler(event, lambdaContext())).toEqual({ batchItemFailures: [] });
+    const logs = parsed(lines);
+    const dead = logs.filter((l) => l.message === 'record dead-lettered');
+    expect(dead.map((l) => [l.message_id, l.error_name, l.retryable, l.level])).toEqual([
+      [ids[0], 'InvalidRequestError', false, 'WARN'],
+      [ids[1], 'MixinRequestError', false, 'WARN'],
+    ]);
+    expect(dead[1]).toMatchObject({ mixin_code: 10002, attempts: 1, receive_count: '1' });
+    expect(logs.filter((l) => l.dead_letter_send_failed !== undefined)).toEqual([]);
+    // One EMF line per dead letter, dimensioned by its error name beside the standard service, category and trigger.
+    const emf = logs.filter((l) => l.RecordsDeadLettered !== undefined);
+    expect(emf.map((l) => [l.RecordsDeadLettered, l.error_name])).toEqual([
+      [1, 'InvalidRequestError'],
+      [1, 'MixinRequestError'],
+    ]);
+    for (const l of emf) {
+      const { Dimensions } = (l._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0]!;
+      expect(Dimensions[0]!.sort()).toEqual(['category', 'error_name', 'service', 'trigger']);
+    }
+  });
+
+  it('keeps the bytes of a Binary message attribute in the dead letter', async () => {
+    const bytes = Buffer.from([0, 1, 2, 254, 255, 0x80, 0x7f]);
+    const event = withAttributes(sqsEvent(['not json']), 0, { Blob: { dataType: 'Binary', binaryValue: bytes.toString('base64'), stringListValues: [], binaryListValues: [] } });
+    expect(await groups(event, lambdaContext())).toEqual({ batchItemFailures: [] });
+    const [letter] = await drain(dlqUrl);
+    expect(letter!.MessageAttributes!.Blob!.DataType).toBe('Binary');
+    expect(Buffer.from(letter!.MessageAttributes!.Blob!.BinaryValue!)).toEqual(bytes);
+  });
+});

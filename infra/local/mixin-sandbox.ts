@@ -42,6 +42,8 @@ export interface SandboxRequestLog {
   uid?: string;
   /** The bearer token as received (tests assert it never leaks into logs or responses). */
   token?: string;
+  /** When it arrived (epoch ms). */
+  at: number;
 }
 
 interface StoredConversation {
@@ -228,6 +230,7 @@ export class MixinSandbox {
       jti: undefined,
       body,
       outcome: 'pending',
+      at: Date.now(),
     };
     this.requests.push(log);
 

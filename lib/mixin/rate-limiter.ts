@@ -42,7 +42,7 @@ export interface RateLimiterOptions {
 /** The limiter's constants: why each value is what it is. */
 export const DEFAULTS = {
   /** A fresh queue instance's first rate: low, since five instances may start at once against a limit of a few per second. */
-  initialPerSecond: 2,
+  initialPerSecond: 1,
   /**
    * A fresh HTTP or workflow instance's: one request at a time, so its own pace is already bounded by Mixin's latency;
    * a low start would only hold back a caller's retries and the next request.
@@ -52,8 +52,10 @@ export const DEFAULTS = {
   minPerSecond: 0.1,
   /** The highest rate without a ceiling: far above any Mixin limit, a guard against a runaway. */
   maxPerSecond: 1_000,
-  /** A 429 takes the rate down to at most this share of it (and to at least half). */
+  /** Each 429 takes this share of the rate off... */
   decrease: 0.9,
+  /** ...except the first, which ends the probe: down to the rate measured until then, but not below this share. */
+  probeFloor: 0.25,
   /** Each success (after a wait) adds this share of the rate: 0.1625/0.01 = about 16 successes from 85% back to 100%. */
   increase: 0.01,
   /** The share added per success doubles after this many successes without a 429 ... */
@@ -163,7 +165,7 @@ export class RateLimiter {
   onRateLimited(retryAfterMs?: number): void {
     this.rateLimited++;
     const now = this.clock.now();
-    if (this.phase === 'probe') this.setRate(Math.max(this.rate / 2, Math.min(this.rate * DEFAULTS.decrease, this.measuredRate(now))));
+    if (this.phase === 'probe') this.setRate(Math.max(this.rate * DEFAULTS.probeFloor, Math.min(this.rate * DEFAULTS.decrease, this.measuredRate(now))));
     else this.setRate(this.rate * DEFAULTS.decrease);
     this.quietSuccesses = 0;
     this.phase = 'steady';

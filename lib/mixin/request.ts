@@ -147,6 +147,8 @@ const callWithRetries = async <T>(keystore: Keystore, call: SignedCall, options:
     if (opts.limiter && (last === undefined || RETRY_RULES[last.kind].wait === 'rate-limiter')) {
       slot = await opts.limiter.acquire(deadline - MIN_ATTEMPT_MS, attempt === 1 ? (opts.whenPaused ?? 'refuse') : 'wait');
       if (!slot.granted) throw noSlot(slot, last, attempt - 1, opts.backoffCapMs);
+      // A timer fires late on a busy event loop: a slot that comes too close to the deadline is not used.
+      if (deadline - Date.now() < MIN_ATTEMPT_MS) throw noSlot({ granted: false, retryAfterMs: opts.limiter.expectedWaitMs(), paused: false }, last, attempt - 1, opts.backoffCapMs);
     }
     const timeoutMs = Math.min(opts.attemptTimeoutMs, deadline - Date.now());
     const requestId = randomUUID();
