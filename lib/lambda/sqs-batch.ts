@@ -31,6 +31,9 @@ export interface BatchOptions {
   limiter?: RateLimiter | undefined;
 }
 
+/** Deferrals decided within this long of each other go out in one SendMessageBatch. */
+const DEFERRAL_FLUSH_MS = 100;
+
 /** Below this, a record is not worth starting: the reserve would cut its first attempt anyway. */
 const MIN_RECORD_MS = 50;
 
@@ -62,6 +65,15 @@ export const processBatch = async (event: SQSEvent, process: RecordProcessor, op
   const failed = new Set<string>();
   const letters: DeadLetter[] = [];
   const deferrals: (Deferral & { error: ConversationError })[] = [];
+  const signal = endSignal(deadline);
+  // Copies go out as soon as they are decided (another instance may have room now), a few at a time, not at the
+  // batch's end: the same send path, the same abort at the deadline.
+  const sends: Promise<Set<string>>[] = [];
+  let pending: Deferral[] = [];
+  const flush = () => {
+    if (pending.length > 0 && options.sourceQueueUrl) sends.push(sendCopies(options.sourceQueueUrl, pending, signal));
+    pending = [];
+  };
   const fail = (record: SQSRecord, error: unknown) => {
     failed.add(record.messageId);
     reportFailure(error, 'record failed', keysOf(record));
@@ -75,7 +87,11 @@ export const processBatch = async (event: SQSEvent, process: RecordProcessor, op
         return void letters.push({ record, error: tooOld });
       }
       const waitMs = error instanceof MixinRateLimitError ? error.retryAfterSeconds * 1000 : 0;
-      return void deferrals.push({ record, error, delaySeconds: Math.min(options.maxDeferSeconds ?? Number.POSITIVE_INFINITY, delaySecondsFor(waitMs)) });
+      const deferral = { record, error, delaySeconds: Math.min(options.maxDeferSeconds ?? Number.POSITIVE_INFINITY, delaySecondsFor(waitMs)) };
+      deferrals.push(deferral);
+      pending.push(deferral);
+      if (pending.length === 1) setTimeout(flush, DEFERRAL_FLUSH_MS);
+      return;
     }
     const realFailures = failuresBefore(record) + 1;
     if (options.deadLetterQueueUrl && options.maxReceiveCount !== undefined && realFailures >= options.maxReceiveCount && error instanceof ConversationError) {
@@ -97,12 +113,13 @@ export const processBatch = async (event: SQSEvent, process: RecordProcessor, op
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.concurrency, event.Records.length) }, worker));
+  flush();
 
-  const signal = endSignal(deadline);
-  const [unsentLetters, unsentCopies] = await Promise.all([
+  const [unsentLetters, ...unsentCopySets] = await Promise.all([
     letters.length > 0 ? sendToDeadLetterQueue(options.deadLetterQueueUrl!, letters, signal) : new Set<string>(),
-    deferrals.length > 0 ? sendCopies(options.sourceQueueUrl!, deferrals, signal) : new Set<string>(),
+    ...sends,
   ]);
+  const unsentCopies = new Set(unsentCopySets.flatMap((set) => [...set]));
   for (const { record, error } of letters) {
     if (unsentLetters.has(record.messageId)) {
       failed.add(record.messageId);
