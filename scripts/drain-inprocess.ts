@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { EventSourceMapping } from '../infra/local/event-source-mapping';
 import { makeBot } from '../infra/local/keys';
@@ -103,8 +103,12 @@ const main = async (): Promise<number> => {
   if (sandbox.created > seen) lastCreatedAt = performance.now();
   await Promise.all(workers.map((w) => new Promise((resolve) => { w.once('message', resolve); w.postMessage('stop'); })));
   await Promise.all(workers.map((w) => w.terminate()));
-  const { takeAll } = await import('../test/support/queues');
-  const dead = await takeAll(client, dlq.url);
+  const dead: unknown[] = [];
+  for (;;) {
+    const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: dlq.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 600 }));
+    if (Messages.length === 0) break;
+    dead.push(...Messages);
+  }
   const app = bot.keystore.appId;
   const lost = users.filter((u) => !sandbox.conversations.has(uniqueConversationId(app, u))).length - dead.length;
   const posts = sandbox.postCount;
