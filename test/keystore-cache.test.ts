@@ -98,7 +98,7 @@ describe('configuration', () => {
   });
 
   it('has the documented defaults', () => {
-    expect(loadConfig({})).toEqual({ keystoreSecretId: '', mixinApiUrl: 'https://api.mixin.one', keystoreCacheTtlMs: 300_000, keystoreRetryAfterFailureMs: 10_000, deadLetterQueueUrl: undefined, attemptTimeoutMs: 5_000, maxAttempts: 4, deadlineMarginMs: 500, queueConcurrency: 5 });
+    expect(loadConfig({})).toEqual({ keystoreSecretId: '', mixinApiUrl: 'https://api.mixin.one', keystoreCacheTtlMs: 300_000, keystoreRetryAfterFailureMs: 10_000, deadLetterQueueUrl: undefined, attemptTimeoutMs: 5_000, maxAttempts: 4, deadlineMarginMs: 500, queueConcurrency: 5, batchEndReserveMs: 2_000, mixinMaxCallsPerSecond: 0, sourceQueueUrl: undefined, maxReceiveCount: undefined, maxDeferredAgeMs: 345_600_000 });
     expect(loadConfig({ MIXIN_API_URL: 'http://127.0.0.1:4100/' }).mixinApiUrl).toBe('http://127.0.0.1:4100');
   });
 });

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import { loadConfig } from '../config';
 import { MixinUnavailableError } from '../errors';
-import { DEFAULTS, processRateLimiter } from '../mixin/rate-limiter';
+import { initialRate, processRateLimiter } from '../mixin/rate-limiter';
 import type { KeystoreLoaderOptions } from './middleware/keystore';
 import type { BatchOptions } from './sqs-batch';
 
@@ -30,7 +30,7 @@ export const batchOptions = (context: Pick<Context, 'getRemainingTimeInMillis'>)
   maxReceiveCount: config.maxReceiveCount,
   maxDeferredAgeMs: config.maxDeferredAgeMs,
   maxDeferSeconds: MAX_DEFER_SECONDS,
-  limiter: processRateLimiter({ ceilingPerSecond: config.mixinMaxCallsPerSecond, initialPerSecond: DEFAULTS.initialPerSecond }),
+  limiter: processRateLimiter({ ceilingPerSecond: config.mixinMaxCallsPerSecond, initialPerSecond: initialRate(config.mixinMaxCallsPerSecond, 'queue') }),
   deadline: Date.now() + context.getRemainingTimeInMillis() - config.deadlineMarginMs,
   endReserveMs: config.batchEndReserveMs,
 });

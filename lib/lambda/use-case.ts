@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import type { ServiceConfig } from '../config';
 import type { UseCase, UseCaseContext, UseCaseResult } from '../conversations';
-import { DEFAULTS, processRateLimiter } from '../mixin/rate-limiter';
+import { initialRate, processRateLimiter } from '../mixin/rate-limiter';
 import type { AttemptReport } from '../mixin/request';
 import { WHEN_PAUSED } from '../mixin/retry';
 import { logger, METRIC, MetricUnit, metrics } from '../observability';
@@ -52,7 +52,7 @@ export const runUseCase = async <R extends UseCaseResult>(
       onAttempt: reportAttempt,
       limiter: processRateLimiter({
         ceilingPerSecond: config.mixinMaxCallsPerSecond,
-        initialPerSecond: budget ? DEFAULTS.initialPerSecond : DEFAULTS.initialPerSecondForRequests,
+        initialPerSecond: initialRate(config.mixinMaxCallsPerSecond, budget ? 'queue' : 'request'),
       }),
       whenPaused: budget ? WHEN_PAUSED.queue : WHEN_PAUSED.request,
     },

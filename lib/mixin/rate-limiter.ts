@@ -13,7 +13,7 @@
  * - Back up: each success adds {@link DEFAULTS.increase} of the rate, so a cycle costs about the same few 429s
  *   whatever the limit; a success only counts when the call had waited for its turn (an idle instance does not
  *   raise a rate it never used).
- * - An optional ceiling (MIXIN_MAX_CALLS_PER_SECOND) caps the rate of the instance.
+ * - An optional ceiling (MIXIN_MAX_CALLS_PER_SECOND) caps the rate of the instance, and is where it starts.
  */
 
 /** Time and timers, injectable so that tests drive the limiter deterministically. */
@@ -247,3 +247,10 @@ let shared: RateLimiter | undefined;
  */
 export const processRateLimiter = (options: Pick<RateLimiterOptions, 'ceilingPerSecond' | 'initialPerSecond'> = {}): RateLimiter =>
   (shared ??= new RateLimiter(options));
+
+/**
+ * A fresh instance's first rate: the ceiling, when an operator stated one (they vouch for it: no need to probe up to
+ * it), else a low probe, lower for a queue instance (five may start at once with a backlog) than for a request's.
+ */
+export const initialRate = (ceilingPerSecond: number, trigger: 'queue' | 'request'): number =>
+  ceilingPerSecond > 0 ? ceilingPerSecond : trigger === 'queue' ? DEFAULTS.initialPerSecond : DEFAULTS.initialPerSecondForRequests;
