@@ -188,3 +188,33 @@ describe('through the queue', () => {
     }
   }, 45_000);
 });
+
+describe('metrics of the rate limit', () => {
+  it('count each 429, each deferred record, each answered attempt\'s latency and the instance\'s rate, with the standard dimensions', async () => {
+    const [limited, fine] = [randomUUID(), randomUUID()];
+    h.sandbox.inject({ kind: 'error', code: 429, userId: limited, count: 1 });
+    const handler = loadGroups({ POWERTOOLS_METRICS_DISABLED: 'false', QUEUE_CONCURRENCY: '1' });
+    const lines = captureConsole();
+    expect(await handler(sqsEvent([group(limited), group(fine)]), lambdaContext())).toEqual({ batchItemFailures: [] });
+    const emf = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l._aws !== undefined);
+    const metric = (name: string) => emf.filter((l) => l[name] !== undefined);
+    const units = new Map(emf.flatMap((l) => (l._aws as { CloudWatchMetrics: { Metrics: { Name: string; Unit: string }[] }[] }).CloudWatchMetrics[0]!.Metrics.map((m) => [m.Name, m.Unit] as const)));
+    expect(metric('MixinRateLimited').map((l) => l.MixinRateLimited)).toEqual([1]);
+    expect(metric('RecordsDeferred').map((l) => l.RecordsDeferred)).toEqual([1]);
+    // Two answers (the 429 and the creation): two latencies; the rate once for the batch.
+    expect([metric('MixinLatency').flatMap((l) => [l.MixinLatency].flat()).length, metric('MixinCallRate').length]).toEqual([2, 1]);
+    expect(Object.fromEntries(['MixinRateLimited', 'RecordsDeferred', 'MixinLatency', 'MixinCallRate'].map((n) => [n, units.get(n)]))).toEqual({
+      MixinRateLimited: 'Count',
+      RecordsDeferred: 'Count',
+      MixinLatency: 'Milliseconds',
+      MixinCallRate: 'Count/Second',
+    });
+    for (const name of ['MixinRateLimited', 'RecordsDeferred', 'MixinLatency', 'MixinCallRate']) {
+      for (const l of metric(name)) {
+        const { Dimensions } = (l._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0]!;
+        expect({ name, dimensions: [...Dimensions[0]!].sort() }).toEqual({ name, dimensions: ['category', 'service', 'trigger'] });
+      }
+    }
+    await takeCopies(sourceUrl, 1);
+  }, 20_000);
+});
