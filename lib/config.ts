@@ -17,6 +17,16 @@ export interface ServiceConfig {
   queueConcurrency: number;
   /** The queue function's own dead-letter queue (queue functions only): records that can never succeed go there at once. */
   deadLetterQueueUrl: string | undefined;
+  /** The queue function's own queue: records held back by Mixin's rate limit are re-sent there as delayed copies. */
+  sourceQueueUrl: string | undefined;
+  /** The own queue's maxReceiveCount (infra/queues.yml): a record dead-letters itself after this many real failures across copies. */
+  maxReceiveCount: number | undefined;
+  /** A record still deferred this long after it was first sent goes to the DLQ (MixinRateLimitError). */
+  maxDeferredAgeMs: number;
+  /** Calls per second each instance never exceeds, whatever its rate limiter learnt (0: no ceiling). */
+  mixinMaxCallsPerSecond: number;
+  /** Time a queue batch keeps at its end for its sends (dead letters, re-sent copies): no Mixin call runs into it. */
+  batchEndReserveMs: number;
 }
 
 const integer = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number => {
@@ -71,6 +81,11 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServiceConfig 
   deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', 500, 100, 60_000),
   queueConcurrency: integer(env, 'QUEUE_CONCURRENCY', 5, 1, 100),
   deadLetterQueueUrl: optionalUrl(env, 'DEAD_LETTER_QUEUE_URL'),
+  batchEndReserveMs: integer(env, 'BATCH_END_RESERVE_MS', 2_000, 100, 20_000),
+  mixinMaxCallsPerSecond: integer(env, 'MIXIN_MAX_CALLS_PER_SECOND', 0, 0, 1_000),
+  sourceQueueUrl: optionalUrl(env, 'SOURCE_QUEUE_URL'),
+  maxReceiveCount: env.MAX_RECEIVE_COUNT ? integer(env, 'MAX_RECEIVE_COUNT', 5, 1, 1_000) : undefined,
+  maxDeferredAgeMs: integer(env, 'MAX_DEFERRED_AGE_SECONDS', 345_600, 60, 1_209_600) * 1000,
   // Checked after the others, so that a bad value elsewhere is named first.
   keystoreSecretId: required(env, 'MIXIN_KEYSTORE_SECRET_ID', 'the name or ARN of the Secrets Manager secret holding the bot keystore'),
 });

@@ -76,21 +76,38 @@ export class KeystoreUnavailableError extends ConversationError {
   }
 }
 
-/** Where a {@link MixinUnavailableError} came from. `deadline` with 0 attempts: our own time ran out before Mixin was asked. */
-export type UnavailableReason = 'server-error' | 'network' | 'timeout' | 'deadline' | 'bad-response';
+/**
+ * Where a {@link MixinUnavailableError} came from. `deadline` with 0 attempts: our own time ran out before Mixin was
+ * asked. `batch-reserve`: a queue batch reached the time it keeps for its end (its dead-letter and re-sent copies'
+ * sends), so this record's call was cut there (or, with 0 attempts, never started).
+ */
+export type UnavailableReason = 'server-error' | 'network' | 'timeout' | 'deadline' | 'bad-response' | 'batch-reserve';
 
-/** Mixin kept answering "too many requests" after our retries. Retryable later. */
+/**
+ * Why a {@link MixinRateLimitError}: `rate-limited`, Mixin answered 429 and this instance had no slot left for
+ * another attempt before the deadline; `paused`, this instance is slowing down after a 429 (lib/mixin/rate-limiter.ts)
+ * and did not call Mixin at all (attempts 0): the bot as a whole is at its limit.
+ */
+export type RateLimitReason = 'rate-limited' | 'paused';
+
+/** Mixin is rate-limiting the bot: it answered 429, or this instance paused its calls after one. Retryable later. */
 export class MixinRateLimitError extends ConversationError {
   override readonly name = 'MixinRateLimitError';
   readonly retryable = true;
   override readonly attempts: number;
   /** Seconds a caller should wait before trying again. */
   readonly retryAfterSeconds: number;
+  readonly reason: RateLimitReason;
 
-  constructor(attempts: number, retryAfterSeconds: number) {
-    super(`Mixin rate-limited the request (code 429) after ${attempts} attempt(s)`);
+  constructor(attempts: number, retryAfterSeconds: number, reason: RateLimitReason = 'rate-limited') {
+    super(
+      reason === 'paused'
+        ? `not sent: this instance paused its calls to Mixin after a rate limit (code 429); retry after ${retryAfterSeconds} s`
+        : `Mixin rate-limited the request (code 429) after ${attempts} attempt(s)`,
+    );
     this.attempts = attempts;
     this.retryAfterSeconds = retryAfterSeconds;
+    this.reason = reason;
   }
 }
 
@@ -110,6 +127,12 @@ export class MixinUnavailableError extends ConversationError {
   /** Our own budget ran out (the Lambda deadline less DEADLINE_MARGIN_MS) before Mixin could be asked. */
   static deadlineBeforeMixin(message = 'the function ran out of time before Mixin could be asked'): MixinUnavailableError {
     return new MixinUnavailableError('deadline', message, 0);
+  }
+
+  /** A queue batch kept its last moments for its end sends: this record's Mixin call stopped (or never started) there. */
+  static batchReserve(attempts: number): MixinUnavailableError {
+    const what = attempts === 0 ? 'before Mixin could be asked' : 'before Mixin answered';
+    return new MixinUnavailableError('batch-reserve', `the batch's end reserve (time kept for its sends) was reached ${what}`, attempts);
   }
 }
 

@@ -22,6 +22,14 @@ export const METRIC = {
   mixinError: 'MixinErrors',
   retries: 'MixinRetries',
   deadLettered: 'RecordsDeadLettered',
+  /** Each 429 answer from Mixin (Count). */
+  rateLimited: 'MixinRateLimited',
+  /** Each queue record re-sent as a delayed copy instead of calling Mixin now (Count). */
+  deferred: 'RecordsDeferred',
+  /** Each attempt that got an answer, its latency (Milliseconds). */
+  latency: 'MixinLatency',
+  /** The instance's allowed rate of Mixin calls, once per invocation (Count/Second). */
+  callRate: 'MixinCallRate',
 } as const;
 
 /** Alarm metric names (dimension `service` only). */

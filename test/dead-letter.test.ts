@@ -4,13 +4,14 @@
  * fallback to SQS's own redrive when the dead-letter queue refuses.
  */
 import { randomUUID } from 'node:crypto';
+import { createServer, type Server } from 'node:net';
 import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { buildApp } from 'fauxqs';
 import { uniqueConversationId } from '../lib/conversation-id';
 import { shortMessage } from '../lib/text';
 import { takeAll } from './support/queues';
-import { type Harness, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
+import { captureConsole, type Harness, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
 
 type Queue = LambdaHandler<unknown, SQSBatchResponse>;
 type Attributes = Record<string, { dataType: string; stringValue?: string; binaryValue?: string; stringListValues: string[]; binaryListValues: string[] }>;
@@ -164,5 +165,134 @@ describe('the ErrorMessage attribute', () => {
     expect(cut.endsWith('😀')).toBe(true);
     expect(/[\uD800-\uDFFF]/u.test(cut)).toBe(false);
     expect(Array.from(shortMessage(`${'a'.repeat(254)}😀😀`))).toHaveLength(256);
+  });
+});
+
+describe('the end of a batch keeps a reserve of time for its sends', () => {
+  /** A handler loaded with these settings (a fresh cold start); the environment is restored after each test. */
+  let saved: NodeJS.ProcessEnv | undefined;
+  const loadWith = (env: Record<string, string>): Queue => {
+    saved ??= { ...process.env };
+    Object.assign(process.env, env);
+    return h.load<{ handler: Queue }>('../../functions/create-group/queue').handler;
+  };
+  /** A TCP server that accepts connections and never answers: a hung SQS endpoint. */
+  const hungEndpoint = async (): Promise<{ url: string; close: () => Promise<void> }> => {
+    const sockets = new Set<import('node:net').Socket>();
+    const server: Server = createServer((socket) => void sockets.add(socket));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }) };
+  };
+  afterEach(() => {
+    jest.restoreAllMocks();
+    if (saved) process.env = saved;
+    saved = undefined;
+  });
+
+  it('stops starting Mixin calls when only the reserve is left, cuts the one running there, and sends its dead letter within the reserve', async () => {
+    const hung = randomUUID();
+    h.sandbox.inject({ kind: 'hang', userId: hung });
+    const handler = loadWith({ QUEUE_CONCURRENCY: '1', MIXIN_ATTEMPT_TIMEOUT_MS: '10000', BATCH_END_RESERVE_MS: '1000', POWERTOOLS_LOG_LEVEL: 'INFO' });
+    const lines = captureConsole();
+    const event = sqsEvent(['not json', group(hung), group(randomUUID())]);
+    const ids = event.Records.map((r) => r.messageId);
+    const started = Date.now();
+    // 4,500 ms left, 500 ms margin, 1,000 ms reserve: Mixin calls may run for the first 3,000 ms only.
+    expect(await handler(event, lambdaContext(4_500))).toEqual({ batchItemFailures: [{ itemIdentifier: ids[1] }, { itemIdentifier: ids[2] }] });
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(2_950);
+    expect(elapsed).toBeLessThan(3_700);
+    expect(h.sandbox.requests.map((r) => r.body.includes(hung))).toEqual([true]); // the third record never reached Mixin
+    expect((await drain(dlqUrl)).map((m) => m.MessageAttributes!.SourceMessageId!.StringValue)).toEqual([ids[0]]);
+    const failures = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.message === 'record failed');
+    expect(failures.map((l) => [l.message_id, l.error_name, l.attempts])).toEqual([
+      [ids[1], 'MixinUnavailableError', 1],
+      [ids[2], 'MixinUnavailableError', 0],
+    ]);
+    for (const l of failures) expect(l.error_message).toMatch(/batch's end reserve/);
+  }, 10_000);
+
+  it('bounds a hung dead-letter send by the reserve and reports what it could not send', async () => {
+    const endpoint = await hungEndpoint();
+    try {
+      const handler = loadWith({ AWS_ENDPOINT_URL_SQS: endpoint.url, BATCH_END_RESERVE_MS: '500', POWERTOOLS_LOG_LEVEL: 'INFO' });
+      const lines = captureConsole();
+      const event = sqsEvent(['not json', group(randomUUID())]);
+      const started = Date.now();
+      expect(await handler(event, lambdaContext(2_000))).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+      // Answered before the function's deadline (2,000 ms less the 500 ms margin), not cut off by Lambda.
+      expect(Date.now() - started).toBeLessThan(1_900);
+      const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'record failed');
+      expect(failed).toMatchObject({ message_id: event.Records[0]!.messageId, error_name: 'InvalidRequestError', dead_letter_send_failed: true });
+      expect(h.sandbox.created).toBe(1);
+    } finally {
+      await endpoint.close();
+    }
+  }, 10_000);
+});
+
+describe('what operators and SQS see of a dead letter', () => {
+  let saved: NodeJS.ProcessEnv | undefined;
+  afterEach(() => {
+    jest.restoreAllMocks();
+    if (saved) process.env = saved;
+    saved = undefined;
+  });
+  const loadLogging = (): Queue => {
+    saved = { ...process.env };
+    Object.assign(process.env, { POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_DISABLED: 'false' });
+    return h.load<{ handler: Queue }>('../../functions/create-group/queue').handler;
+  };
+  const parsed = (lines: string[]) => lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+
+  it('reports exactly the entry SQS refuses (its Failed list), and dead-letters the others', async () => {
+    // SQS refuses a body with a character outside its allowed set (U+0000) for that entry only, not the whole call.
+    const event = sqsEvent(['not json', 'not json\u0000either', '{"also": "not a group"']);
+    const ids = event.Records.map((r) => r.messageId);
+    const handler = loadLogging();
+    const lines = captureConsole();
+    expect(await handler(event, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: ids[1] }] });
+    expect((await drain(dlqUrl)).map((m) => m.MessageAttributes!.SourceMessageId!.StringValue).sort()).toEqual([ids[0], ids[2]].sort());
+    const logs = parsed(lines);
+    expect(logs.filter((l) => l.message === 'dead-letter send refused').map((l) => l.message_id)).toEqual([ids[1]]);
+    expect(logs.filter((l) => l.message === 'record failed').map((l) => [l.message_id, l.dead_letter_send_failed, l.error_name])).toEqual([[ids[1], true, 'InvalidRequestError']]);
+  });
+
+  it('logs each dead letter with its reason and counts it in RecordsDeadLettered by error_name', async () => {
+    const rejected = randomUUID();
+    h.sandbox.inject({ kind: 'error', code: 10002, userId: rejected });
+    const event = sqsEvent(['not json', group(rejected)]);
+    const ids = event.Records.map((r) => r.messageId);
+    const handler = loadLogging();
+    const lines = captureConsole();
+    expect(await handler(event, lambdaContext())).toEqual({ batchItemFailures: [] });
+    const logs = parsed(lines);
+    const dead = logs.filter((l) => l.message === 'record dead-lettered');
+    expect(dead.map((l) => [l.message_id, l.error_name, l.retryable, l.level])).toEqual([
+      [ids[0], 'InvalidRequestError', false, 'WARN'],
+      [ids[1], 'MixinRequestError', false, 'WARN'],
+    ]);
+    expect(dead[1]).toMatchObject({ mixin_code: 10002, attempts: 1, receive_count: '1' });
+    expect(logs.filter((l) => l.dead_letter_send_failed !== undefined)).toEqual([]);
+    // One EMF line per dead letter, dimensioned by its error name beside the standard service, category and trigger.
+    const emf = logs.filter((l) => l.RecordsDeadLettered !== undefined);
+    expect(emf.map((l) => [l.RecordsDeadLettered, l.error_name])).toEqual([
+      [1, 'InvalidRequestError'],
+      [1, 'MixinRequestError'],
+    ]);
+    for (const l of emf) {
+      const { Dimensions } = (l._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0]!;
+      expect(Dimensions[0]!.sort()).toEqual(['category', 'error_name', 'service', 'trigger']);
+    }
+  });
+
+  it('keeps the bytes of a Binary message attribute in the dead letter', async () => {
+    const bytes = Buffer.from([0, 1, 2, 254, 255, 0x80, 0x7f]);
+    const event = withAttributes(sqsEvent(['not json']), 0, { Blob: { dataType: 'Binary', binaryValue: bytes.toString('base64'), stringListValues: [], binaryListValues: [] } });
+    expect(await groups(event, lambdaContext())).toEqual({ batchItemFailures: [] });
+    const [letter] = await drain(dlqUrl);
+    expect(letter!.MessageAttributes!.Blob!.DataType).toBe('Binary');
+    expect(Buffer.from(letter!.MessageAttributes!.Blob!.BinaryValue!)).toEqual(bytes);
   });
 });

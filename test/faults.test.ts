@@ -74,7 +74,6 @@ describe('Mixin faults', () => {
   const cases: [string, FaultSpec, { status: number; code: string; workflowError: string; retryable: boolean; attemptsEach: number }][] = [
     ['HTML 500', { kind: 'html-500' }, { status: 503, code: 'mixin_unavailable', workflowError: 'MixinUnavailableError', retryable: true, attemptsEach: 4 }],
     ['connection reset', { kind: 'reset' }, { status: 503, code: 'mixin_unavailable', workflowError: 'MixinUnavailableError', retryable: true, attemptsEach: 4 }],
-    ['a burst of 429s', { kind: 'error', code: 429 }, { status: 429, code: 'mixin_rate_limited', workflowError: 'MixinRateLimitError', retryable: true, attemptsEach: 4 }],
     ['code 7000', { kind: 'error', code: 7000 }, { status: 503, code: 'mixin_unavailable', workflowError: 'MixinUnavailableError', retryable: true, attemptsEach: 4 }],
     ['code 7001', { kind: 'error', code: 7001 }, { status: 503, code: 'mixin_unavailable', workflowError: 'MixinUnavailableError', retryable: true, attemptsEach: 4 }],
     ['code 10002', { kind: 'error', code: 10002 }, { status: 422, code: 'mixin_rejected', workflowError: 'MixinRequestError', retryable: false, attemptsEach: 1 }],
@@ -89,6 +88,23 @@ describe('Mixin faults', () => {
     h.sandbox.clearFaults();
     expect(await runAll()).toEqual({ status: 201, code: undefined, queueFailed: 0, workflowError: undefined, workflowRetryable: undefined });
   });
+
+  it('a burst of 429s: typed outcome on every trigger, attempts paced by the rate limiter and bounded, recovery once the pause is over', async () => {
+    h.sandbox.inject({ kind: 'error', code: 429 });
+    const http = await handlers.http(httpEvent(JSON.stringify(body()), { headers: { 'idempotency-key': randomUUID() } }), lambdaContext(REMAINING_MS));
+    const retryAfter = Number(http.headers?.['retry-after']);
+    const outcome = await runAll();
+    expect(outcome).toEqual({ status: 429, code: 'mixin_rate_limited', queueFailed: 1, workflowError: 'MixinRateLimitError', workflowRetryable: true });
+    // Each 429 slows the instance down and the next attempt waits for its slot: never more than MIXIN_MAX_ATTEMPTS (4)
+    // per trigger, and fewer when the pauses no longer fit in the deadline (a fresh queue instance starts slower).
+    const perTrigger = h.sandbox.postCount / 4;
+    expect(perTrigger).toBeGreaterThanOrEqual(2);
+    expect(perTrigger).toBeLessThanOrEqual(4);
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    h.sandbox.clearFaults();
+    await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
+    expect(await runAll()).toEqual({ status: 201, code: undefined, queueFailed: 0, workflowError: undefined, workflowRetryable: undefined });
+  }, 20_000);
 
   it('a hang past the deadline: every trigger answers before the Lambda deadline, then recovers', async () => {
     h.sandbox.inject({ kind: 'hang' });

@@ -118,7 +118,7 @@ describe('configuration', () => {
 
   it('has the documented defaults', () => {
     const secret = { MIXIN_KEYSTORE_SECRET_ID: 'mixin/keystore' };
-    expect(loadConfig(secret)).toEqual({ keystoreSecretId: 'mixin/keystore', mixinApiUrl: 'https://api.mixin.one', keystoreCacheTtlMs: 300_000, keystoreRetryAfterFailureMs: 10_000, keystoreRefreshWaitMs: 250, deadLetterQueueUrl: undefined, attemptTimeoutMs: 5_000, maxAttempts: 4, deadlineMarginMs: 500, queueConcurrency: 5 });
+    expect(loadConfig(secret)).toEqual({ keystoreSecretId: 'mixin/keystore', mixinApiUrl: 'https://api.mixin.one', keystoreCacheTtlMs: 300_000, keystoreRetryAfterFailureMs: 10_000, keystoreRefreshWaitMs: 250, deadLetterQueueUrl: undefined, attemptTimeoutMs: 5_000, maxAttempts: 4, deadlineMarginMs: 500, queueConcurrency: 5, batchEndReserveMs: 2_000, mixinMaxCallsPerSecond: 0, sourceQueueUrl: undefined, maxReceiveCount: undefined, maxDeferredAgeMs: 345_600_000 });
     expect(loadConfig({ ...secret, MIXIN_API_URL: 'http://127.0.0.1:4100/' }).mixinApiUrl).toBe('http://127.0.0.1:4100');
   });
 });

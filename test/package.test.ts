@@ -371,18 +371,28 @@ describe('dead-letter queues', () => {
     expect(resources[`${fn}LambdaFunction`]!.Properties.Environment.Variables.DEAD_LETTER_QUEUE_URL).toEqual({ Ref: dlq });
   });
 
-  it.each(QUEUES)('lets $fn send to $dlq, exactly that action on exactly that queue', ({ dlq, fn }) => {
+  it.each(QUEUES)('lets $fn send to $dlq and re-send to $queue, exactly that action on exactly those queues', ({ queue, dlq, fn }) => {
     const role = roleOf(resources[`${fn}LambdaFunction`]!);
-    expect(sendGrants().filter((g) => g.roleId === role).map((g) => g.statement)).toEqual([{ Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [dlq, 'Arn'] } }]);
+    expect(sendGrants().filter((g) => g.roleId === role).map((g) => g.statement)).toEqual([
+      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [dlq, 'Arn'] } },
+      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [queue, 'Arn'] } },
+    ]);
+  });
+
+  it.each(QUEUES)('tells $fn its own queue in SOURCE_QUEUE_URL and its maxReceiveCount in MAX_RECEIVE_COUNT (deferred copies)', ({ queue, fn }) => {
+    const variables = resources[`${fn}LambdaFunction`]!.Properties.Environment.Variables;
+    expect(variables.SOURCE_QUEUE_URL).toEqual({ Ref: queue });
+    expect(String(variables.MAX_RECEIVE_COUNT)).toBe(String(resources[queue]!.Properties.RedrivePolicy.maxReceiveCount));
   });
 
   it('lets no other role send to any queue, and gives no other function a dead-letter queue URL', () => {
     const queueRoles = QUEUES.map(({ fn }) => roleOf(resources[`${fn}LambdaFunction`]!));
     expect(sendGrants().filter((g) => !queueRoles.includes(g.roleId))).toEqual([]);
-    expect(sendGrants()).toHaveLength(QUEUES.length);
+    expect(sendGrants()).toHaveLength(2 * QUEUES.length);
     for (const [id, fn] of functions()) {
       if (QUEUES.some((q) => `${q.fn}LambdaFunction` === id)) continue;
       expect({ id, url: fn.Properties.Environment.Variables.DEAD_LETTER_QUEUE_URL }).toEqual({ id, url: undefined });
+      expect({ id, url: fn.Properties.Environment.Variables.SOURCE_QUEUE_URL }).toEqual({ id, url: undefined });
     }
   });
 

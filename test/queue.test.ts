@@ -86,7 +86,8 @@ describe('create-group/queue', () => {
   });
 
   it('processes records concurrently, never more than QUEUE_CONCURRENCY at once', async () => {
-    h.sandbox.latencyMs = 20;
+    // Long enough for calls to overlap although the instance's rate limiter paces their starts.
+    h.sandbox.setLatency(250);
     const event = sqsEvent(Array.from({ length: 10 }, () => group(randomUUID())));
     expect(await groups(event, lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(h.sandbox.created).toBe(10);

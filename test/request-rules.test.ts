@@ -27,6 +27,13 @@ beforeAll(async () => {
 });
 afterAll(() => h.stop());
 beforeEach(() => h.sandbox.reset());
+afterEach(() => {
+  // An instance paused by a test's 429s would refuse the next test's call at once: the next test gets fresh ones.
+  if (!h.sandbox.requests.some((r) => r.outcome.includes('429'))) return;
+  groups = h.load<{ handler: Http }>('../../functions/create-group/http').handler;
+  groupQueue = h.load<{ handler: Queue }>('../../functions/create-group/queue').handler;
+  groupTask = h.load<{ handler: Task }>('../../functions/create-group/workflow').handler;
+});
 
 const call = async (fn: Http, body: unknown, headers: Record<string, string> = {}, remainingMs = 10_000) => {
   const res = await fn(httpEvent(typeof body === 'string' ? body : JSON.stringify(body), { headers }), lambdaContext(remainingMs));

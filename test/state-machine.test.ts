@@ -47,7 +47,9 @@ const run = (input: unknown, executionName = `exec-${randomUUID()}`) =>
   new StateMachine(definition, { validationOptions: { checkPaths: true, checkArn: false } }).run(input as never, {
     overrides: {
       taskResourceLocalHandlers: { CreateGroup: lambdaInvoke('CreateGroup', groupTask), CreateContact: lambdaInvoke('CreateContact', contactTask) },
-      retryIntervalOverrides: { CreateGroup: 0, CreateContact: 0 },
+      // Milliseconds: longer than the task instance's pause after a 429 (a paused instance refuses a task at once; the
+      // deployed Retry waits 2 s and more), far shorter than the deployed interval.
+      retryIntervalOverrides: { CreateGroup: 50, CreateContact: 50 },
     },
     // aws-local-stepfunctions does not fill $$.State (only $$.Execution); the group's key is what matters here.
     context: { Execution: { Name: executionName }, State: { Name: 'CreateGroup' } } as never,

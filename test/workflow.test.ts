@@ -14,7 +14,12 @@ beforeAll(async () => {
   contacts = h.load<{ handler: Task }>('../../functions/create-contact/workflow').handler;
 });
 afterAll(() => h.stop());
-beforeEach(() => h.sandbox.reset());
+beforeEach(() => {
+  h.sandbox.reset();
+  // A fresh instance per test: one paused by a test's 429s would refuse the next test's task at once.
+  groups = h.load<{ handler: Task }>('../../functions/create-group/workflow').handler;
+  contacts = h.load<{ handler: Task }>('../../functions/create-contact/workflow').handler;
+});
 
 const thrown = async (task: Task, input: unknown, remainingMs = 10_000): Promise<Error & Record<string, unknown>> => {
   try {

@@ -12,4 +12,6 @@ import { runUseCase } from '../../lib/lambda/use-case';
 export const handler = middy<SQSEvent, SQSBatchResponse, Error, ContextWithKeystore>(handlerOptions)
   .use(observe({ category: 'CONTACT', trigger: 'queue' }))
   .use(keystoreLoader(keystoreOptions))
-  .handler((event, context) => processBatch(event, (record) => runUseCase(createContact, recordBody(record), context, config), batchOptions));
+  .handler((event, context) =>
+    processBatch(event, (record, budget) => runUseCase(createContact, recordBody(record), context, config, undefined, budget), batchOptions(context)),
+  );

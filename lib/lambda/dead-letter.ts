@@ -2,11 +2,12 @@
  * Records that can never succeed go straight to the function's own dead-letter queue, with the reason, instead of
  * being received again and again until SQS moves them there (aws-powertools/powertools-lambda-typescript#4478).
  */
-import type { MessageAttributeValue, SendMessageBatchRequestEntry, SQSClient } from '@aws-sdk/client-sqs';
+import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { type ConversationError, ConversationError as Base, KeystoreError, MixinRequestError } from '../errors';
-import { logger } from '../observability';
 import { shortMessage } from '../text';
+import { FAILURE_COUNT_ATTRIBUTE, FIRST_SENT_AT_ATTRIBUTE } from './deferral';
+import { attributeBytes, MAX_ATTRIBUTES, MAX_BYTES, type OutgoingMessage, originalAttributes, sendMessages } from './sqs-send';
 
 /** A record to dead-letter and why. */
 export interface DeadLetter {
@@ -14,13 +15,7 @@ export interface DeadLetter {
   error: ConversationError;
 }
 
-/**
- * SQS's limits: entries per SendMessageBatch, attributes per message, bytes per message and per batch (1 MiB each,
- * the default of a queue since 2025; a DLQ set smaller refuses the send, and the record stays for SQS's own redrive).
- */
-const MAX_BATCH_ENTRIES = 10;
-const MAX_ATTRIBUTES = 10;
-const MAX_BYTES = 1_048_576;
+const BOOKKEEPING: ReadonlySet<string> = new Set([FAILURE_COUNT_ATTRIBUTE, FIRST_SENT_AT_ATTRIBUTE]);
 
 /**
  * True for a failure that no redelivery can fix: not retryable, and not about our own key (a Mixin 401/403 or a
@@ -28,28 +23,6 @@ const MAX_BYTES = 1_048_576;
  */
 export const isDeadLetter = (error: unknown): error is ConversationError =>
   error instanceof Base && !error.retryable && !(error instanceof KeystoreError) && !(error instanceof MixinRequestError && error.credentialsRejected);
-
-// Loaded on the first dead letter only: the SQS client stays out of the cold start.
-let sqs: Promise<{ client: SQSClient; SendMessageBatchCommand: typeof import('@aws-sdk/client-sqs').SendMessageBatchCommand }> | undefined;
-const sqsClient = () =>
-  (sqs ??= import('@aws-sdk/client-sqs').then(({ SQSClient, SendMessageBatchCommand }) => ({
-    // Bounded like the Secrets Manager client. AWS_REGION and AWS_ENDPOINT_URL_SQS apply as usual; the endpoint wins
-    // over the queue URL's host (the DLQ is in the function's own region, and a local SQS names its queues by path).
-    client: new SQSClient({ maxAttempts: 3, useQueueUrlAsEndpoint: false, requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000 } }),
-    SendMessageBatchCommand,
-  })));
-
-/** The record's own message attributes, as SendMessage takes them. */
-const originalAttributes = (record: SQSRecord): Record<string, MessageAttributeValue> => {
-  const out: Record<string, MessageAttributeValue> = {};
-  for (const [name, value] of Object.entries(record.messageAttributes ?? {})) {
-    const attribute: MessageAttributeValue = { DataType: value.dataType };
-    if (value.stringValue !== undefined) attribute.StringValue = value.stringValue;
-    if (value.binaryValue !== undefined) attribute.BinaryValue = Buffer.from(value.binaryValue, 'base64');
-    out[name] = attribute;
-  }
-  return out;
-};
 
 /** Why the record is here, most useful first: what fits beside the original attributes (10 at most) goes. */
 const reasonAttributes = ({ record, error }: DeadLetter, failedAt: string): [string, MessageAttributeValue][] => {
@@ -67,18 +40,15 @@ const reasonAttributes = ({ record, error }: DeadLetter, failedAt: string): [str
   return reason.filter((entry): entry is [string, MessageAttributeValue] => entry[1] !== undefined);
 };
 
-/** An attribute's size as SQS counts it: name, data type and value. */
-const attributeBytes = ([name, value]: [string, MessageAttributeValue]): number =>
-  Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '') + Buffer.byteLength(value.StringValue ?? '') + (value.BinaryValue?.length ?? 0);
-
 /**
  * One SendMessageBatch entry and its size: the body byte for byte and every original attribute (as SQS took them
  * once, they fit), then as many reasons as fit within SQS's attribute count and message size, most useful first.
  */
-const entry = (letter: DeadLetter, id: string, failedAt: string): { entry: SendMessageBatchRequestEntry; bytes: number } => {
+const entry = (letter: DeadLetter, failedAt: string): OutgoingMessage => {
   const reason = reasonAttributes(letter, failedAt);
   const ours = new Set(reason.map(([name]) => name));
-  const attributes = Object.entries(originalAttributes(letter.record)).filter(([name]) => !ours.has(name));
+  // A copy's bookkeeping stays behind: a redriven dead letter starts afresh (no old failures, no old age).
+  const attributes = Object.entries(originalAttributes(letter.record)).filter(([name]) => !ours.has(name) && !BOOKKEEPING.has(name));
   let bytes = Buffer.byteLength(letter.record.body) + attributes.reduce((sum, a) => sum + attributeBytes(a), 0);
   for (const attribute of reason) {
     if (attributes.length === MAX_ATTRIBUTES) break;
@@ -86,51 +56,15 @@ const entry = (letter: DeadLetter, id: string, failedAt: string): { entry: SendM
     attributes.push(attribute);
     bytes += attributeBytes(attribute);
   }
-  return { entry: { Id: id, MessageBody: letter.record.body, MessageAttributes: Object.fromEntries(attributes) }, bytes };
-};
-
-/** The letters in SendMessageBatch calls: at most 10 entries and 1 MiB each. */
-const batches = (letters: DeadLetter[], failedAt: string): { letters: DeadLetter[]; entries: SendMessageBatchRequestEntry[] }[] => {
-  const out: { letters: DeadLetter[]; entries: SendMessageBatchRequestEntry[]; bytes: number }[] = [];
-  letters.forEach((letter, i) => {
-    const next = entry(letter, `record-${i}`, failedAt);
-    const last = out.at(-1);
-    if (last && last.entries.length < MAX_BATCH_ENTRIES && last.bytes + next.bytes <= MAX_BYTES) {
-      last.letters.push(letter);
-      last.entries.push(next.entry);
-      last.bytes += next.bytes;
-    } else {
-      out.push({ letters: [letter], entries: [next.entry], bytes: next.bytes });
-    }
-  });
-  return out;
+  return { record: letter.record, entry: { MessageBody: letter.record.body, MessageAttributes: Object.fromEntries(attributes) }, bytes };
 };
 
 /**
- * Sends `letters` to `queueUrl` with SendMessageBatch (10 and 1 MiB a call at most). Resolves with the messageIds that could NOT be
- * sent (the queue refused, throttled or was unreachable): the caller leaves those to SQS's own redrive.
+ * Sends `letters` to `queueUrl` (lib/lambda/sqs-send.ts: 10 and 1 MiB a call, until `signal` aborts). Resolves with
+ * the messageIds that could NOT be sent (the queue refused, throttled or was unreachable, or the batch's reserve ran
+ * out): the caller leaves those to redelivery and, in the end, SQS's own redrive.
  */
-export const sendToDeadLetterQueue = async (queueUrl: string, letters: DeadLetter[]): Promise<Set<string>> => {
-  const unsent = new Set<string>();
+export const sendToDeadLetterQueue = async (queueUrl: string, letters: DeadLetter[], signal?: AbortSignal): Promise<Set<string>> => {
   const failedAt = new Date().toISOString();
-  let sender: Awaited<ReturnType<typeof sqsClient>>;
-  try {
-    sender = await sqsClient();
-  } catch (error) {
-    logger.error('dead-letter queue client unavailable', { error: error as Error });
-    return new Set(letters.map((l) => l.record.messageId));
-  }
-  for (const batch of batches(letters, failedAt)) {
-    try {
-      const out = await sender.client.send(new sender.SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.entries }));
-      for (const failed of out.Failed ?? []) {
-        unsent.add(batch.letters[batch.entries.findIndex((e) => e.Id === failed.Id)]?.record.messageId ?? '');
-        logger.error('dead-letter send refused', { code: failed.Code, sender_fault: failed.SenderFault });
-      }
-    } catch (error) {
-      for (const letter of batch.letters) unsent.add(letter.record.messageId);
-      logger.error('dead-letter send failed', { reason: (error as Error).name, queue_url: queueUrl });
-    }
-  }
-  return unsent;
+  return sendMessages(queueUrl, letters.map((letter) => entry(letter, failedAt)), 'dead-letter', signal);
 };

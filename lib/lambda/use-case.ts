@@ -1,12 +1,16 @@
 import type { Context } from 'aws-lambda';
 import type { ServiceConfig } from '../config';
 import type { UseCase, UseCaseContext, UseCaseResult } from '../conversations';
+import { initialRate, processRateLimiter } from '../mixin/rate-limiter';
 import type { AttemptReport } from '../mixin/request';
+import { WHEN_PAUSED } from '../mixin/retry';
 import { logger, METRIC, MetricUnit, metrics } from '../observability';
 import { deadlineOf } from './deadline';
 import type { KeystoreContext } from './middleware/keystore';
 
 const reportAttempt = (attempt: AttemptReport): void => {
+  if (attempt.answered) metrics.addMetric(METRIC.latency, MetricUnit.Milliseconds, attempt.durationMs);
+  if (attempt.outcome === 'rate-limited') metrics.addMetric(METRIC.rateLimited, MetricUnit.Count, 1);
   if (attempt.outcome === 'success') return;
   logger.warn('Mixin attempt failed', { attempt: attempt.attempt, request_id: attempt.requestId, outcome: attempt.outcome, mixin_code: attempt.code, reason: attempt.reason, duration_ms: attempt.durationMs, next_delay_ms: attempt.nextDelayMs });
   if (attempt.nextDelayMs !== undefined) metrics.addMetric(METRIC.retries, MetricUnit.Count, 1);
@@ -16,9 +20,15 @@ const reportAttempt = (attempt: AttemptReport): void => {
 export const conversationIdOf = (result: unknown): string | undefined =>
   (result as { conversation?: { conversation_id?: string } } | undefined)?.conversation?.conversation_id;
 
+/** A tighter limit than the function's own deadline: a queue record stops where its batch's end reserve begins. */
+export interface RecordBudget {
+  /** Epoch ms by which the record's Mixin calls must have ended. */
+  deadline: number;
+}
+
 /**
  * Runs one use case for one input with the loaded keystore and a deadline taken from the Lambda's remaining
- * time, so that we answer before Lambda kills us. Counts a success with the use case's own metric;
+ * time (or the record's `budget`, when it ends sooner), so that we answer before Lambda kills us. Counts a success with the use case's own metric;
  * rethrows failures as they are (they are reported where the trigger ends them: observe, processBatch).
  */
 export const runUseCase = async <R extends UseCaseResult>(
@@ -27,17 +37,28 @@ export const runUseCase = async <R extends UseCaseResult>(
   context: Context & KeystoreContext,
   config: ServiceConfig,
   idempotencyKey?: string,
+  budget?: RecordBudget,
 ): Promise<R> => {
+  const ownDeadline = deadlineOf(context, config.deadlineMarginMs);
+  const byReserve = budget !== undefined && (ownDeadline === undefined || budget.deadline < ownDeadline);
   const ctx: UseCaseContext = {
     keys: { keystore: context.keystore, reload: context.reloadKeystore },
     mixin: {
       baseUrl: config.mixinApiUrl,
       attemptTimeoutMs: config.attemptTimeoutMs,
       maxAttempts: config.maxAttempts,
-      deadline: deadlineOf(context, config.deadlineMarginMs),
+      deadline: byReserve ? budget.deadline : ownDeadline,
+      deadlineReason: byReserve ? 'batch-reserve' : 'deadline',
       onAttempt: reportAttempt,
+      limiter: processRateLimiter({
+        ceilingPerSecond: config.mixinMaxCallsPerSecond,
+        initialPerSecond: initialRate(config.mixinMaxCallsPerSecond, budget ? 'queue' : 'request'),
+      }),
+      whenPaused: budget ? WHEN_PAUSED.queue : WHEN_PAUSED.request,
     },
   };
+  // A queue batch reports the instance's rate once, at its end (processBatch).
+  if (!budget) metrics.addMetric(METRIC.callRate, MetricUnit.CountPerSecond, ctx.mixin.limiter!.rate);
   if (idempotencyKey !== undefined) ctx.idempotencyKey = idempotencyKey;
   const result = await useCase(input, ctx);
   // A success is one line, the EMF line of its metric, which carries what an operator looks for: no separate log line

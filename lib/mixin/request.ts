@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DEFAULT_MIXIN_API_URL } from '../constants';
 import { MixinRateLimitError, MixinRequestError, MixinUnavailableError } from '../errors';
 import type { Keystore } from './keystore-parser';
-import { type AttemptOutcome, backoffDelay, classifyResponse, isRetryable, needsFreshKeystore } from './retry';
+import type { RateLimiter, Slot, WhenPaused } from './rate-limiter';
+import { type AttemptOutcome, backoffDelay, classifyResponse, isRetryable, needsFreshKeystore, RETRY_RULES } from './retry';
 import { signAuthenticationToken } from './token';
 import { send, TransportError } from './transport';
 
@@ -12,6 +13,11 @@ export interface MixinCallOptions {
   baseUrl?: string;
   /** Absolute time (epoch ms) by which the call must have returned, success or not. */
   deadline?: number;
+  /**
+   * What `deadline` is, for the error when it stops the call: the function's own (`deadline`, the default) or the
+   * start of a queue batch's end reserve (`batch-reserve`), so that the error says what actually ran out.
+   */
+  deadlineReason?: 'deadline' | 'batch-reserve';
   /** Per-attempt limit on connect + send + receive. Default 5,000 ms. */
   attemptTimeoutMs?: number;
   /** Total attempts including the first. Default 4. */
@@ -25,6 +31,13 @@ export interface MixinCallOptions {
   random?: () => number;
   /** Told about each attempt as it ends, for logs and metrics. */
   onAttempt?: (report: AttemptReport) => void;
+  /**
+   * The instance's rate limiter (lib/mixin/rate-limiter.ts): every attempt waits for its slot, and each answer
+   * teaches it (a 429 slows the whole instance down). Without one, attempts go out as fast as the backoff allows.
+   */
+  limiter?: RateLimiter;
+  /** The first attempt, when the limiter is paused: `wait` for the pause (within the deadline) or `refuse` at once. Default `refuse`. */
+  whenPaused?: WhenPaused;
 }
 
 /** Where a call gets its key: the keystore in hand and, optionally, a way to read it again after a 401. */
@@ -53,6 +66,8 @@ export interface AttemptReport {
   outcome: AttemptOutcome['kind'];
   code?: number;
   reason?: string;
+  /** Mixin (or something in front of it) answered: `durationMs` is then its latency. */
+  answered: boolean;
   durationMs: number;
   nextDelayMs?: number;
 }
@@ -78,11 +93,26 @@ const MIN_ATTEMPT_MS = 50;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Failures of ours, before or without an answer: the attempt's duration says nothing about Mixin's latency. */
+const UNANSWERED: ReadonlySet<string> = new Set(['network', 'timeout', 'deadline', 'batch-reserve']);
+
+/**
+ * The limiter gave no slot before the deadline. First attempt: the instance is paused (or too far behind), Mixin was
+ * not called. After a 429: the instance cannot try again in time. After any other failure: that failure stands.
+ */
+const noSlot = (slot: Extract<Slot, { granted: false }>, last: AttemptOutcome | undefined, attempts: number, backoffCapMs: number): Error => {
+  const retryAfterSeconds = Math.max(1, Math.ceil(slot.retryAfterMs / 1000));
+  if (last === undefined) return new MixinRateLimitError(0, retryAfterSeconds, 'paused');
+  if (last.kind === 'rate-limited') return new MixinRateLimitError(attempts, retryAfterSeconds, 'rate-limited');
+  return finalError(last, attempts, backoffCapMs);
+};
+
 const finalError = (outcome: AttemptOutcome, attempts: number, backoffCapMs: number): Error => {
   switch (outcome.kind) {
     case 'rate-limited':
       return new MixinRateLimitError(attempts, Math.max(1, Math.ceil((outcome.retryAfterMs ?? backoffCapMs) / 1000)));
     case 'unavailable':
+      if (outcome.reason === 'batch-reserve') return MixinUnavailableError.batchReserve(attempts);
       return new MixinUnavailableError(outcome.reason, outcome.message, attempts);
     case 'rejected':
       return new MixinRequestError(outcome.code, outcome.description, outcome.extra, attempts);
@@ -108,10 +138,19 @@ const callWithRetries = async <T>(keystore: Keystore, call: SignedCall, options:
     const remaining = deadline - Date.now();
     if (remaining < MIN_ATTEMPT_MS) {
       if (last && last.kind !== 'unavailable') throw finalError(last, attempt - 1, opts.backoffCapMs);
+      if (opts.deadlineReason === 'batch-reserve') throw MixinUnavailableError.batchReserve(attempt - 1);
       if (attempt === 1) throw MixinUnavailableError.deadlineBeforeMixin();
       throw new MixinUnavailableError('deadline', 'the deadline was reached before Mixin answered', attempt - 1);
     }
-    const timeoutMs = Math.min(opts.attemptTimeoutMs, remaining);
+    let slot: Slot | undefined;
+    // A first attempt, and one after a 429, wait for the instance's slot; one after any other failure only backs off.
+    if (opts.limiter && (last === undefined || RETRY_RULES[last.kind].wait === 'rate-limiter')) {
+      slot = await opts.limiter.acquire(deadline - MIN_ATTEMPT_MS, attempt === 1 ? (opts.whenPaused ?? 'refuse') : 'wait');
+      if (!slot.granted) throw noSlot(slot, last, attempt - 1, opts.backoffCapMs);
+      // A timer fires late on a busy event loop: a slot that comes too close to the deadline is not used.
+      if (deadline - Date.now() < MIN_ATTEMPT_MS) throw noSlot({ granted: false, retryAfterMs: opts.limiter.expectedWaitMs(), paused: false }, last, attempt - 1, opts.backoffCapMs);
+    }
+    const timeoutMs = Math.min(opts.attemptTimeoutMs, deadline - Date.now());
     const requestId = randomUUID();
     const token = signAuthenticationToken(keystore, { method: call.method, uri, body }, { jti: requestId });
     const started = Date.now();
@@ -126,12 +165,15 @@ const callWithRetries = async <T>(keystore: Keystore, call: SignedCall, options:
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
       const cutByDeadline = error.kind === 'timeout' && timeoutMs < opts.attemptTimeoutMs;
-      const reason = error.kind === 'too-large' ? 'bad-response' : cutByDeadline ? 'deadline' : error.kind;
+      const reason = error.kind === 'too-large' ? 'bad-response' : cutByDeadline ? (opts.deadlineReason ?? 'deadline') : error.kind;
       outcome = { kind: 'unavailable', reason, message: `Mixin did not answer: ${error.message}` };
     }
-    const report: AttemptReport = { attempt, requestId, outcome: outcome.kind, durationMs: Date.now() - started };
+    const answered = outcome.kind !== 'unavailable' || !UNANSWERED.has(outcome.reason);
+    const report: AttemptReport = { attempt, requestId, outcome: outcome.kind, answered, durationMs: Date.now() - started };
     if (outcome.kind === 'rejected') report.code = outcome.code;
     if (outcome.kind === 'unavailable') report.reason = outcome.reason;
+    if (slot?.granted && outcome.kind === 'success') opts.limiter!.onSuccess(slot.startedAt, slot.held);
+    if (slot?.granted && outcome.kind === 'rate-limited') opts.limiter!.onRateLimited(outcome.retryAfterMs);
 
     if (outcome.kind === 'success') {
       opts.onAttempt?.(report);
@@ -139,11 +181,13 @@ const callWithRetries = async <T>(keystore: Keystore, call: SignedCall, options:
     }
     last = outcome;
     let delay = backoffDelay(attempt, { baseMs: opts.backoffBaseMs, capMs: opts.backoffCapMs, random: opts.random });
-    if (outcome.kind === 'rate-limited' && outcome.retryAfterMs !== undefined) delay = Math.max(delay, outcome.retryAfterMs);
+    if (RETRY_RULES[outcome.kind].wait === 'rate-limiter' && opts.limiter) delay = 0; // the limiter paces the next attempt
+    else if (outcome.kind === 'rate-limited' && outcome.retryAfterMs !== undefined) delay = Math.max(delay, outcome.retryAfterMs);
     const another = isRetryable(outcome) && attempt < opts.maxAttempts && Date.now() + delay + MIN_ATTEMPT_MS <= deadline;
     if (another) report.nextDelayMs = delay;
     opts.onAttempt?.(report);
-    if (!another) throw finalError(outcome, attempt, opts.backoffCapMs);
+    // Out of attempts after a 429: the limiter knows best when the instance will call again.
+    if (!another) throw finalError(outcome, attempt, opts.limiter ? Math.max(1, opts.limiter.expectedWaitMs()) : opts.backoffCapMs);
     await sleep(delay);
   }
 };

@@ -19,9 +19,29 @@ export type AttemptOutcome =
   | { kind: 'unavailable'; reason: UnavailableReason; message: string }
   | { kind: 'rejected'; code: number; description: string; extra: unknown };
 
+/**
+ * After an attempt, by how it ended: whether another attempt may get a different answer, and how it waits.
+ * `rate-limiter`: Mixin said 429; the instance's rate limiter was told (it slows the whole instance down) and the
+ * next attempt waits for its slot, within the deadline (without a limiter: the backoff, at least any Retry-After).
+ * `backoff`: full-jitter backoff ({@link backoffDelay}) only: Mixin failing says nothing about the rate limit, and a
+ * retry paced like a new call could no longer fit in the deadline. A first attempt always waits for the limiter.
+ */
+export const RETRY_RULES = {
+  success: { retry: false, wait: 'none' },
+  'rate-limited': { retry: true, wait: 'rate-limiter' },
+  unavailable: { retry: true, wait: 'backoff' },
+  rejected: { retry: false, wait: 'none' },
+} as const satisfies Record<AttemptOutcome['kind'], { retry: boolean; wait: 'none' | 'backoff' | 'rate-limiter' }>;
+
+/**
+ * A call's first attempt while the instance is paused after a 429: a queue record waits for the pause to end within
+ * its batch's time (or is deferred, lib/lambda/sqs-batch.ts); an HTTP request or workflow task is refused at once
+ * (MixinRateLimitError `paused`, attempts 0, Retry-After from the pause): a caller waiting seconds gains nothing.
+ */
+export const WHEN_PAUSED = { queue: 'wait', request: 'refuse' } as const;
+
 /** True when another attempt may get a different answer. */
-export const isRetryable = (outcome: AttemptOutcome): boolean =>
-  outcome.kind === 'rate-limited' || outcome.kind === 'unavailable';
+export const isRetryable = (outcome: AttemptOutcome): boolean => RETRY_RULES[outcome.kind].retry;
 
 /**
  * True when the call is worth repeating once with the keystore read again: Mixin said 401 (the key may have been

@@ -35,6 +35,9 @@ export const startHarness = async (env: Record<string, string> = {}): Promise<Ha
     POWERTOOLS_DEV: 'true',
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
+    // Instances start at full speed (a stated ceiling is where the rate limiter starts): tests about the rate limit
+    // itself (test/rate-limiter.test.ts, scripts/drain-inprocess.ts) run without it.
+    MIXIN_MAX_CALLS_PER_SECOND: '1000',
     ...env,
   });
   const load = <T>(path: string): T => {

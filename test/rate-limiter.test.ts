@@ -1,0 +1,218 @@
+/**
+ * The rate limiter of lib/mixin/rate-limiter.ts: its rules with an injected clock (deterministic), then real calls
+ * through signedRequest against the Mixin sandbox's token bucket on 127.0.0.1 (a few seconds).
+ */
+import { randomUUID } from 'node:crypto';
+import { makeBot } from '../infra/local/keys';
+import { MixinSandbox } from '../infra/local/mixin-sandbox';
+import { uniqueConversationId } from '../lib/conversation-id';
+import { MixinRateLimitError } from '../lib/errors';
+import { type Clock, DEFAULTS, RateLimiter, type Slot } from '../lib/mixin/rate-limiter';
+import { signedRequest } from '../lib/mixin/request';
+
+/** A clock whose time moves only when told, running due timers in order. */
+class FakeClock implements Clock {
+  time = 1_000_000;
+  private seq = 0;
+  private readonly timers = new Map<number, { at: number; fn: () => void }>();
+  now = () => this.time;
+  setTimeout = (fn: () => void, ms: number) => {
+    this.timers.set(++this.seq, { at: this.time + Math.max(0, ms), fn });
+    return this.seq;
+  };
+  clearTimeout = (handle: unknown) => void this.timers.delete(handle as number);
+  /** Moves time forward by `ms`, firing each timer at its time, letting promises settle in between. */
+  async advance(ms: number): Promise<void> {
+    const end = this.time + ms;
+    for (;;) {
+      await flush();
+      const due = [...this.timers.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+      if (!due) break;
+      this.timers.delete(due[0]);
+      this.time = Math.max(this.time, due[1].at);
+      due[1].fn();
+    }
+    this.time = end;
+    await flush();
+  }
+}
+const flush = async () => {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+};
+
+/** Starts an acquire and records when (fake time) it settled. */
+const track = (clock: FakeClock, promise: Promise<Slot>) => {
+  const out: { slot?: Slot; at?: number } = {};
+  void promise.then((slot) => Object.assign(out, { slot, at: clock.now() }));
+  return out;
+};
+
+const limiterAt = (options: { ceilingPerSecond?: number; initialPerSecond?: number } = {}) => {
+  const clock = new FakeClock();
+  // random() = 0.5: gaps exactly 1/rate (jitter factor 1.0), a pause exactly one gap.
+  return { clock, limiter: new RateLimiter({ ...options, clock, random: () => 0.5 }) };
+};
+const FAR = Number.POSITIVE_INFINITY;
+
+describe('the rate limiter, on an injected clock', () => {
+  it('lets a fresh instance call at once, then paces calls 1/rate apart, in order', async () => {
+    const { clock, limiter } = limiterAt({ initialPerSecond: 2 });
+    const calls = [track(clock, limiter.acquire(FAR)), track(clock, limiter.acquire(FAR)), track(clock, limiter.acquire(FAR))];
+    await clock.advance(0);
+    expect(calls.map((c) => c.at)).toEqual([1_000_000, undefined, undefined]);
+    expect(calls[0]!.slot).toMatchObject({ granted: true, held: false });
+    await clock.advance(1_000);
+    expect(calls.map((c) => c.at)).toEqual([1_000_000, 1_000_500, 1_001_000]);
+    expect(calls[2]!.slot).toMatchObject({ granted: true, held: true });
+  });
+
+  it('probes: each success of a call it held back adds one call per second, until the first 429', async () => {
+    const { clock, limiter } = limiterAt({ initialPerSecond: 2 });
+    limiter.onSuccess(clock.now(), true);
+    limiter.onSuccess(clock.now(), true);
+    expect(limiter.rate).toBe(4);
+    limiter.onSuccess(clock.now(), false); // not held back: says nothing about the rate
+    expect(limiter.rate).toBe(4);
+    expect(limiter.phase).toBe('probe');
+  });
+
+  it('after the first 429 drops to what actually got through (never below a quarter), then pauses and refuses requests meanwhile', async () => {
+    const { clock, limiter } = limiterAt({ initialPerSecond: 10 });
+    for (let i = 0; i < 4; i++) limiter.onSuccess(clock.now(), false); // 4 successes within the first second
+    limiter.onRateLimited();
+    // Measured 4/s over the (at least one second) window.
+    expect(limiter.rate).toBe(4);
+    expect(limiter.phase).toBe('steady');
+    expect(limiter.pauseRemainingMs()).toBe(250); // one gap at 4/s
+    // A request (HTTP, workflow) is refused at once, with the pause as its wait; a queue record waits it out.
+    expect(await limiter.acquire(FAR, 'refuse')).toEqual({ granted: false, retryAfterMs: 250, paused: true });
+    const queued = track(clock, limiter.acquire(FAR, 'wait'));
+    await clock.advance(249);
+    expect(queued.slot).toBeUndefined();
+    await clock.advance(1);
+    expect(queued.slot).toMatchObject({ granted: true, held: true });
+  });
+
+  it('in steady state takes 10% off per 429 (not half), and gives back 1% per success', async () => {
+    const { clock, limiter } = limiterAt({ initialPerSecond: 10 });
+    limiter.onRateLimited(); // end of the probe: nothing got through, a quarter: 2.5/s
+    limiter.onRateLimited();
+    expect(limiter.rate).toBeCloseTo(2.5 * DEFAULTS.decrease, 10);
+    const before = limiter.rate;
+    limiter.onSuccess(clock.now(), true);
+    expect(limiter.rate).toBeGreaterThan(before * (1 + DEFAULTS.increase) - 1e-9);
+    expect(limiter.rate).toBeLessThan(before * (1 + 1.1 * DEFAULTS.increase));
+  });
+
+  it('grows at most 10% a second however many successes arrive', async () => {
+    const { clock, limiter } = limiterAt({ initialPerSecond: 100 });
+    limiter.onRateLimited(); // steady at 25/s
+    await clock.advance(1_000);
+    for (let i = 0; i < 50; i++) limiter.onSuccess(clock.now(), true);
+    expect(limiter.rate).toBeCloseTo(25 * (1 + DEFAULTS.maxGrowthPerSecond), 10);
+  });
+
+  it('never exceeds its ceiling, nor goes below the minimum', async () => {
+    const { clock, limiter } = limiterAt({ initialPerSecond: 2, ceilingPerSecond: 3 });
+    for (let i = 0; i < 5; i++) limiter.onSuccess(clock.now(), true);
+    expect(limiter.rate).toBe(3);
+    for (let i = 0; i < 100; i++) limiter.onRateLimited();
+    expect(limiter.rate).toBe(DEFAULTS.minPerSecond);
+  });
+
+  it('refuses at once a call whose slot would come after its latest start, saying when to come back', async () => {
+    const { clock, limiter } = limiterAt({ initialPerSecond: 1 });
+    track(clock, limiter.acquire(FAR));
+    await clock.advance(0);
+    expect(await limiter.acquire(clock.now() + 500)).toEqual({ granted: false, retryAfterMs: 1_000, paused: false });
+  });
+
+  it('refuses a waiting call at its latest start when a 429 meanwhile pushed its slot past it', async () => {
+    const { clock, limiter } = limiterAt({ initialPerSecond: 4 });
+    track(clock, limiter.acquire(FAR));
+    await clock.advance(0);
+    const waiting = track(clock, limiter.acquire(clock.now() + 400)); // its slot: 250 ms from now
+    await clock.advance(100);
+    limiter.onRateLimited(); // 2/s now, paused one gap (500 ms)
+    await clock.advance(300);
+    expect(waiting).toMatchObject({ at: 1_000_400, slot: { granted: false, paused: true } });
+  });
+
+  it('lengthens its pause to a Retry-After, if something in front of Mixin sends one', () => {
+    const { limiter } = limiterAt({ initialPerSecond: 10 });
+    limiter.onRateLimited(30_000);
+    expect(limiter.pauseRemainingMs()).toBe(30_000);
+  });
+});
+
+describe('the rate limiter against the sandbox token bucket (real calls on 127.0.0.1)', () => {
+  const bot = makeBot();
+  let sandbox: MixinSandbox;
+  beforeAll(async () => {
+    sandbox = await new MixinSandbox({ apps: [bot.app], latencyMs: 5 }).start();
+  });
+  afterAll(() => sandbox.stop());
+  beforeEach(() => sandbox.reset());
+
+  const contact = () => {
+    const user = randomUUID();
+    return { method: 'POST' as const, path: '/conversations', body: JSON.stringify({ category: 'CONTACT', conversation_id: uniqueConversationId(bot.keystore.appId, user), participants: [{ user_id: user }] }) };
+  };
+  const create = (limiter: RateLimiter, whenPaused: 'wait' | 'refuse', deadlineMs = 3_000) =>
+    signedRequest({ keystore: bot.keystore }, contact(), { baseUrl: sandbox.url, limiter, whenPaused, deadline: Date.now() + deadlineMs, attemptTimeoutMs: 1_000 });
+
+  it('three instances with a backlog share a bot limited to 10/s: near the limit, few 429s, no burst of retries', async () => {
+    sandbox.setRateLimit(10);
+    const instances = [0, 1, 2].map(() => new RateLimiter({ initialPerSecond: DEFAULTS.initialPerSecond }));
+    const started = Date.now();
+    const until = started + 6_000;
+    const createdAt: number[] = [];
+    const worker = async (limiter: RateLimiter) => {
+      while (Date.now() < until) {
+        try {
+          await create(limiter, 'wait', Math.max(100, until - Date.now()));
+          createdAt.push(Date.now());
+        } catch (error) {
+          if (!(error instanceof MixinRateLimitError)) throw error;
+        }
+      }
+    };
+    await Promise.all(instances.flatMap((limiter) => [worker(limiter), worker(limiter), worker(limiter)]));
+    // Past the probes (each instance starts at 1/s), the three together use most of the 10/s, and few calls are refused.
+    const lastThreeSeconds = createdAt.filter((t) => t >= started + 3_000).length;
+    expect(lastThreeSeconds).toBeGreaterThanOrEqual(0.75 * 30);
+    expect(lastThreeSeconds).toBeLessThanOrEqual(30 + 10); // the bucket: 10/s, and at most 10 at once
+    expect(sandbox.rateLimited / sandbox.calls).toBeLessThan(0.3);
+    expect(instances.every((l) => l.phase === 'steady')).toBe(true);
+  }, 20_000);
+
+  it('a paused instance does not call Mixin: a request is refused at once, attempts 0, with Retry-After from the pause', async () => {
+    sandbox.setRateLimit(1);
+    const limiter = new RateLimiter({ initialPerSecond: 10 });
+    await create(limiter, 'refuse'); // the bucket's one token
+    const refused = await create(limiter, 'refuse', 200).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(MixinRateLimitError); // Mixin said 429; no slot left within 200 ms
+    const calls = sandbox.calls;
+    const started = Date.now();
+    const paused = await create(limiter, 'refuse').catch((error: unknown) => error as MixinRateLimitError);
+    expect(Date.now() - started).toBeLessThan(50);
+    expect(paused).toMatchObject({ name: 'MixinRateLimitError', reason: 'paused', attempts: 0 });
+    expect((paused as MixinRateLimitError).retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    expect(sandbox.calls).toBe(calls);
+  });
+
+  it('after a 429 within a call, the next attempt waits for the limiter instead of burning the attempts', async () => {
+    sandbox.setRateLimit(1);
+    // random() = 0.5: gaps of exactly 1/rate, a pause of exactly one gap.
+    const limiter = new RateLimiter({ initialPerSecond: 2, random: () => 0.5 });
+    await create(limiter, 'wait'); // the bucket's one token
+    const result = await create(limiter, 'wait', 5_000);
+    // 500 ms later: 429. The probe ends at the 1/s that got through, the instance pauses one gap (1 s), and the
+    // retry finds a token: two attempts, not four 429s within a few hundred ms of backoff.
+    expect(result.attempts).toBe(2);
+    expect(sandbox.rateLimited).toBe(1);
+    const [refused, retried] = sandbox.requests.slice(1).map((r) => r.at);
+    expect(retried! - refused!).toBeGreaterThanOrEqual(950);
+    expect(sandbox.created).toBe(2);
+  });
+});
