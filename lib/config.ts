@@ -29,6 +29,26 @@ export interface ServiceConfig {
   batchEndReserveMs: number;
 }
 
+/** Every default of the README's configuration table, in one place: code that needs one outside loadConfig reads it here. */
+export const CONFIG_DEFAULTS = {
+  mixinApiUrl: DEFAULT_MIXIN_API_URL,
+  keystoreCacheTtlSeconds: 300,
+  keystoreRetryAfterFailureSeconds: 10,
+  keystoreRefreshWaitMs: 250,
+  attemptTimeoutMs: 5_000,
+  maxAttempts: 4,
+  deadlineMarginMs: 500,
+  queueConcurrency: 5,
+  batchEndReserveMs: 2_000,
+  mixinMaxCallsPerSecond: 0,
+  maxReceiveCount: 5,
+  maxDeferredAgeSeconds: 345_600, // 4 days, SQS's default retention
+  serviceName: 'mixin-conversations',
+  metricsNamespace: 'MixinConversations',
+} as const;
+
+const D = CONFIG_DEFAULTS;
+
 const integer = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number => {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
@@ -39,7 +59,7 @@ const integer = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
 
 /** Mixin is reached at its origin: a path prefix would change the URI that every token signs. */
 const mixinOrigin = (raw: string | undefined): string => {
-  if (!raw) return DEFAULT_MIXIN_API_URL;
+  if (!raw) return D.mixinApiUrl;
   let url: URL;
   try {
     url = new URL(raw);
@@ -71,21 +91,27 @@ const optionalUrl = (env: NodeJS.ProcessEnv, name: string): string | undefined =
 /** Reads the configuration table of the README from `env`; a bad value fails the cold start loudly. */
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServiceConfig => ({
   mixinApiUrl: mixinOrigin(env.MIXIN_API_URL),
-  keystoreCacheTtlMs: integer(env, 'KEYSTORE_CACHE_TTL_SECONDS', 300, 1, 86_400) * 1000,
-  keystoreRetryAfterFailureMs: integer(env, 'KEYSTORE_RETRY_AFTER_FAILURE_SECONDS', 10, 1, 3_600) * 1000,
-  keystoreRefreshWaitMs: integer(env, 'KEYSTORE_REFRESH_WAIT_MS', 250, 10, 60_000),
-  attemptTimeoutMs: integer(env, 'MIXIN_ATTEMPT_TIMEOUT_MS', 5_000, 100, 60_000),
-  maxAttempts: integer(env, 'MIXIN_MAX_ATTEMPTS', 4, 1, 10),
+  keystoreCacheTtlMs: integer(env, 'KEYSTORE_CACHE_TTL_SECONDS', D.keystoreCacheTtlSeconds, 1, 86_400) * 1000,
+  keystoreRetryAfterFailureMs: integer(env, 'KEYSTORE_RETRY_AFTER_FAILURE_SECONDS', D.keystoreRetryAfterFailureSeconds, 1, 3_600) * 1000,
+  keystoreRefreshWaitMs: integer(env, 'KEYSTORE_REFRESH_WAIT_MS', D.keystoreRefreshWaitMs, 10, 60_000),
+  attemptTimeoutMs: integer(env, 'MIXIN_ATTEMPT_TIMEOUT_MS', D.attemptTimeoutMs, 100, 60_000),
+  maxAttempts: integer(env, 'MIXIN_MAX_ATTEMPTS', D.maxAttempts, 1, 10),
   // At least 100 ms: below it middy's own early timeout (5 ms before the Lambda's) could fire first and fail a whole
   // queue batch instead of answering with a partial batch response.
-  deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', 500, 100, 60_000),
-  queueConcurrency: integer(env, 'QUEUE_CONCURRENCY', 5, 1, 100),
+  deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', D.deadlineMarginMs, 100, 60_000),
+  queueConcurrency: integer(env, 'QUEUE_CONCURRENCY', D.queueConcurrency, 1, 100),
   deadLetterQueueUrl: optionalUrl(env, 'DEAD_LETTER_QUEUE_URL'),
-  batchEndReserveMs: integer(env, 'BATCH_END_RESERVE_MS', 2_000, 100, 20_000),
-  mixinMaxCallsPerSecond: integer(env, 'MIXIN_MAX_CALLS_PER_SECOND', 0, 0, 1_000),
+  batchEndReserveMs: integer(env, 'BATCH_END_RESERVE_MS', D.batchEndReserveMs, 100, 20_000),
+  mixinMaxCallsPerSecond: integer(env, 'MIXIN_MAX_CALLS_PER_SECOND', D.mixinMaxCallsPerSecond, 0, 1_000),
   sourceQueueUrl: optionalUrl(env, 'SOURCE_QUEUE_URL'),
-  maxReceiveCount: env.MAX_RECEIVE_COUNT ? integer(env, 'MAX_RECEIVE_COUNT', 5, 1, 1_000) : undefined,
-  maxDeferredAgeMs: integer(env, 'MAX_DEFERRED_AGE_SECONDS', 345_600, 60, 1_209_600) * 1000,
+  maxReceiveCount: env.MAX_RECEIVE_COUNT ? integer(env, 'MAX_RECEIVE_COUNT', D.maxReceiveCount, 1, 1_000) : undefined,
+  maxDeferredAgeMs: integer(env, 'MAX_DEFERRED_AGE_SECONDS', D.maxDeferredAgeSeconds, 60, 1_209_600) * 1000,
   // Checked after the others, so that a bad value elsewhere is named first.
   keystoreSecretId: required(env, 'MIXIN_KEYSTORE_SECRET_ID', 'the name or ARN of the Secrets Manager secret holding the bot keystore'),
+});
+
+/** What Powertools' logger and metrics are built with (they are built when lib/observability.ts loads, before loadConfig). */
+export const observabilityConfig = (env: NodeJS.ProcessEnv = process.env): { serviceName: string; namespace: string } => ({
+  serviceName: env.POWERTOOLS_SERVICE_NAME || D.serviceName,
+  namespace: env.POWERTOOLS_METRICS_NAMESPACE || D.metricsNamespace,
 });

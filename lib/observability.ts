@@ -4,9 +4,9 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { observabilityConfig } from './config';
 
-const serviceName = process.env.POWERTOOLS_SERVICE_NAME || 'mixin-conversations';
-const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || 'MixinConversations';
+const { serviceName, namespace } = observabilityConfig();
 
 export const logger = new Logger({ serviceName });
 /** Per-request metrics: dimensions `service`, `category` and `trigger` (set once per handler by `observe`). */

@@ -57,7 +57,7 @@ const waitsForRateLimit = (error: unknown): error is MixinRateLimitError | Mixin
  * The batch keeps `endReserveMs` (at most a quarter of its time) before its deadline for its end: records stop
  * starting Mixin calls where the reserve begins, and the sends get the reserve and an abort signal at the deadline.
  */
-export const processBatch = async (event: SQSEvent, process: RecordProcessor, options: BatchOptions): Promise<SQSBatchResponse> => {
+export const processBatch = async (event: SQSEvent, processRecord: RecordProcessor, options: BatchOptions): Promise<SQSBatchResponse> => {
   const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
   // A short invocation keeps at most a quarter of its time: the reserve must not eat the work it is for.
   const reserve = Math.min(options.endReserveMs ?? 0, Math.max(0, (deadline - Date.now()) / 4));
@@ -105,7 +105,7 @@ export const processBatch = async (event: SQSEvent, process: RecordProcessor, op
       const record = event.Records[next++]!;
       try {
         if (budget.deadline - Date.now() < MIN_RECORD_MS) throw MixinUnavailableError.batchReserve(0);
-        const result = await process(record, budget);
+        const result = await processRecord(record, budget);
         logger.info('record succeeded', { ...keysOf(record), conversation_id: conversationIdOf(result) });
       } catch (error) {
         handle(record, error);

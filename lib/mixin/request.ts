@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { DEFAULT_MIXIN_API_URL } from '../constants';
+import { CONFIG_DEFAULTS } from '../config';
 import { MixinRateLimitError, MixinRequestError, MixinUnavailableError } from '../errors';
 import type { Keystore } from './keystore-parser';
 import type { RateLimiter, Slot, WhenPaused } from './rate-limiter';
 import { type AttemptOutcome, backoffDelay, classifyResponse, isRetryable, needsFreshKeystore, RETRY_RULES } from './retry';
 import { signAuthenticationToken } from './token';
-import { send, TransportError } from './transport';
+import { exchange, TransportError } from './transport';
 
 /** How to reach Mixin and how hard to try. Every field has a default suited to a Lambda. */
 export interface MixinCallOptions {
@@ -79,9 +79,9 @@ export interface MixinResult<T> {
 }
 
 const defaults = {
-  baseUrl: DEFAULT_MIXIN_API_URL,
-  attemptTimeoutMs: 5_000,
-  maxAttempts: 4,
+  baseUrl: CONFIG_DEFAULTS.mixinApiUrl,
+  attemptTimeoutMs: CONFIG_DEFAULTS.attemptTimeoutMs,
+  maxAttempts: CONFIG_DEFAULTS.maxAttempts,
   backoffBaseMs: 100,
   backoffCapMs: 2_000,
   maxResponseBytes: 4 * 1024 * 1024,
@@ -158,7 +158,7 @@ const callWithRetries = async <T>(keystore: Keystore, call: SignedCall, options:
     try {
       const headers: Record<string, string> = { Authorization: `Bearer ${token}`, 'X-Request-Id': requestId };
       if (call.body !== undefined) headers['Content-Type'] = 'application/json';
-      const res = await send({ url, method: call.method, headers, body: call.body, timeoutMs, maxResponseBytes: opts.maxResponseBytes });
+      const res = await exchange({ url, method: call.method, headers, body: call.body, timeoutMs, maxResponseBytes: opts.maxResponseBytes });
       outcome = classifyResponse(res.status, res.body, res.retryAfter);
       const problem = outcome.kind === 'success' ? call.check?.(outcome.data) : undefined;
       if (problem !== undefined) outcome = { kind: 'unavailable', reason: 'bad-response', message: `Mixin answered ${problem}` };

@@ -35,7 +35,7 @@ export interface TransportRequest {
  * (connect + send + receive) or once the answer outgrows `maxResponseBytes`. node:http(s) rather than fetch: fetch
  * loads undici, tens of milliseconds of cold start (`npm run bench`, HTTP client section).
  */
-export const send = ({ url, method, headers, body, timeoutMs, maxResponseBytes }: TransportRequest): Promise<RawResponse> =>
+export const exchange = ({ url, method, headers, body, timeoutMs, maxResponseBytes }: TransportRequest): Promise<RawResponse> =>
   new Promise((resolve, reject) => {
     const open = url.protocol === 'http:' ? httpRequest : httpsRequest;
     const req = open(url, { method, headers: body === undefined ? headers : { ...headers, 'Content-Length': Buffer.byteLength(body) } });
