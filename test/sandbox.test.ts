@@ -102,3 +102,66 @@ describe('the sandbox body check', () => {
     expect((await post(goodGroup)).json.data).toBeDefined();
   });
 });
+
+describe('the sandbox rate limit (a token bucket per bot)', () => {
+  const contactOf = (u: string) => JSON.stringify({ category: 'CONTACT', conversation_id: uniqueConversationId(bot.keystore.appId, u), participants: [{ user_id: u }] });
+  const post = (body: string) => fetch(`${sandbox.url}/conversations`, { method: 'POST', body, headers: { Authorization: `Bearer ${tokenFor(body)}` } });
+  const burst = async (n: number) => Promise.all(Array.from({ length: n }, async () => {
+    const res = await post(contactOf(randomUUID()));
+    return { status: res.status, retryAfter: res.headers.get('retry-after'), code: ((await res.json()) as { error?: { code: number } }).error?.code };
+  }));
+
+  it('takes R calls at once, then answers the rest as Mixin does: HTTP 202, code 429, no Retry-After, nothing created', async () => {
+    sandbox.setRateLimit(3);
+    const answers = await burst(8);
+    const refused = answers.filter((a) => a.code === 429);
+    expect(answers.filter((a) => a.code === undefined)).toHaveLength(3);
+    expect(refused).toHaveLength(5);
+    for (const a of refused) expect(a).toEqual({ status: 202, retryAfter: null, code: 429 });
+    expect(sandbox.created).toBe(3);
+    expect({ calls: sandbox.calls, rateLimited: sandbox.rateLimited }).toEqual({ calls: 8, rateLimited: 5 });
+    expect(sandbox.requests.filter((r) => r.outcome === 'error:429:rate limit')).toHaveLength(5);
+  });
+
+  it('refills at R per second, and a refused call costs no token', async () => {
+    sandbox.setRateLimit(10);
+    expect((await burst(10)).every((a) => a.code === undefined)).toBe(true);
+    // Hammering while empty must not push the next token further away.
+    const until = Date.now() + 250;
+    let refused = 0;
+    while (Date.now() < until) refused += (await burst(1)).filter((a) => a.code === 429).length;
+    // 250 ms at 10/s is 2.5 tokens: 2 or 3 calls got through however many were refused.
+    expect(sandbox.created).toBeGreaterThanOrEqual(12);
+    expect(sandbox.created).toBeLessThanOrEqual(13);
+    expect(refused).toBeGreaterThan(5);
+    expect(sandbox.rateLimited).toBe(refused);
+  });
+
+  it('takes a limit and a latency as options, and reset() restores them', async () => {
+    const slow = await new MixinSandbox({ apps: [bot.app], rateLimitPerSecond: 1, latencyMs: 150 }).start();
+    try {
+      const call = async () => {
+        const body = contactOf(randomUUID());
+        const started = Date.now();
+        const res = await fetch(`${slow.url}/conversations`, { method: 'POST', body, headers: { Authorization: `Bearer ${tokenFor(body)}` } });
+        return { code: ((await res.json()) as { error?: { code: number } }).error?.code, ms: Date.now() - started };
+      };
+      const [first, second] = [await call(), await call()];
+      expect(first.code).toBeUndefined();
+      expect(second.code).toBe(429);
+      expect(first.ms).toBeGreaterThanOrEqual(140);
+      slow.setRateLimit(0);
+      slow.setLatency(0);
+      expect((await call()).code).toBeUndefined();
+      slow.reset();
+      expect({ rate: slow.rateLimitPerSecond, latency: slow.latencyMs, calls: slow.calls }).toEqual({ rate: 1, latency: 150, calls: 0 });
+    } finally {
+      await slow.stop();
+    }
+  });
+
+  it('refuses a negative or non-finite setting', () => {
+    expect(() => sandbox.setRateLimit(-1)).toThrow(/rateLimitPerSecond must be a number >= 0/);
+    expect(() => sandbox.setLatency(Number.NaN)).toThrow(/latencyMs must be a number >= 0/);
+  });
+});

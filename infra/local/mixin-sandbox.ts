@@ -75,6 +75,19 @@ export interface SandboxOptions {
   apps?: SandboxApp[];
   /** Seconds of clock skew tolerated on `iat`. */
   clockSkewSeconds?: number;
+  /**
+   * Mixin's per-bot rate limit, modelled as a token bucket of R tokens refilled at R per second (0 or unset: no
+   * limit). A refused call costs no token and is answered as Mixin does: HTTP 202, error code 429, no Retry-After.
+   */
+  rateLimitPerSecond?: number;
+  /** Added to every answer, to model Mixin's own latency (default 0). */
+  latencyMs?: number;
+}
+
+/** One bot's token bucket: tokens left and when they were last topped up. */
+interface Bucket {
+  tokens: number;
+  updatedAt: number;
 }
 
 /** A running sandbox and its test controls. */
@@ -86,8 +99,14 @@ export class MixinSandbox {
   /** Requests being handled right now, and the most there ever were at once. */
   inFlight = 0;
   maxInFlight = 0;
-  /** Added to every answer, to model Mixin's own latency. */
-  latencyMs = 0;
+  /** Added to every answer, to model Mixin's own latency (see {@link setLatency}). */
+  latencyMs: number;
+  /** Calls per second and per bot the sandbox takes before it answers 429 (0: no limit; see {@link setRateLimit}). */
+  rateLimitPerSecond: number;
+  /** Every request received, and those refused by the rate limit (code 429 from the token bucket, not injected faults). */
+  calls = 0;
+  rateLimited = 0;
+  private readonly buckets = new Map<string, Bucket>();
   private readonly apps = new Map<string, { app: SandboxApp; key: KeyObject }>();
   private readonly usedJtis = new Set<string>();
   private faults: FaultSpec[] = [];
@@ -98,6 +117,19 @@ export class MixinSandbox {
 
   constructor(private readonly options: SandboxOptions = {}) {
     for (const app of options.apps ?? []) this.registerApp(app);
+    this.latencyMs = checkNonNegative('latencyMs', options.latencyMs ?? 0);
+    this.rateLimitPerSecond = checkNonNegative('rateLimitPerSecond', options.rateLimitPerSecond ?? 0);
+  }
+
+  /** Changes the per-bot rate limit of a running sandbox (0: none); every bot starts again with a full bucket. */
+  setRateLimit(perSecond: number): void {
+    this.rateLimitPerSecond = checkNonNegative('rateLimitPerSecond', perSecond);
+    this.buckets.clear();
+  }
+
+  /** Changes the latency added to every answer of a running sandbox. */
+  setLatency(ms: number): void {
+    this.latencyMs = checkNonNegative('latencyMs', ms);
   }
 
   /** Starts listening on 127.0.0.1 (an ephemeral port unless one is given). */
@@ -149,7 +181,29 @@ export class MixinSandbox {
     this.requests.length = 0;
     this.created = 0;
     this.maxInFlight = this.inFlight;
-    this.latencyMs = 0;
+    this.calls = 0;
+    this.rateLimited = 0;
+    this.latencyMs = this.options.latencyMs ?? 0;
+    this.rateLimitPerSecond = this.options.rateLimitPerSecond ?? 0;
+    this.buckets.clear();
+  }
+
+  /**
+   * Takes one token from the bot's bucket, if it has one: R tokens at most, refilled continuously at R per second.
+   * A call refused here takes nothing, so a client that keeps calling gets exactly R calls a second through.
+   */
+  private takeToken(uid: string): boolean {
+    const rate = this.rateLimitPerSecond;
+    if (rate <= 0) return true;
+    const now = performance.now();
+    const capacity = Math.max(1, rate);
+    const bucket = this.buckets.get(uid) ?? { tokens: capacity, updatedAt: now };
+    bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.updatedAt) / 1000) * rate);
+    bucket.updatedAt = now;
+    this.buckets.set(uid, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
   }
 
   /** Requests to `POST /conversations` received so far. */
@@ -158,6 +212,7 @@ export class MixinSandbox {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    this.calls++;
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     res.once('close', () => this.inFlight--);
@@ -182,6 +237,11 @@ export class MixinSandbox {
     if ('refused' in auth) {
       log.outcome = `error:401:${auth.refused}`;
       return this.sendError(res, log, 401);
+    }
+    if (!this.takeToken(auth.uid)) {
+      this.rateLimited++;
+      log.outcome = 'error:429:rate limit';
+      return this.sendError(res, log, 429);
     }
 
     if (req.method === 'POST' && path === '/conversations') return this.create(body, auth.uid, res, log);
@@ -329,6 +389,11 @@ export class MixinSandbox {
     res.writeHead(202, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error }));
   }
 }
+
+const checkNonNegative = (name: string, value: number): number => {
+  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a number >= 0, got ${value}`);
+  return value;
+};
 
 const header = (req: IncomingMessage, name: string): string | undefined => {
   const value = req.headers[name];
