@@ -4,14 +4,26 @@
  *   npm run load                 the handler load (scripts/load/handlers.ts): create-group over HTTP and queue
  *                                handlers in one process, ~10% transient faults, every failure redelivered; checks
  *                                that nothing is lost and every key ends as exactly the one group it addresses.
+ *                                Exits 0 when every check holds, 1 when one fails, 2 on the hard time limit.
+ *   npm run load -- bulk         the bulk scenario (scripts/load/bulk.ts): N records through npm start's SQS and
+ *                                queue functions at deployed concurrency, the sandbox limited to R calls a second;
+ *                                writes bench/results/bulk-<date>[-<label>].{json,md} and bulk-latest.{json,md}.
+ *                                Exits 0 when every run met every target, 1 otherwise.
  *
- * Exits 0 when every check holds, 1 when one fails, 2 on the hard time limit.
+ * Handler load environment (all optional): LOAD_REQUESTS (2000 per phase), LOAD_CONCURRENCY (50), LOAD_BATCH_SIZE
+ * (10), LOAD_LATENCY_MS (3), LOAD_FAULT_RATE (0.10), LOAD_MAX_ROUNDS (10), LOAD_TIME_LIMIT_S (120), MIXIN_MAX_ATTEMPTS
+ * (2 here, so that some requests exhaust their attempts and redelivery is exercised).
  *
- * Environment (all optional): LOAD_REQUESTS (2000 per phase), LOAD_CONCURRENCY (50), LOAD_BATCH_SIZE (10),
- * LOAD_LATENCY_MS (3), LOAD_FAULT_RATE (0.10), LOAD_MAX_ROUNDS (10), LOAD_TIME_LIMIT_S (120),
- * MIXIN_MAX_ATTEMPTS (2 here, so that some requests exhaust their attempts and redelivery is exercised).
+ * Bulk options: --run N@R (repeatable; default the issue's two: 300@2 and 3000@20), --kind contacts|groups
+ * (contacts), --cap-factor F (each run stops at F x N/R seconds; 3), --latency-ms MS (sandbox latency, 0),
+ * --concurrency C (batches at once per queue; the template's), --label TEXT (the report's title), --file-label
+ * WORD (in the file names), --out DIR (bench/results), --no-write.
  */
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { ROOT } from '../infra/local/command';
+import { type BulkResult, runBulk } from './load/bulk';
+import { bulkMarkdown, bulkReport, TARGETS, writeBulkReport } from './load/bulk-report';
 import { handlerLoadOptionsFrom, runHandlerLoad } from './load/handlers';
 
 const timeLimitSeconds = (raw: string | undefined): number => {
@@ -20,24 +32,73 @@ const timeLimitSeconds = (raw: string | undefined): number => {
   return value;
 };
 
-const main = async (): Promise<number> => {
+const handlerLoad = async (): Promise<number> => {
+  const wallStart = performance.now();
+  const limit = timeLimitSeconds(process.env.LOAD_TIME_LIMIT_S);
+  const hardStop = setTimeout(() => {
+    console.error(`load: hard time limit of ${limit} s reached; stopping`);
+    process.exit(2);
+  }, limit * 1000);
   const { violations } = await runHandlerLoad(handlerLoadOptionsFrom(process.env));
+  clearTimeout(hardStop);
+  console.log(`load: finished in ${((performance.now() - wallStart) / 1000).toFixed(1)} s`);
   return violations.length ? 1 : 0;
 };
 
-const wallStart = performance.now();
-const limit = timeLimitSeconds(process.env.LOAD_TIME_LIMIT_S);
-const hardStop = setTimeout(() => {
-  console.error(`load: hard time limit of ${limit} s reached; stopping`);
-  process.exit(2);
-}, limit * 1000);
-main().then(
-  (code) => {
-    clearTimeout(hardStop);
-    console.log(`load: finished in ${((performance.now() - wallStart) / 1000).toFixed(1)} s`);
-    // Keep-alive sockets and cache timers of the handlers would hold the process open.
-    process.exit(code);
-  },
+const positive = (name: string, raw: string | undefined): number => {
+  const value = Number(raw);
+  if (raw === undefined || !Number.isFinite(value) || value <= 0) throw new Error(`${name} takes a number above 0, got "${raw ?? ''}"`);
+  return value;
+};
+
+const bulkLoad = async (argv: string[]): Promise<number> => {
+  const runs: { n: number; rate: number }[] = [];
+  let kind: 'contacts' | 'groups' = 'contacts';
+  let capFactor = 3;
+  let latencyMs = 0;
+  let concurrency: number | undefined;
+  let label = 'bulk drain';
+  let fileLabel = '';
+  let out = join(ROOT, 'bench', 'results');
+  let write = true;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => argv[++i];
+    if (arg === '--run') {
+      const match = /^(\d+)@(\d+(?:\.\d+)?)$/.exec(value() ?? '');
+      if (!match) throw new Error('--run takes N@R, e.g. 300@2');
+      runs.push({ n: Number(match[1]), rate: Number(match[2]) });
+    } else if (arg === '--kind') {
+      const k = value();
+      if (k !== 'contacts' && k !== 'groups') throw new Error('--kind takes contacts or groups');
+      kind = k;
+    } else if (arg === '--cap-factor') capFactor = positive(arg, value());
+    else if (arg === '--latency-ms') latencyMs = Number(value() ?? 0);
+    else if (arg === '--concurrency') concurrency = Math.round(positive(arg, value()));
+    else if (arg === '--label') label = value() ?? label;
+    else if (arg === '--file-label') fileLabel = (value() ?? '').replace(/[^\w-]/g, '');
+    else if (arg === '--out') out = value() ?? out;
+    else if (arg === '--no-write') write = false;
+    else throw new Error(`unknown bulk option ${arg}`);
+  }
+  if (runs.length === 0) runs.push({ n: 300, rate: 2 }, { n: 3000, rate: 20 });
+  const results: BulkResult[] = [];
+  for (const { n, rate } of runs) {
+    const result = await runBulk({ kind, n, rate, capSeconds: Math.ceil((capFactor * n) / rate), latencyMs, ...(concurrency !== undefined && { maximumConcurrency: concurrency }), log: (line) => console.error(line) });
+    console.error(JSON.stringify(result));
+    results.push(result);
+  }
+  const report = bulkReport(label, { 'cap factor': capFactor, 'sandbox latency ms': latencyMs, 'batches at once per queue': concurrency ?? 'template (queueMaximumConcurrency)' }, results);
+  console.log(bulkMarkdown(report));
+  if (write) for (const file of writeBulkReport(report, out, fileLabel)) console.error(`wrote ${file}`);
+  const met = (r: BulkResult) => r.drainSeconds !== null && r.drainRatio <= TARGETS.drainRatio && r.callsPerRecord <= TARGETS.callsPerRecord && r.deadLettered === 0 && r.lost === 0 && r.duplicated === 0;
+  return results.every(met) ? 0 : 1;
+};
+
+const [command, ...rest] = process.argv.slice(2);
+(command === 'bulk' ? bulkLoad(rest) : command === undefined ? handlerLoad() : Promise.reject(new Error(`unknown load "${command}": npm run load [-- bulk ...]`))).then(
+  // Keep-alive sockets and cache timers of the handlers would hold the process open.
+  (code) => process.exit(code),
   (error: unknown) => {
     console.error('load: crashed', error);
     process.exit(1);
