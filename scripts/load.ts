@@ -91,7 +91,7 @@ const bulkLoad = async (argv: string[]): Promise<number> => {
   const report = bulkReport(label, { 'cap factor': capFactor, 'sandbox latency ms': latencyMs, 'batches at once per queue': concurrency ?? 'template (queueMaximumConcurrency)' }, results);
   console.log(bulkMarkdown(report));
   if (write) for (const file of writeBulkReport(report, out, fileLabel)) console.error(`wrote ${file}`);
-  const met = (r: BulkResult) => r.drainSeconds !== null && r.drainRatio <= TARGETS.drainRatio && r.callsPerRecord <= TARGETS.callsPerRecord && r.deadLettered === 0 && r.lost === 0 && r.duplicated === 0;
+  const met = (r: BulkResult) => r.drainRatio !== null && r.drainRatio <= TARGETS.drainRatio && r.callsPerRecord <= TARGETS.callsPerRecord && r.deadLettered === 0 && r.lost === 0 && r.duplicated === 0;
   return results.every(met) ? 0 : 1;
 };
 

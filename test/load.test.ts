@@ -1,7 +1,9 @@
 /**
  * A short `npm run load` (the handler load of scripts/load/handlers.ts) against real local peers, so that the load
- * tool cannot rot unnoticed: every logical request ends as exactly the group its key addresses.
+ * tool cannot rot unnoticed: every logical request ends as exactly the group its key addresses; and a short bulk
+ * scenario (scripts/load/bulk.ts) through npm start.
  */
+import { runBulk } from '../scripts/load/bulk';
 import { runHandlerLoad } from '../scripts/load/handlers';
 
 jest.setTimeout(60_000);
@@ -19,3 +21,13 @@ it('runs a short handler load with transient faults: nothing lost, nothing missi
     table.mockRestore();
   }
 });
+
+it('runs a short bulk scenario through npm start (serverless-offline, the local SQS, the queue functions) against a rate-limited sandbox: every record created once, none lost', async () => {
+  const log: string[] = [];
+  const result = await runBulk({ kind: 'groups', n: 30, rate: 50, capSeconds: 100, latencyMs: 0, maximumConcurrency: 2, log: (line) => log.push(line) });
+  expect({ created: result.created, lost: result.lost, duplicated: result.duplicated, stillQueued: result.stillQueued, log: log.join('\n').slice(0, 2000) }).toEqual({ created: 30, lost: 0, duplicated: 0, stillQueued: 0, log: expect.stringContaining('createGroupQueue (2 batches at once, timeout 5 s)') });
+  expect(result.drainSeconds).toBeGreaterThan(0);
+  expect(result.mixinCalls).toBeGreaterThanOrEqual(30);
+  expect(result.callsPerRecord).toBe(result.mixinCalls / 30);
+  expect(result.share429).toBe(result.mixinCalls === 0 ? 0 : result.answered429 / result.mixinCalls);
+}, 240_000);

@@ -49,9 +49,14 @@ export interface BulkResult {
   idealSeconds: number;
   /** First message sent to last conversation created; null when not every record was created by the cap. */
   drainSeconds: number | null;
-  /** drainSeconds / idealSeconds (or, when capped, the elapsed time over it, as a lower bound). */
-  drainRatio: number;
+  /** drainSeconds / idealSeconds; null when not every record was created. */
+  drainRatio: number | null;
+  /** When the run stopped watching: every record created, or the queue empty (the rest in the DLQ), or the cap. */
+  endedSeconds: number;
+  /** The cap, when the run stopped there. */
   cappedAt: number | null;
+  /** The last conversation created, from the first message sent. */
+  lastCreatedSeconds: number;
   created: number;
   mixinCalls: number;
   callsPerRecord: number;
@@ -199,6 +204,7 @@ export const runBulk = async (o: BulkOptions): Promise<BulkResult> => {
       }
       await sleep(100);
     }
+    const endedSeconds = (Date.now() - t0) / 1000;
     const end = await depthOf(sqs, queue);
     // Counted now, with the mappings still running: a record in flight at the cap is "still queued", not lost.
     const mixinCalls = sandbox.calls;
@@ -233,8 +239,10 @@ export const runBulk = async (o: BulkOptions): Promise<BulkResult> => {
       capSeconds: o.capSeconds,
       idealSeconds,
       drainSeconds,
-      drainRatio: (drainSeconds ?? cappedAt ?? (lastCreatedAt - t0) / 1000) / idealSeconds,
+      drainRatio: drainSeconds === null ? null : drainSeconds / idealSeconds,
+      endedSeconds,
       cappedAt,
+      lastCreatedSeconds: (lastCreatedAt - t0) / 1000,
       created: createdKeys.size,
       mixinCalls,
       callsPerRecord: mixinCalls / o.n,
