@@ -15,7 +15,10 @@
 import { runEnqueue } from './enqueue/cli';
 
 const abort = new AbortController();
-process.once('SIGINT', () => abort.abort());
+// Ctrl-C ends a watch with its summary (a second one ends it at once); it stops a send at once, with exit code 130:
+// what was sent stays sent, and the same file may be sent again (contacts and keyed groups are idempotent).
+const watching = process.argv.includes('--watch');
+process.once('SIGINT', () => (watching ? abort.abort() : process.exit(130)));
 runEnqueue(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: abort.signal }).then(
   (code) => process.exit(code),
   (error: unknown) => {
