@@ -17,6 +17,7 @@ const SERVICE = 'mixin-conversations';
 /**
  * Metric names the issue's rate limiter emits (lib/mixin/*, dimensions service, category and trigger), built in
  * parallel on another branch: until it is merged no handler emits them here. Every other metric must be emitted below.
+ * Once it is merged the scenario emits all four (checked on a trial merge): delete this allowance then.
  */
 const RATE_LIMITER_METRICS = new Set(['MixinRateLimited', 'RecordsDeferred', 'MixinLatency', 'MixinCallRate']);
 
@@ -36,6 +37,8 @@ beforeAll(async () => {
     MIXIN_MAX_ATTEMPTS: '1',
     AWS_ENDPOINT_URL_SQS: sqs.endpoint,
     DEAD_LETTER_QUEUE_URL: sqs.deadLetterQueueOf('CreateContactQueue').url,
+    // Where a rate-limit-aware queue function re-sends the records it defers (its own queue).
+    SOURCE_QUEUE_URL: sqs.queue('CreateContactQueue').url,
   });
   // What a drain goes through: created, failed and retried (a 5xx, a 429), dead-lettered, over a queue and HTTP...
   const queue = h.load<{ handler: LambdaHandler<unknown, SQSBatchResponse> }>('../../functions/create-contact/queue').handler;
@@ -44,6 +47,10 @@ beforeAll(async () => {
   h.sandbox.inject({ kind: 'error', code: 429, userId: limited });
   const contact = (user_id: string) => JSON.stringify({ participants: [{ user_id }] });
   await queue(sqsEvent([contact(ok), contact(flaky), contact(limited), '{"participants": "nobody"}']), lambdaContext());
+  // A batch against Mixin's rate limit (1 call a second): 429 answers, and records held back or deferred.
+  h.sandbox.setRateLimit(1);
+  await queue(sqsEvent(Array.from({ length: 10 }, () => contact(randomUUID()))), lambdaContext());
+  h.sandbox.setRateLimit(0);
   const http = h.load<{ handler: LambdaHandler<unknown, APIGatewayProxyStructuredResultV2> }>('../../functions/create-group/http').handler;
   await http(httpEvent(JSON.stringify({ name: 'Room', participants: [{ user_id: randomUUID() }] }), { headers: { 'idempotency-key': randomUUID() } }), lambdaContext());
   // ...and a keystore secret that cannot be read (a cold start of its own).
