@@ -123,13 +123,14 @@ const pool = async <T>(items: T[], limit: number, work: (item: T) => Promise<voi
 
 const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
-/** Step 1: the Mixin sandbox and a local Secrets Manager holding a throwaway bot's keystore; the environment points at them. */
+/** Step 1: the Mixin sandbox and a local Secrets Manager holding a throwaway bot's keystore; the environment points at them until `stop`. */
 const startPeers = async () => {
   const bot = makeBot();
   const sandbox = await new MixinSandbox({ apps: [bot.app] }).start();
   const secrets = await new LocalSecretsManager().start();
   const secretId = `mixin/load-${randomUUID()}`;
   secrets.put(secretId, JSON.stringify(bot.json));
+  const saved = { ...process.env };
   Object.assign(process.env, {
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
     AWS_REGION: 'us-east-1',
@@ -143,7 +144,12 @@ const startPeers = async () => {
     POWERTOOLS_LOG_LEVEL: 'SILENT',
     POWERTOOLS_METRICS_DISABLED: 'true',
   });
-  return { appId: bot.keystore.appId, sandbox, stop: () => Promise.all([sandbox.stop(), secrets.stop()]) };
+  // The environment as it was, once the run is over: whatever runs next in this process must not inherit ours.
+  const stop = async () => {
+    process.env = saved;
+    await Promise.all([sandbox.stop(), secrets.stop()]);
+  };
+  return { appId: bot.keystore.appId, sandbox, stop };
 };
 
 /**
