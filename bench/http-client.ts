@@ -1,5 +1,5 @@
 /**
- * Why lib/mixin/http.ts uses node:http rather than global fetch: the cold cost of the first POST to a 127.0.0.1
+ * Why lib/mixin/transport.ts uses node:http rather than global fetch: the cold cost of the first POST to a 127.0.0.1
  * server, in fresh Node 24 processes, the clients interleaved (order shuffled in each round).
  *
  *   npx tsx bench/http-client.ts [rounds]      # standalone; `npm run bench` runs it too

@@ -8,8 +8,12 @@ import type { MachineInfo } from './lib/machine';
  */
 export type VariantName = 'floor' | 'floorTuned' | 'sdk' | 'ours';
 export type BaselineName = Exclude<VariantName, 'ours'>;
-/** Cold starts also measure the packaged createContactQueue serving an SQS batch of one valid record. */
-export type ColdVariantName = VariantName | 'oursQueue';
+/**
+ * Cold starts also measure the packaged createContactQueue serving an SQS batch of one valid record, and the floor with
+ * the SDK secret read (floorSecret: the floor plus one GetSecretValue at init with the SDK client, built like ours), the
+ * yardstick of the cold-start targets.
+ */
+export type ColdVariantName = VariantName | 'oursQueue' | 'floorSecret';
 /** The event a cold run hands the handler: `POST /contacts` (API Gateway HTTP API) or an SQS batch of one record. */
 export type Trigger = 'http' | 'queue';
 
@@ -95,6 +99,19 @@ export interface QueueColdSummary {
   /** Ratio of medians, and the median of the within-round ratios, of the first response to the floor built like ours. */
   firstResponseVsFloorTuned: number;
   pairedFirstResponseVsFloorTuned: number;
+  /** The same against the floor with the SDK secret read. */
+  firstResponseVsFloorSecret: number;
+  pairedFirstResponseVsFloorSecret: number;
+}
+
+/** The floor with the SDK secret read, cold only. */
+export interface FloorSecretColdSummary {
+  bytes: number;
+  gzipBytes: number;
+  coldLoadedMs: number;
+  coldFirstResponseMs: number;
+  coldCpuMs: number;
+  coldPeakRssMB: number;
 }
 
 export interface TargetResult {
@@ -115,13 +132,14 @@ export interface BenchResults {
   packageMs: number;
   totalMs: number;
   sizes: FunctionSize[];
-  baselineSizes: Record<BaselineName, { bytes: number; gzipBytes: number }>;
+  baselineSizes: Record<BaselineName | 'floorSecret', { bytes: number; gzipBytes: number }>;
   summary: {
     perVariant: Record<VariantName, VariantSummary>;
     ratios: { vsFloor: Record<string, number>; vsFloorTuned: Record<string, number>; vsSdk: Record<string, number> };
     /** Cold first response: median over rounds of the within-round ratio. */
     pairedFirstResponse: Record<string, number>;
     queue: QueueColdSummary;
+    floorSecret: FloorSecretColdSummary;
     targets: TargetResult[];
   };
   httpClient: HttpClientSummary;

@@ -6,8 +6,10 @@ export interface ServiceConfig {
   keystoreSecretId: string;
   mixinApiUrl: string;
   keystoreCacheTtlMs: number;
-  /** After a failed read of the keystore secret, how long before it is read again. */
+  /** After a failed read of the keystore secret (or a re-read that returned the key Mixin refused), how long before it is read again. */
   keystoreRetryAfterFailureMs: number;
+  /** With a good key in hand, how long a request may wait for a refresh of the keystore before going on with that key. */
+  keystoreRefreshWaitMs: number;
   attemptTimeoutMs: number;
   maxAttempts: number;
   /** How long before the Lambda's own timeout we stop waiting for Mixin and answer. */
@@ -42,6 +44,13 @@ const mixinOrigin = (raw: string | undefined): string => {
   return url.origin;
 };
 
+/** A value every deployment sets: missing or empty fails the cold start instead of every request. */
+const required = (env: NodeJS.ProcessEnv, name: string, what: string): string => {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') throw new Error(`${name} must be set: ${what}`);
+  return raw;
+};
+
 const optionalUrl = (env: NodeJS.ProcessEnv, name: string): string | undefined => {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
@@ -51,10 +60,10 @@ const optionalUrl = (env: NodeJS.ProcessEnv, name: string): string | undefined =
 
 /** Reads the configuration table of the README from `env`; a bad value fails the cold start loudly. */
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServiceConfig => ({
-  keystoreSecretId: env.MIXIN_KEYSTORE_SECRET_ID ?? '',
   mixinApiUrl: mixinOrigin(env.MIXIN_API_URL),
   keystoreCacheTtlMs: integer(env, 'KEYSTORE_CACHE_TTL_SECONDS', 300, 1, 86_400) * 1000,
   keystoreRetryAfterFailureMs: integer(env, 'KEYSTORE_RETRY_AFTER_FAILURE_SECONDS', 10, 1, 3_600) * 1000,
+  keystoreRefreshWaitMs: integer(env, 'KEYSTORE_REFRESH_WAIT_MS', 250, 10, 60_000),
   attemptTimeoutMs: integer(env, 'MIXIN_ATTEMPT_TIMEOUT_MS', 5_000, 100, 60_000),
   maxAttempts: integer(env, 'MIXIN_MAX_ATTEMPTS', 4, 1, 10),
   // At least 100 ms: below it middy's own early timeout (5 ms before the Lambda's) could fire first and fail a whole
@@ -62,4 +71,6 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServiceConfig 
   deadlineMarginMs: integer(env, 'DEADLINE_MARGIN_MS', 500, 100, 60_000),
   queueConcurrency: integer(env, 'QUEUE_CONCURRENCY', 5, 1, 100),
   deadLetterQueueUrl: optionalUrl(env, 'DEAD_LETTER_QUEUE_URL'),
+  // Checked after the others, so that a bad value elsewhere is named first.
+  keystoreSecretId: required(env, 'MIXIN_KEYSTORE_SECRET_ID', 'the name or ARN of the Secrets Manager secret holding the bot keystore'),
 });

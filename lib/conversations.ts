@@ -3,9 +3,12 @@
  * They know nothing of Lambda events; handlers know nothing of Mixin's wire format.
  */
 import { freshRandomId, groupConversationId, groupIdForKey, uniqueConversationId } from './conversation-id';
-import { ConversationError, IdempotencyKeyReusedError, InvalidRequestError } from './errors';
+import { ConversationError, InvalidRequestError } from './errors';
 import type { Conversation, ConversationRequest } from './mixin/conversation';
 import { createConversation } from './mixin/conversation';
+
+/** Mixin's conversation object, as every use case returns it: handlers take the type from here, not from lib/mixin/. */
+export type { Conversation };
 import type { KeystoreSource, MixinCallOptions } from './mixin/request';
 import { validate as contactSchema } from './schemas/generated/contact.js';
 import { validate as groupSchema } from './schemas/generated/group.js';
@@ -75,9 +78,6 @@ export const buildGroupRequest = (input: GroupInput, appId: string, idempotencyK
     .map((p, i) => ({ user_id: users[i]!, role: p.role ?? '' }))
     .filter((p) => p.user_id !== appId);
   if (participants.length === 0) throw InvalidRequestError.field('participants', 'must name at least one user other than the bot');
-  if (input.conversation_id && input.random_id) {
-    throw InvalidRequestError.field('conversation_id', 'cannot be combined with random_id: give one or the other');
-  }
   const request: ConversationRequest = { category: 'GROUP', conversation_id: '', name: input.name, participants };
   if (input.announcement !== undefined) request.announcement = input.announcement;
   if (input.conversation_id) {
@@ -99,26 +99,10 @@ export const buildContactRequest = (input: ContactInput, appId: string): Convers
   return { category: 'CONTACT', conversation_id: uniqueConversationId(appId, userId), participants: [{ user_id: userId }] };
 };
 
-/** Names compared as Mixin may store them: Unicode-normalised (NFC), without surrounding white space. */
-const sameName = (stored: unknown, sent: string | undefined): boolean =>
-  typeof stored === 'string' && stored.normalize('NFC').trim() === (sent ?? '').normalize('NFC').trim();
-
-/**
- * A keyed group found under its key must be the request made with that key: a different name means the key was
- * reused for another request. Participants, roles and the announcement are not compared: they change over a
- * group's life, and a plain retry must still succeed after members joined or left.
- */
-const checkKeyedGroup = (request: ConversationRequest, { conversation, attempts }: CreateResult): void => {
-  if (sameName(conversation.name, request.name)) return;
-  const reused = new IdempotencyKeyReusedError([{ field: 'name', message: 'differs from the name of the group this key created' }], request.conversation_id);
-  reused.attempts = attempts;
-  throw reused;
-};
-
 /** Sends one request, naming its conversation in whatever error it ends with. */
-const send = async (request: ConversationRequest, ctx: UseCaseContext): Promise<CreateResult> => {
+const askMixin = async (request: ConversationRequest, ctx: UseCaseContext, keyed: boolean): Promise<CreateResult> => {
   try {
-    const { data, attempts } = await createConversation(ctx.keys, request, ctx.mixin);
+    const { data, attempts } = await createConversation(ctx.keys, request, ctx.mixin, { keyed });
     return { conversation: data, attempts };
   } catch (error) {
     if (error instanceof ConversationError) {
@@ -137,9 +121,8 @@ const send = async (request: ConversationRequest, ctx: UseCaseContext): Promise<
 export const createGroup = useCase('ConversationsCreated', async (input, ctx): Promise<CreateResult> => {
   validate<GroupInput>(groupSchema, input);
   const request = buildGroupRequest(input, ctx.keys.keystore.appId, ctx.idempotencyKey);
-  const result = await send(request, ctx);
-  if (!input.conversation_id && request.random_id === undefined) checkKeyedGroup(request, result);
-  return result;
+  // Under a key (no conversation_id, no random_id), the group found must also be the one made with that key.
+  return askMixin(request, ctx, !input.conversation_id && request.random_id === undefined);
 });
 
 /**
@@ -148,5 +131,5 @@ export const createGroup = useCase('ConversationsCreated', async (input, ctx): P
  */
 export const createContact = useCase('ConversationsCreated', async (input, ctx): Promise<CreateResult> => {
   validate<ContactInput>(contactSchema, input);
-  return send(buildContactRequest(input, ctx.keys.keystore.appId), ctx);
+  return askMixin(buildContactRequest(input, ctx.keys.keystore.appId), ctx, false);
 });

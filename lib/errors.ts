@@ -2,8 +2,9 @@
  * The public error contract, in one place. Every error this service raises on purpose extends
  * {@link ConversationError}: a stable `name` (Step Functions `ErrorEquals`, the `error_name` log field) and
  * `retryable` (whether the same request can succeed later). HTTP statuses: lib/lambda/http-status.ts;
- * queues: lib/lambda/sqs-batch.ts.
+ * queues: lib/lambda/dead-letter.ts (`isDeadLetter`: which errors go straight to the DLQ).
  */
+import { shortMessage } from './text';
 
 /** One reason a request was rejected: the JSON path of the field and why. */
 export interface FieldProblem {
@@ -117,14 +118,17 @@ export class MixinRequestError extends ConversationError {
   override readonly name = 'MixinRequestError';
   readonly retryable = false;
   readonly code: number;
+  /** Mixin's description, at most 256 code points. */
   readonly description: string;
   readonly extra: unknown;
   override readonly attempts: number;
 
   constructor(code: number, description: string, extra: unknown, attempts: number) {
-    super(`Mixin rejected the request: code ${code}${description ? `, ${description}` : ''}`);
+    // Mixin's text, of any length: cut before it reaches an answer or a log line.
+    const short = shortMessage(description);
+    super(`Mixin rejected the request: code ${code}${short ? `, ${short}` : ''}`);
     this.code = code;
-    this.description = description;
+    this.description = short;
     this.extra = extra;
     this.attempts = attempts;
   }

@@ -11,7 +11,7 @@ const namespace = process.env.POWERTOOLS_METRICS_NAMESPACE || 'MixinConversation
 export const logger = new Logger({ serviceName });
 /** Per-request metrics: dimensions `service`, `category` and `trigger` (set once per handler by `observe`). */
 export const metrics = new Metrics({ serviceName, namespace });
-/** Service-wide alarm metrics: dimension `service` only, so one alarm covers every function (infra/alarms.yml). */
+/** Service-wide alarm metrics: dimension `service` only, so one alarm covers every function (infra/alarms.cjs). */
 const serviceMetrics = new Metrics({ serviceName, namespace });
 
 /** Metric names, part of the dashboards and alarms contract (README "Operations"). */

@@ -1,10 +1,11 @@
 import { type FieldProblem, InvalidRequestError } from './errors';
 import { fieldPath, type PathPart } from './field-path';
-import { PATTERN_MESSAGES } from './schemas/patterns.mjs';
+import { EXCLUSIVE_FIELDS, PATTERN_MESSAGES } from './schemas/patterns.mjs';
 
 /** The subset of an ajv error that we turn into a message. */
 interface SchemaError {
   instancePath: string;
+  schemaPath: string;
   keyword: string;
   params: Record<string, unknown>;
 }
@@ -54,6 +55,9 @@ const describe = (data: unknown, error: SchemaError): FieldProblem => {
       return { field: at(), message: `must have at most ${String(params.limit)} item(s)` };
     case 'pattern':
       return { field: at(), message: PATTERN_MESSAGES[String(params.pattern)] ?? 'has a form that is not accepted' };
+    case 'not':
+      if (error.schemaPath === EXCLUSIVE_FIELDS.schemaPath) return { field: at(EXCLUSIVE_FIELDS.field), message: EXCLUSIVE_FIELDS.message };
+      return { field: at(), message: 'is invalid (not)' };
     case 'enum':
       return { field: at(), message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
     default:

@@ -22,7 +22,7 @@ import {
   MixinRequestError,
   MixinUnavailableError,
 } from '../lib/errors';
-import { MAX_IDEMPOTENCY_KEY_LENGTH } from '../lib/idempotency-key';
+import { MAX_IDEMPOTENCY_KEY_LENGTH, QUOTED_KEY } from '../lib/idempotency-key';
 import { PRINTABLE_ASCII } from '../lib/lambda/http-headers';
 import { type ErrorCode, HTTP_ERRORS, httpErrorResponse } from '../lib/lambda/http-status';
 import { MAX_RETRY_AFTER_SECONDS } from '../lib/mixin/retry';
@@ -103,6 +103,7 @@ const conversationSchema = (): Json => ({
     code_id: { type: 'string' },
     code_url: { type: 'string' },
     mute_until: { type: 'string', format: 'date-time' },
+    expire_in: { type: 'integer', description: 'seconds after which messages of this conversation disappear; 0: never' },
     participants: { type: 'array', items: ref('ConversationParticipant') },
     participant_sessions: {
       type: 'array',
@@ -158,6 +159,31 @@ const componentSchemas = (): Record<string, Json> => ({
   ...errorSchemas(),
 });
 
+/**
+ * Exactly the keys the handler takes (a property test holds the two equal): bare, 1 to 256 printable ASCII
+ * characters that are not one whole quoted string; or quoted, a Structured Field String holding 1 to 256 of them,
+ * `\"` and `\\` escaped (an escape is one character of the key).
+ */
+const idempotencyKeySchema = (): Json => {
+  const max = MAX_IDEMPOTENCY_KEY_LENGTH;
+  const printable = PRINTABLE_ASCII.source.replace(/^\^|\*\$$/g, ''); // [\x20-\x7E]
+  return {
+    type: 'string',
+    oneOf: [
+      {
+        title: 'bare',
+        description: `1 to ${max} printable ASCII characters, as Stripe sends the key; not one whole quoted string (that is the quoted form).`,
+        pattern: `^(?!${QUOTED_KEY.source.slice(1)})${printable}{1,${max}}$`,
+      },
+      {
+        title: 'quoted',
+        description: `A Structured Field String, as the IETF draft sends the key: 1 to ${max} characters between double quotes, \`\\"\` and \`\\\\\` escaped; the same key as without the quotes. \`""\` is an empty key, refused.`,
+        pattern: `^"(?:[\\x20\\x21\\x23-\\x5B\\x5D-\\x7E]|\\\\["\\\\]){1,${max}}"$`,
+      },
+    ],
+  };
+};
+
 const idempotencyKeyParameters = (): Record<string, Json> => ({
   GroupIdempotencyKey: {
     name: 'Idempotency-Key',
@@ -165,11 +191,12 @@ const idempotencyKeyParameters = (): Record<string, Json> => ({
     required: false,
     description:
       `1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters, bare (\`order-42\`) or as a Structured Field String ` +
-      '(`"order-42"`, the same key). The same key from the same bot always addresses the same ' +
+      '(`"order-42"`, the same key; so are the SQS `IdempotencyKey` attribute and the workflow `idempotency_key`, quoted ' +
+      'or not). The same key from the same bot always addresses the same ' +
       'group: a retried request, however many times, returns the group the first one made (201). The same key with a ' +
       'different `name` is refused (422 `idempotency_key_reused`). With `random_id` or `conversation_id` in the body, the ' +
       'key must still fit these limits but does not choose the group.',
-    schema: { type: 'string', minLength: 1, maxLength: MAX_IDEMPOTENCY_KEY_LENGTH + 2, pattern: PRINTABLE_ASCII.source },
+    schema: idempotencyKeySchema(),
     examples: { order: { value: EXAMPLE_KEY } },
   },
   ContactIdempotencyKey: {
@@ -235,6 +262,7 @@ const exampleConversation = (fields: Json, participants: Json[]): Json => ({
   code_id: '',
   code_url: '',
   mute_until: '0001-01-01T00:00:00Z',
+  expire_in: 0,
   participants,
   participant_sessions: [],
   circles: [],
@@ -252,9 +280,10 @@ const groupRoute = (): Route => ({
     'rule that applies: `conversation_id` as given; derived from `random_id` (the scheme of Mixin\'s Go SDK); the ' +
     'group of the `Idempotency-Key` for this bot; a fresh derived ID. **Send an `Idempotency-Key`**: then a retried ' +
     'request, however many times, creates one group.\n\n' +
-    'Rules beyond the schema, each a 400 `invalid_request` naming the field: the same user twice (in any letter ' +
-    'case); `conversation_id` together with `random_id`; only the bot itself among the participants (the bot\'s own ' +
-    'ID is dropped: Mixin makes the bot the owner). Invalid input never reaches Mixin.',
+    'The schema says `conversation_id` and `random_id` exclude each other (400 naming `conversation_id`). Rules beyond ' +
+    'the schema, each a 400 `invalid_request` naming the field: the same user twice (in any letter case); only the bot ' +
+    'itself among the participants (the bot\'s own ID is dropped: Mixin makes the bot the owner). Invalid input never ' +
+    'reaches Mixin.',
   request: {
     schema: 'CreateGroupRequest',
     description: '`name` and `participants` are required; `role` is `ADMIN` or empty.',
@@ -308,7 +337,7 @@ const errorResponse = (codes: ErrorCode[], category: Category): Json => {
   const withRetryAfter = examples.filter((e) => e.headers['retry-after'] !== undefined).length;
   if (withRetryAfter !== 0 && withRetryAfter !== examples.length) throw new Error(`only some of ${codes.join(', ')} send Retry-After`);
   return {
-    description: codes.map((code) => `\`${code}\`: ${HTTP_ERRORS[code].when}.`).join('\n\n'),
+    description: codes.map((code) => `\`${code}\`: ${HTTP_ERRORS[code].when}. Retry: ${HTTP_ERRORS[code].retry}.`).join('\n\n'),
     ...(withRetryAfter ? { headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } } : {}),
     content: json(ref('ErrorResponse'), Object.fromEntries(examples.map((e) => [e.code, { value: e.body }]))),
   };
@@ -352,7 +381,14 @@ const paths = (): Json => Object.fromEntries([groupRoute(), contactRoute()].map(
 // Document
 
 const info = (): Json => {
-  const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as { name: string; version: string; description: string; license: string };
+  const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
+    name: string;
+    version: string;
+    description: string;
+    license: string;
+    repository?: string | { url: string };
+  };
+  const repository = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
   return {
     title: pkg.name,
     version: pkg.version,
@@ -363,6 +399,8 @@ const info = (): Json => {
       '403 for a missing or bad signature, 429 when the stage is throttled, 500 or 503 when the function cannot run.\n\n' +
       'Generated by `npm run openapi` (scripts/openapi.ts) from the request schemas and the error table the handlers ' +
       'use: do not edit by hand.',
+    // The repository is where questions and changes go: package.json's `repository`, when it names one.
+    contact: { name: `the ${pkg.name} repository: issues and changes go there`, ...(repository ? { url: repository } : {}) },
     license: { name: pkg.license, identifier: pkg.license },
   };
 };

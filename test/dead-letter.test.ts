@@ -8,7 +8,7 @@ import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { buildApp } from 'fauxqs';
 import { uniqueConversationId } from '../lib/conversation-id';
-import { shortMessage } from '../lib/lambda/dead-letter';
+import { shortMessage } from '../lib/text';
 import { takeAll } from './support/queues';
 import { type Harness, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
 

@@ -194,10 +194,14 @@ describe('the keystore from Secrets Manager', () => {
   });
 
   it('heals after a key rotation: a 401 re-reads the rotated secret and the same request succeeds', async () => {
+    // An instance of its own: the one above re-read the refused key and reads no more within the backoff window.
+    const fresh = h.load<{ handler: Http }>('../../functions/create-contact/http').handler;
+    expect((await call(fresh, { participants: [{ user_id: randomUUID() }] })).status).toBe(201);
+    h.sandbox.reset();
     const rotated = makeBot(h.bot.keystore.appId);
     h.sandbox.registerApp(rotated.app);
     h.secrets.put(h.secretId, JSON.stringify(rotated.json));
-    const res = await call(contacts, { participants: [{ user_id: randomUUID() }] });
+    const res = await call(fresh, { participants: [{ user_id: randomUUID() }] });
     expect(res.status).toBe(201);
     expect(h.sandbox.requests.map((r) => r.outcome)).toEqual(['error:401:unknown sid', 'created']);
     // put the original back for the other tests

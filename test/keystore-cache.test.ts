@@ -5,6 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse } from 'aws-lambda';
 import { loadConfig } from '../lib/config';
+import { secretsManagerReader } from '../lib/lambda/secret-reader';
+import { KeystoreCache, type KeystoreCacheOptions } from '../lib/mixin/keystore-cache';
 import { makeBot } from '../infra/local/keys';
 import { type Harness, httpEvent, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
 
@@ -85,20 +87,75 @@ describe('configuration', () => {
     [{ QUEUE_CONCURRENCY: '4e0' }, /QUEUE_CONCURRENCY must be an integer/],
     [{ KEYSTORE_RETRY_AFTER_FAILURE_SECONDS: '0' }, /KEYSTORE_RETRY_AFTER_FAILURE_SECONDS must be an integer from 1 to 3600/],
     [{ DEAD_LETTER_QUEUE_URL: '[object Object]' }, /DEAD_LETTER_QUEUE_URL must be an SQS queue URL/],
+    [{ KEYSTORE_REFRESH_WAIT_MS: '9' }, /KEYSTORE_REFRESH_WAIT_MS must be an integer from 10 to 60000/],
+    [{ KEYSTORE_REFRESH_WAIT_MS: '60001' }, /KEYSTORE_REFRESH_WAIT_MS/],
   ])('fails the cold start loudly on %p', (env, message) => {
-    expect(() => loadConfig(env)).toThrow(message);
+    expect(() => loadConfig({ MIXIN_KEYSTORE_SECRET_ID: 'mixin/keystore', ...env })).toThrow(message);
+  });
+
+  it.each([{}, { MIXIN_KEYSTORE_SECRET_ID: '' }, { MIXIN_KEYSTORE_SECRET_ID: '  ' }])('fails the cold start loudly, naming the variable, without a keystore secret: %p', (env) => {
+    expect(() => loadConfig(env)).toThrow(/^MIXIN_KEYSTORE_SECRET_ID must be set/);
+  });
+
+  it('a handler without a keystore secret fails to load instead of answering every request', () => {
+    const saved = process.env.MIXIN_KEYSTORE_SECRET_ID;
+    process.env.MIXIN_KEYSTORE_SECRET_ID = '';
+    try {
+      expect(() => h.load('../../functions/create-contact/http')).toThrow(/MIXIN_KEYSTORE_SECRET_ID must be set/);
+    } finally {
+      process.env.MIXIN_KEYSTORE_SECRET_ID = saved;
+    }
   });
 
   it('refuses a MIXIN_API_URL with credentials without repeating them, however malformed', () => {
-    expect(() => loadConfig({ MIXIN_API_URL: 'https://user:s3cr3t@api.mixin.one' })).toThrow(/must not carry a user name or password/);
+    const secret = { MIXIN_KEYSTORE_SECRET_ID: 'mixin/keystore' };
+    expect(() => loadConfig({ ...secret, MIXIN_API_URL: 'https://user:s3cr3t@api.mixin.one' })).toThrow(/must not carry a user name or password/);
     for (const url of ['https://user:s3cr3t@api.mixin.one', 'https://u:s3cr3t@', 'https://u:s3cr3t@[bad', 'u:s3cr3t@x.example', 'https://x.example/?p=s3cr3t', 'https://x.example#s3cr3t']) {
-      expect(() => loadConfig({ MIXIN_API_URL: url })).toThrow(/MIXIN_API_URL/);
-      expect(() => loadConfig({ MIXIN_API_URL: url })).not.toThrow(/s3cr3t/);
+      expect(() => loadConfig({ ...secret, MIXIN_API_URL: url })).toThrow(/MIXIN_API_URL/);
+      expect(() => loadConfig({ ...secret, MIXIN_API_URL: url })).not.toThrow(/s3cr3t/);
     }
   });
 
   it('has the documented defaults', () => {
-    expect(loadConfig({})).toEqual({ keystoreSecretId: '', mixinApiUrl: 'https://api.mixin.one', keystoreCacheTtlMs: 300_000, keystoreRetryAfterFailureMs: 10_000, deadLetterQueueUrl: undefined, attemptTimeoutMs: 5_000, maxAttempts: 4, deadlineMarginMs: 500, queueConcurrency: 5 });
-    expect(loadConfig({ MIXIN_API_URL: 'http://127.0.0.1:4100/' }).mixinApiUrl).toBe('http://127.0.0.1:4100');
+    const secret = { MIXIN_KEYSTORE_SECRET_ID: 'mixin/keystore' };
+    expect(loadConfig(secret)).toEqual({ keystoreSecretId: 'mixin/keystore', mixinApiUrl: 'https://api.mixin.one', keystoreCacheTtlMs: 300_000, keystoreRetryAfterFailureMs: 10_000, keystoreRefreshWaitMs: 250, deadLetterQueueUrl: undefined, attemptTimeoutMs: 5_000, maxAttempts: 4, deadlineMarginMs: 500, queueConcurrency: 5 });
+    expect(loadConfig({ ...secret, MIXIN_API_URL: 'http://127.0.0.1:4100/' }).mixinApiUrl).toBe('http://127.0.0.1:4100');
+  });
+});
+
+describe('KeystoreCache on its own (no Lambda context)', () => {
+  const cacheOf = (secretId: string, options: Partial<KeystoreCacheOptions> = {}) =>
+    new KeystoreCache({ read: secretsManagerReader(secretId), ttlMs: 60_000, retryAfterFailureMs: 60_000, refreshWaitMs: 250, ...options });
+
+  it('gives up on a read at the deadline it is given, aborts it, and tries again on the next get', async () => {
+    const secretId = `mixin/unit-${randomUUID()}`;
+    h.secrets.put(secretId, JSON.stringify(h.bot.json));
+    h.secrets.inject({ type: 'hang', count: 1 });
+    const cache = cacheOf(secretId);
+    const started = Date.now();
+    await expect(cache.get(Date.now() + 150)).rejects.toMatchObject({ name: 'KeystoreUnavailableError', message: expect.stringContaining('deadline') });
+    expect(Date.now() - started).toBeLessThan(500);
+    await sleep(50);
+    expect(h.secrets.inFlight).toBe(0);
+    expect((await cache.get(Date.now() + 2_000)).publicKeyHex).toBe(h.bot.keystore.publicKeyHex);
+  });
+
+  it('reload: the key in hand again starts the quiet window; a rotated key is returned at once to every caller', async () => {
+    const secretId = `mixin/unit-${randomUUID()}`;
+    h.secrets.put(secretId, JSON.stringify(h.bot.json));
+    const cache = cacheOf(secretId, { retryAfterFailureMs: 300 });
+    const key = await cache.get();
+    const reads = () => h.secrets.calls.filter((c) => c.secretId === secretId).length;
+    expect(await cache.reload(key)).toBe(key);
+    expect(await cache.reload(key)).toBe(key);
+    expect(reads()).toBe(2); // the first get and one reload
+    const rotated = makeBot(h.bot.keystore.appId);
+    h.secrets.put(secretId, JSON.stringify(rotated.json));
+    expect(await cache.reload(key)).toBe(key); // still in the window
+    await sleep(350);
+    const fresh = await cache.reload(key);
+    expect(fresh.publicKeyHex).toBe(rotated.keystore.publicKeyHex);
+    expect(await cache.reload(key)).toBe(fresh); // another record's 401 with the old key: no read
+    expect(reads()).toBe(3);
   });
 });

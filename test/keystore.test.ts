@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { KeystoreError } from '../lib/errors';
-import { ed25519PublicKeyBytes, parseKeystore } from '../lib/mixin/keystore';
+import { ed25519PublicKeyBytes, parseKeystore } from '../lib/mixin/keystore-parser';
 import { makeBot } from '../infra/local/keys';
 
 const bot = makeBot();
@@ -34,6 +34,15 @@ describe('parseKeystore', () => {
     const keystore = parseKeystore(legacy);
     expect(keystore.appId).toBe(dashboard.app_id);
     expect(keystore.publicKeyHex).toBe(bot.app.publicKeyHex);
+  });
+
+  it('accepts a keystore saved with a UTF-8 byte order mark, as text or as bytes decoded as UTF-8', () => {
+    const json = JSON.stringify(dashboard);
+    expect(parseKeystore(`\uFEFF${json}`).publicKeyHex).toBe(bot.app.publicKeyHex);
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(json)]);
+    expect(parseKeystore(bytes.toString('utf8')).appId).toBe(dashboard.app_id);
+    // Only a leading one: a BOM inside the text is still not JSON.
+    expect(failure(`${json.slice(0, 1)}\uFEFF${json.slice(1)}`).message).toMatch(/not valid JSON/);
   });
 
   it('lower-cases IDs', () => {

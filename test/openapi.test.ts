@@ -5,10 +5,12 @@
  */
 import { readFileSync } from 'node:fs';
 import SwaggerParser from '@apidevtools/swagger-parser';
+import fc from 'fast-check';
 import Ajv2020 from 'ajv/dist/2020';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { HTTP_ERRORS } from '../lib/lambda/http-status';
 import { schemas } from '../lib/schemas/definitions.mjs';
+import { NAME_PATTERN, TEXT_PATTERN } from '../lib/schemas/patterns.mjs';
 import { OPENAPI_FILE, renderOpenApi } from '../scripts/openapi';
 import { type Harness, httpEvent, lambdaContext, type LambdaHandler, startHarness } from './support/harness';
 
@@ -26,7 +28,7 @@ interface MediaType {
 interface Parameter {
   name: string;
   in: string;
-  schema: Schema & { maxLength?: number };
+  schema: Schema & { oneOf?: (Schema & { pattern: string })[] };
   examples?: Record<string, Example>;
 }
 interface Response {
@@ -40,8 +42,9 @@ interface Operation {
   responses: Record<string, Response>;
 }
 interface Document {
+  info: { contact?: { name?: string; url?: string } };
   paths: Record<Route, { post: Operation }>;
-  components: { schemas: Record<string, Schema> };
+  components: { schemas: Record<string, Schema & { properties?: Record<string, Schema> }> };
 }
 type Route = '/groups' | '/contacts';
 type Http = LambdaHandler<unknown, APIGatewayProxyStructuredResultV2>;
@@ -121,6 +124,54 @@ describe('infra/openapi.json', () => {
     expect(checked.length).toBeGreaterThanOrEqual(Object.keys(op.responses).length + 1);
   });
 
+  it('gives every HTTP error code with the "when" and "retry" texts of HTTP_ERRORS, in full', () => {
+    for (const route of ['/groups', '/contacts'] as Route[]) {
+      for (const [status, response] of Object.entries(raw.paths[route].post.responses)) {
+        for (const code of Object.keys(jsonOf(response).examples ?? {}).filter((c) => c in HTTP_ERRORS)) {
+          const { when, retry } = HTTP_ERRORS[code as keyof typeof HTTP_ERRORS];
+          expect([route, status, response.description]).toEqual([route, status, expect.stringContaining(`\`${code}\`: ${when}. Retry: ${retry}.`)]);
+        }
+      }
+    }
+  });
+
+  it('names the repository as its contact', () => {
+    const pkg = JSON.parse(readFileSync(`${__dirname}/../package.json`, 'utf8')) as { name: string; repository?: string | { url: string } };
+    expect(raw.info.contact?.name).toContain(pkg.name);
+    const url = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
+    expect(raw.info.contact?.url).toBe(url);
+  });
+
+  it('the Conversation schema names every key of the answer, so a generated client types them all (expire_in too)', async () => {
+    const h = await startHarness();
+    try {
+      const handler = h.load<{ handler: Http }>('../../functions/create-group/http').handler;
+      const res = await handler(httpEvent(JSON.stringify(requestExample('/groups'))), lambdaContext());
+      const data = (JSON.parse(String(res.body)) as { data: Record<string, unknown> }).data;
+      expect(Object.keys(data)).toContain('expire_in');
+      const documented = Object.keys(raw.components.schemas.Conversation!.properties ?? {});
+      expect(Object.keys(data).filter((key) => !documented.includes(key))).toEqual([]);
+    } finally {
+      await h.stop();
+    }
+  });
+
+  it('says the name and announcement patterns need the `u` flag, which is true: without it they are other rules', () => {
+    const group = raw.components.schemas.CreateGroupRequest!.properties!;
+    for (const field of ['name', 'announcement']) expect([field, group[field]!.description]).toEqual([field, expect.stringContaining('`u` flag')]);
+    expect([new RegExp(NAME_PATTERN, 'u').test('😀'), new RegExp(NAME_PATTERN).test('😀')]).toEqual([true, false]);
+    expect([new RegExp(TEXT_PATTERN, 'u').test('😀'), new RegExp(TEXT_PATTERN).test('😀')]).toEqual([true, false]);
+  });
+
+  it('the group schema refuses conversation_id together with random_id, as the handler does', () => {
+    const group = raw.components.schemas.CreateGroupRequest!;
+    const example = { name: 'Room', participants: [{ user_id: '6e1f4b02-8f3a-4b49-9a4e-1f6b2a7d5c11' }] };
+    const [a, b] = ['0c0b3f2e-3c4e-4a7e-b1f8-2d5c9e1a4b77', '3f1c9a7e-52d4-4b8e-9c06-7a2e1d4b8f35'];
+    expect(problems(group, { ...example, conversation_id: a, random_id: b })).not.toEqual([]);
+    expect(problems(group, { ...example, conversation_id: a })).toEqual([]);
+    expect(problems(group, { ...example, random_id: b })).toEqual([]);
+  });
+
   it('declares IAM (SigV4) authorization the way API Gateway exports it', () => {
     const document = raw as unknown as { security: unknown; components: { securitySchemes: Record<string, unknown> } };
     expect(document.security).toEqual([{ sigv4: [] }]);
@@ -181,18 +232,48 @@ describe('the handlers answer as the document says', () => {
     expect(h.sandbox.postCount).toBe(0);
   });
 
-  it('Idempotency-Key: /groups takes the longest key, bare or quoted, and refuses one more (400); /contacts ignores it', async () => {
-    const { maxLength } = keyParameter('/groups').schema;
-    expect(maxLength).toBeGreaterThan(2);
-    const longest = 'k'.repeat(maxLength! - 2);
-    expect(await call('/groups', requestExample('/groups'), { 'Idempotency-Key': `"${longest}"` })).toMatchObject({ status: 201 });
-    expect(await call('/groups', requestExample('/groups'), { 'Idempotency-Key': longest })).toMatchObject({ status: 201 });
-    const tooLong = `"${longest}k"`; // quoted: one character over, for the handler and for the schema alike
-    const refused = await call('/groups', requestExample('/groups'), { 'Idempotency-Key': tooLong });
-    expect(refused).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', details: [{ field: 'Idempotency-Key' }] } } });
-    expect(problems(keyParameter('/groups').schema, tooLong)).not.toEqual([]);
+  it('Idempotency-Key: /groups takes the longest key bare or quoted, and refuses one more, "" and a quoted empty key (400); /contacts ignores it', async () => {
+    const schema = keyParameter('/groups').schema;
+    const longest = 'k'.repeat(256);
+    for (const key of [longest, `"${longest}"`, `"${'\\"'.repeat(256)}"`]) {
+      expect({ key, schema: problems(schema, key), status: (await call('/groups', requestExample('/groups'), { 'Idempotency-Key': key })).status }).toEqual({ key, schema: [], status: 201 });
+    }
+    for (const key of ['', '""', `${longest}k`, `"${longest}k"`]) {
+      const refused = await call('/groups', requestExample('/groups'), { 'Idempotency-Key': key });
+      expect(refused).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', details: [{ field: 'Idempotency-Key' }] } } });
+      expect({ key, schema: problems(schema, key).length > 0 }).toEqual({ key, schema: true });
+    }
     expect(keyParameter('/contacts').schema).toEqual({ type: 'string' });
-    expect(await call('/contacts', requestExample('/contacts'), { 'Idempotency-Key': tooLong })).toMatchObject({ status: 201 });
+    expect(await call('/contacts', requestExample('/contacts'), { 'Idempotency-Key': `"${longest}k"` })).toMatchObject({ status: 201 });
+  });
+
+  it('Idempotency-Key: the header schema and the handler accept exactly the same keys (property)', async () => {
+    const schema = keyParameter('/groups').schema;
+    expect(schema.oneOf).toHaveLength(2);
+    // Every request names one conversation_id: the key is checked, and Mixin returns the one group after the first.
+    const body = { ...requestExample('/groups'), conversation_id: '9d4c3f1e-2b7a-4c8e-9f01-3a5b6c7d8e9f' };
+    const unit = fc.constantFrom('k', '"', '\\', ' ', '~', '\t', 'é', '😀', '\u0000');
+    const run = (n: number) => fc.nat({ max: 4 }).map((extra) => 'k'.repeat(n + extra));
+    const key = fc.oneof(
+      fc.string({ unit, maxLength: 12 }),
+      fc.string({ unit, maxLength: 12 }).map((k) => `"${k}"`),
+      fc.tuple(fc.constantFrom(250, 254, 255, 256, 257), fc.constantFrom('', '"', '\\"', '\\\\')).chain(([n, escape]) => run(n - 4).map((k) => `"${escape}${k}"`)),
+      run(253),
+      fc.string({ unit: 'grapheme-ascii', maxLength: 300 }),
+    );
+    const seen = { accepted: 0, refused: 0 };
+    await fc.assert(
+      fc.asyncProperty(key, async (k) => {
+        const res = await handlers['/groups'](httpEvent(JSON.stringify(body), { path: '/groups', headers: { 'Idempotency-Key': k } }), lambdaContext());
+        const byHandler = res.statusCode === 201;
+        if (!byHandler) expect(JSON.parse(String(res.body))).toMatchObject({ error: { details: [{ field: 'Idempotency-Key' }] } });
+        seen[byHandler ? 'accepted' : 'refused']++;
+        expect({ key: k, bySchema: problems(schema, k).length === 0 }).toEqual({ key: k, bySchema: byHandler });
+      }),
+      { numRuns: 400 },
+    );
+    expect(seen.accepted).toBeGreaterThan(50);
+    expect(seen.refused).toBeGreaterThan(50);
   });
 
   it('/groups: the documented key sent again with another name gets 422 idempotency_key_reused', async () => {

@@ -118,7 +118,7 @@ describe('functions', () => {
         POWERTOOLS_METRICS_NAMESPACE: expect.any(String),
         POWERTOOLS_LOG_LEVEL: 'INFO',
       });
-      // Source maps are read only when a stack is printed (infra/source-mapped-stacks.mjs), never at every load.
+      // Source maps are read only when a stack is printed (lib/bundle/source-mapped-stacks.mjs), never at every load.
       expect({ id, nodeOptions: vars.NODE_OPTIONS ?? '' }).toEqual({ id, nodeOptions: expect.not.stringContaining('--enable-source-maps') });
     }
   });
@@ -217,6 +217,21 @@ describe('bundles', () => {
       expect(names).toContain(handlerFile);
       expect(names).toContain(`${handlerFile}.map`);
       for (const name of names.filter((n) => n !== handlerFile && n !== `${handlerFile}.map`)) expect(name).toMatch(/^functions\/[\w-]+\/chunks\/[\w-]+\.mjs(\.map)?$/);
+      // Only what the entry can load (infra/zip-reachable-chunks.cjs), found here from the code itself, not the metafile.
+      const textOf = (name: string) => entries.get(name)?.toString('utf8');
+      const loadable = new Set([handlerFile]);
+      for (const queue = [handlerFile]; queue.length > 0; ) {
+        const from = queue.pop()!;
+        for (const [, path] of textOf(from)!.matchAll(/(?:from\s*|import\s*\(?\s*)"(\.\.?\/[^"]+\.mjs)"/g)) {
+          const target = join(from, '..', path!);
+          expect({ from, target, inZip: names.includes(target) }).toEqual({ from, target, inZip: true });
+          if (loadable.has(target)) continue;
+          loadable.add(target);
+          queue.push(target);
+        }
+      }
+      expect({ id, files: names.filter((n) => !n.endsWith('.map')).sort() }).toEqual({ id, files: [...loadable].sort() });
+      expect({ id, maps: names.filter((n) => n.endsWith('.map')).sort() }).toEqual({ id, maps: [...loadable].map((n) => `${n}.map`).sort() });
       const code = entries.get(handlerFile)!.toString('utf8');
       expect(code.length / code.split('\n').length).toBeGreaterThan(1000); // minified: long lines, no indentation
       expect(code).toMatch(/export\s*\{[^}]*\bas handler\b|export\s*\{[^}]*\bhandler\b/);
@@ -238,11 +253,16 @@ describe('bundles', () => {
     }
   });
 
-  it('bundles what it calls of AWS (the GetSecretValue call) rather than relying on the runtime\'s AWS SDK', () => {
-    const zip = unzip(join(outDir, 'createGroupHttp.zip'));
-    const code = [...zip.entries()].find(([name]) => name.endsWith('.mjs'))![1].toString('utf8');
-    expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
-    expect(code).toContain('GetSecretValue');
+  it('bundles the AWS SDK Secrets Manager client it was tested with, rather than relying on the runtime\'s AWS SDK or a stand-in', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { version } = require('@aws-sdk/client-secrets-manager/package.json') as { version: string };
+    for (const name of ['createGroupHttp', 'createContactQueue']) {
+      const zip = unzip(join(outDir, `${name}.zip`));
+      const code = [...zip.entries()].filter(([file]) => file.endsWith('.mjs')).map(([, text]) => text.toString('utf8')).join('\n');
+      expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
+      expect(code).toContain('GetSecretValue');
+      expect(code).toContain(`name:"@aws-sdk/client-secrets-manager",version:"${version}"`);
+    }
   });
 
   it('loads as an ES module on Node 24 and exports a handler function', async () => {

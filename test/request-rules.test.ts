@@ -7,8 +7,6 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse } from 'aws-lambda';
 import { groupIdForKey, uniqueConversationId } from '../lib/conversation-id';
 import { loadConfig } from '../lib/config';
-import { handlerOptions } from '../lib/lambda/runtime';
-import { httpErrorResponse } from '../lib/lambda/http-status';
 import { type Harness, httpEvent, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
 
 type Http = LambdaHandler<unknown, APIGatewayProxyStructuredResultV2>;
@@ -206,6 +204,9 @@ describe('smaller holes', () => {
 
   it('refuses a DEADLINE_MARGIN_MS that would let middy time out first; middy\'s own timeout is our typed error', async () => {
     expect(() => loadConfig({ DEADLINE_MARGIN_MS: '0' })).toThrow(/DEADLINE_MARGIN_MS must be an integer from 100/);
+    // Loaded with the harness's environment (the runtime reads its configuration, a keystore secret included, when
+    // it loads), in one registry with the error mapping that must recognise its error.
+    const { handlerOptions, httpErrorResponse } = h.load<typeof import('../lib/lambda/runtime') & typeof import('../lib/lambda/http-status')>('../../test/support/runtime-and-http-status');
     let thrown: unknown;
     try {
       handlerOptions.timeoutEarlyResponse();

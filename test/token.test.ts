@@ -1,5 +1,5 @@
 import { verify, createPublicKey } from 'node:crypto';
-import { ed25519KeyFromSeed, ed25519PublicKeyBytes } from '../lib/mixin/keystore';
+import { ed25519KeyFromSeed, ed25519PublicKeyBytes } from '../lib/mixin/keystore-parser';
 import { requestSignature, signAuthenticationToken, TOKEN_TTL_SECONDS } from '../lib/mixin/token';
 import { makeBot } from '../infra/local/keys';
 import { loadVector, type TokenVector } from './support/vectors';

@@ -73,23 +73,65 @@ export const serverlessEsbuildOptions = (kind: BuildKind = 'deployed'): BuildOpt
 
 export interface BundleResult {
   file: string;
+  /** What a cold start loads (the entry and every chunk it imports statically), minified and gzip -9 file by file. */
   bytes: number;
   gzipBytes: number;
+  /** Those files, the entry first. */
+  loadedAtStart: string[];
   metafile: Metafile;
 }
 
 export const gzipSize = (data: Buffer | string): number => gzipSync(data, { level: 9 }).length;
+
+/** Minified and gzip bytes of files, summed: each is read (and could be compressed) on its own. */
+export const filesSize = (files: string[]): { bytes: number; gzipBytes: number } => {
+  let bytes = 0;
+  let gzipBytes = 0;
+  for (const file of files) {
+    const code = readFileSync(file);
+    bytes += code.length;
+    gzipBytes += gzipSize(code);
+  }
+  return { bytes, gzipBytes };
+};
+
+/** The metafile's entry output and the chunks it imports statically, transitively: what loading the entry loads. */
+export const loadedAtStartOutputs = (metafile: Metafile): string[] => {
+  const entry = Object.keys(metafile.outputs).find((f) => metafile.outputs[f]!.entryPoint && /\.m?js$/.test(f))!;
+  const seen = [entry];
+  for (let i = 0; i < seen.length; i++) {
+    for (const imported of metafile.outputs[seen[i]!]!.imports) {
+      if (imported.kind === 'import-statement' && !imported.external && !seen.includes(imported.path)) seen.push(imported.path);
+    }
+  }
+  return seen;
+};
+
+/**
+ * The same for a bundle on disk, read from its code rather than a metafile (a packaged zip holds none): every
+ * `import … from "./x.mjs"` and `import "./x.mjs"`, transitively; `import("./x.mjs")` is loaded later, not counted.
+ */
+export const loadedAtStartFiles = (entryFile: string): string[] => {
+  const seen = [entryFile];
+  for (let i = 0; i < seen.length; i++) {
+    const code = readFileSync(seen[i]!, 'utf8');
+    for (const [, path] of code.matchAll(/(?:\bfrom\s*|\bimport\s*)"(\.\.?\/[^"]+\.mjs)"/g)) {
+      const file = join(seen[i]!, '..', path!);
+      if (!seen.includes(file)) seen.push(file);
+    }
+  }
+  return seen;
+};
 
 /** Bundles one entry with the deployed (or plain) options, plus a metafile, into `outdir`. */
 export const bundle = async (entry: string, outdir: string, extra: BuildOptions = {}, kind: BuildKind = 'deployed'): Promise<BundleResult> => {
   const options: BuildOptions = { ...serverlessEsbuildOptions(kind), ...extra, entryPoints: [entry], outdir, absWorkingDir: ROOT, metafile: true, logLevel: 'error' };
   const result = await build(options);
   // The entry's own output: with esbuild's `splitting`, chunks are outputs too.
-  const out = Object.entries(result.metafile!.outputs).find(([f, o]) => o.entryPoint && (f.endsWith('.mjs') || f.endsWith('.js')))![0];
-  const file = join(ROOT, out);
-  const code = readFileSync(file);
+  const loadedAtStart = loadedAtStartOutputs(result.metafile!).map((out) => join(ROOT, out));
+  const file = loadedAtStart[0]!;
   writeFileSync(`${file}.meta.json`, JSON.stringify(result.metafile));
-  return { file, bytes: code.length, gzipBytes: gzipSize(code), metafile: result.metafile! };
+  return { file, ...filesSize(loadedAtStart), loadedAtStart, metafile: result.metafile! };
 };
 
 /** Bundles a runner script (not a measured function): plain ESM for Node 24, no minification. */
@@ -110,15 +152,16 @@ export const AWS_SDK_EXTERNALS = ['@aws-sdk/*', '@smithy/*', '@aws-crypto/*'];
 export const isAwsSdkPackage = (pkg: string): boolean => /^@(aws-sdk|smithy|aws-crypto)\//.test(pkg);
 
 /**
- * Minified bytes of one output by package, and those of the AWS SDK: its own packages plus the packages that only
+ * Minified bytes of what a cold start loads (the entry and its static chunks) by package, and those of the AWS SDK: its own packages plus the packages that only
  * the AWS SDK imports (found by walking the metafile's import graph to a fixpoint).
  */
 export const bytesByPackage = (metafile: Metafile): { byPackage: Record<string, number>; awsSdkBytes: number; otherBytes: number; awsSdkPackages: string[] } => {
-  const output = Object.values(metafile.outputs).find((o) => o.entryPoint)!;
   const byPackage: Record<string, number> = {};
-  for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
-    const pkg = packageOf(input);
-    byPackage[pkg] = (byPackage[pkg] ?? 0) + bytesInOutput;
+  for (const output of loadedAtStartOutputs(metafile).map((out) => metafile.outputs[out]!)) {
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const pkg = packageOf(input);
+      byPackage[pkg] = (byPackage[pkg] ?? 0) + bytesInOutput;
+    }
   }
   // importers of each package (by package)
   const importers = new Map<string, Set<string>>();

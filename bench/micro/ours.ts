@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { buildContactRequest, type ContactInput } from '../../lib/conversations';
-import { parseKeystore } from '../../lib/mixin/keystore';
+import { parseKeystore } from '../../lib/mixin/keystore-parser';
 import { signAuthenticationToken } from '../../lib/mixin/token';
 import { validate as contactSchema } from '../../lib/schemas/generated/contact.js';
 import { validate } from '../../lib/validation';

@@ -1,18 +1,16 @@
 import middy from '@middy/core';
-import { createContact } from '../../lib/conversations';
+import { type Conversation, createContact } from '../../lib/conversations';
 import { type ContextWithKeystore, keystoreLoader } from '../../lib/lambda/middleware/keystore';
 import { observe } from '../../lib/lambda/middleware/observe';
 import { config, handlerOptions, keystoreOptions } from '../../lib/lambda/runtime';
-import { taskInput } from '../../lib/lambda/task-input';
+import { contactTaskInput } from '../../lib/lambda/task-input';
 import { runUseCase } from '../../lib/lambda/use-case';
-import type { Conversation } from '../../lib/mixin/conversation';
-import { validate as contactTaskSchema } from '../../lib/schemas/generated/contactTask.js';
 
 /** Step Functions task: the input is the HTTP body as an object, plus an optional idempotency_key; the output is the conversation. Failures are thrown by stable name. */
 export const handler = middy<unknown, Conversation, Error, ContextWithKeystore>(handlerOptions)
   .use(observe({ category: 'CONTACT', trigger: 'workflow' }))
   .use(keystoreLoader(keystoreOptions))
   .handler(async (event, context) => {
-    const { input, idempotencyKey } = taskInput(contactTaskSchema, event);
+    const { input, idempotencyKey } = contactTaskInput(event);
     return (await runUseCase(createContact, input, context, config, idempotencyKey)).conversation;
   });

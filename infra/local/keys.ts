@@ -1,7 +1,7 @@
 /** Throwaway bots for local runs, tests, the load script and the bench: never a real key. */
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import type { SandboxApp } from './mixin-sandbox';
-import { type Keystore, parseKeystore } from '../../lib/mixin/keystore';
+import { type Keystore, parseKeystore } from '../../lib/mixin/keystore-parser';
 
 /** A throwaway bot: its dashboard-format keystore JSON, the parsed keystore and the sandbox registration. */
 export interface TestBot {

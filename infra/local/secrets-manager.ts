@@ -38,6 +38,8 @@ export class LocalSecretsManager {
   private server: Server | undefined;
   /** Every call received: the operation and the SecretId. */
   readonly calls: { operation: string; secretId: string }[] = [];
+  /** Calls received and neither answered nor given up by the caller yet (a hanging call counts until it is aborted). */
+  inFlight = 0;
   url = '';
 
   constructor(private readonly region = 'us-east-1') {}
@@ -45,6 +47,8 @@ export class LocalSecretsManager {
   /** Starts listening on 127.0.0.1 (an ephemeral port unless one is given). */
   async start(port = 0): Promise<this> {
     const server = createServer((req, res) => {
+      this.inFlight++;
+      res.once('close', () => this.inFlight--); // answered, or the connection dropped
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {

@@ -36,7 +36,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { parseKeystore } from '../../lib/mixin/keystore';
+import { parseKeystore } from '../../lib/mixin/keystore-parser';
 import { EventSourceMapping, invokeThroughLambdaApi } from './event-source-mapping';
 import { loadConfig } from '../../lib/config';
 import { makeBot } from './keys';
@@ -65,7 +65,7 @@ const portFrom = (env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
 
 /**
  * True when real credentials are in the environment. The bundles read credentials from the environment only
- * (infra/aws-credentials-from-env.mjs, as in Lambda), so a profile must be exported first:
+ * (lib/bundle/aws-credentials-from-env.mjs, as in Lambda), so a profile must be exported first:
  * `eval "$(aws configure export-credentials --profile dev --format env)"`.
  */
 const hasAwsCredentials = (env: NodeJS.ProcessEnv): boolean => Boolean(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY);
@@ -93,7 +93,7 @@ const OWN_PARAMS = new Set(['mixinApiUrl', 'keystoreSecret']);
  * functions' environment from its parameters, not from this shell.
  */
 const functionParamsFrom = (env: NodeJS.ProcessEnv): string[] => {
-  loadConfig(env);
+  loadConfig({ ...env, MIXIN_KEYSTORE_SECRET_ID: env.MIXIN_KEYSTORE_SECRET_ID || DEFAULT_SECRET_NAME }); // the secret is ours to set (OWN_PARAMS)
   return Object.entries(parameterOfVariable())
     .filter(([name, param]) => env[name] && !OWN_PARAMS.has(param))
     .flatMap(([name, param]) => ['--param', `${param}=${env[name]}`]);

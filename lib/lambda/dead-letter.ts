@@ -6,6 +6,7 @@ import type { MessageAttributeValue, SendMessageBatchRequestEntry, SQSClient } f
 import type { SQSRecord } from 'aws-lambda';
 import { type ConversationError, ConversationError as Base, KeystoreError, MixinRequestError } from '../errors';
 import { logger } from '../observability';
+import { shortMessage } from '../text';
 
 /** A record to dead-letter and why. */
 export interface DeadLetter {
@@ -20,7 +21,6 @@ export interface DeadLetter {
 const MAX_BATCH_ENTRIES = 10;
 const MAX_ATTRIBUTES = 10;
 const MAX_BYTES = 1_048_576;
-const MAX_ERROR_MESSAGE = 256;
 
 /**
  * True for a failure that no redelivery can fix: not retryable, and not about our own key (a Mixin 401/403 or a
@@ -50,9 +50,6 @@ const originalAttributes = (record: SQSRecord): Record<string, MessageAttributeV
   }
   return out;
 };
-
-/** At most 256 characters, cut by code points: half a surrogate pair is a character SQS refuses, failing the send. */
-export const shortMessage = (message: string): string => Array.from(message.slice(0, 2 * MAX_ERROR_MESSAGE)).slice(0, MAX_ERROR_MESSAGE).join('');
 
 /** Why the record is here, most useful first: what fits beside the original attributes (10 at most) goes. */
 const reasonAttributes = ({ record, error }: DeadLetter, failedAt: string): [string, MessageAttributeValue][] => {

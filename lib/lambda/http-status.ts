@@ -25,24 +25,71 @@ export interface ErrorBody {
   mixin_code?: number;
 }
 
-/** Every error `code` the HTTP API answers with, its status, and when (the contract: README, OpenAPI). */
+/**
+ * Every error `code` the HTTP API answers with: its status, when it is answered and whether to retry. The one owner
+ * of these texts: the README's "Requests and responses" table and infra/openapi.json are this table, word for word
+ * (test/docs.test.ts, test/openapi.test.ts).
+ */
 export const HTTP_ERRORS = {
-  invalid_request: { status: 400, when: 'bad JSON, a duplicated JSON key, invalid UTF-8, a field or header that breaks the rules; `details` names each field and why' },
-  conversation_conflict: { status: 409, when: 'the conversation_id asked for already names a conversation of another category (a CONTACT for a group)' },
-  body_too_large: { status: 413, when: 'the body is over 64 KB' },
-  unsupported_media_type: { status: 415, when: '`Content-Type` is not JSON (`application/json` or `application/*+json`), or names a charset other than UTF-8' },
-  idempotency_key_reused: { status: 422, when: 'the Idempotency-Key was already used for a different request; `details` names what differs' },
-  mixin_rejected: { status: 422, when: 'Mixin rejected the data (10002 invalid field, 20116 group full, ...); `mixin_code` is Mixin\'s code' },
-  mixin_rate_limited: { status: 429, when: 'Mixin kept rate-limiting after our retries; `Retry-After` says when to try again' },
-  keystore_invalid: { status: 500, when: 'the keystore secret is malformed or unreadable and no good key is in hand: a deployment problem, never the caller\'s' },
-  internal_error: { status: 500, when: 'a bug: an error that is none of the above' },
-  mixin_credentials_rejected: { status: 502, when: 'Mixin refused the bot\'s key (401/403) even after re-reading the secret' },
-  mixin_bad_response: { status: 502, when: 'Mixin kept answering something that is not the conversation asked for (garbage, another conversation, an answer over 4 MB, or a 3xx/4xx from something in front of it)' },
-  mixin_unavailable: { status: 503, when: 'Mixin failing or unreachable after retries (`Retry-After: 1`)' },
-  keystore_unavailable: { status: 503, when: 'Secrets Manager failing or unreachable (`Retry-After: 1`)' },
-  mixin_timeout: { status: 504, when: 'Mixin did not answer before our deadline (we answer before the Lambda\'s own timeout)' },
-  deadline_exceeded: { status: 504, when: 'our own time ran out before Mixin could be asked' },
-} as const satisfies Record<string, { status: number; when: string }>;
+  invalid_request: {
+    status: 400,
+    when: 'bad JSON, a duplicated JSON key, invalid UTF-8, a field or header that breaks the rules; `details` names each field and why',
+    retry: 'no: fix the request',
+  },
+  conversation_conflict: {
+    status: 409,
+    when: 'the `conversation_id` asked for already names a conversation of another category (a CONTACT for a group)',
+    retry: 'no',
+  },
+  body_too_large: { status: 413, when: 'the body is over 64 KB', retry: 'no' },
+  unsupported_media_type: {
+    status: 415,
+    when: '`Content-Type` is not JSON (`application/json` or `application/*+json`), names a charset other than UTF-8, names `charset` twice or empty, or has parameters that do not parse',
+    retry: 'no',
+  },
+  idempotency_key_reused: {
+    status: 422,
+    when: 'the `Idempotency-Key` was already used for a different request; `details` names what differs',
+    retry: 'no: use a new key',
+  },
+  mixin_rejected: {
+    status: 422,
+    when: "Mixin rejected the data (10002 invalid field, 20116 group full, ...); `mixin_code` is Mixin's code",
+    retry: 'no',
+  },
+  mixin_rate_limited: {
+    status: 429,
+    when: 'Mixin kept rate-limiting after our retries; `Retry-After` (at most 300 s) says when to try again',
+    retry: 'yes, after `Retry-After`',
+  },
+  keystore_invalid: {
+    status: 500,
+    when: "the keystore secret is malformed or unreadable and no good key is in hand: a deployment problem, never the caller's",
+    retry: 'no',
+  },
+  internal_error: { status: 500, when: 'a bug: an error that is none of the above', retry: 'no' },
+  mixin_credentials_rejected: {
+    status: 502,
+    when: "Mixin refused the bot's key (401/403) even after re-reading the secret",
+    retry: 'no: fix the keystore',
+  },
+  mixin_bad_response: {
+    status: 502,
+    when:
+      'Mixin kept answering something that is not the conversation asked for (garbage, another conversation, one without a ' +
+      'category or, under a key, without a name, an answer over 4 MB, or a 3xx/4xx from something in front of it: a ' +
+      'proxy, a WAF, a wrong `MIXIN_API_URL`)',
+    retry: 'yes',
+  },
+  mixin_unavailable: { status: 503, when: 'Mixin failing or unreachable after retries (`Retry-After: 1`)', retry: 'yes, same `Idempotency-Key`' },
+  keystore_unavailable: { status: 503, when: 'Secrets Manager failing or unreachable (`Retry-After: 1`)', retry: 'yes, same `Idempotency-Key`' },
+  mixin_timeout: {
+    status: 504,
+    when: "Mixin did not answer before our deadline (we answer before the Lambda's own timeout)",
+    retry: 'yes, same `Idempotency-Key`',
+  },
+  deadline_exceeded: { status: 504, when: 'our own time ran out before Mixin could be asked', retry: 'yes, same `Idempotency-Key`' },
+} as const satisfies Record<string, { status: number; when: string; retry: string }>;
 
 export type ErrorCode = keyof typeof HTTP_ERRORS;
 

@@ -7,10 +7,11 @@ import type { BatchOptions } from './sqs-batch';
 export const config = loadConfig();
 
 /** Where and for how long the keystore secret is read. */
-export const keystoreOptions: Partial<KeystoreLoaderOptions> & { secretId: string } = {
+export const keystoreOptions: KeystoreLoaderOptions = {
   secretId: config.keystoreSecretId,
-  cacheExpiryMs: config.keystoreCacheTtlMs,
+  cacheTtlMs: config.keystoreCacheTtlMs,
   retryAfterFailureMs: config.keystoreRetryAfterFailureMs,
+  refreshWaitMs: config.keystoreRefreshWaitMs,
   deadlineMarginMs: config.deadlineMarginMs,
 };
 

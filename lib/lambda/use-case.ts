@@ -3,6 +3,7 @@ import type { ServiceConfig } from '../config';
 import type { UseCase, UseCaseContext, UseCaseResult } from '../conversations';
 import type { AttemptReport } from '../mixin/request';
 import { logger, METRIC, MetricUnit, metrics } from '../observability';
+import { deadlineOf } from './deadline';
 import type { KeystoreContext } from './middleware/keystore';
 
 const reportAttempt = (attempt: AttemptReport): void => {
@@ -27,14 +28,13 @@ export const runUseCase = async <R extends UseCaseResult>(
   config: ServiceConfig,
   idempotencyKey?: string,
 ): Promise<R> => {
-  const remaining = typeof context.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() : undefined;
   const ctx: UseCaseContext = {
     keys: { keystore: context.keystore, reload: context.reloadKeystore },
     mixin: {
       baseUrl: config.mixinApiUrl,
       attemptTimeoutMs: config.attemptTimeoutMs,
       maxAttempts: config.maxAttempts,
-      deadline: remaining === undefined ? undefined : Date.now() + remaining - config.deadlineMarginMs,
+      deadline: deadlineOf(context, config.deadlineMarginMs),
       onAttempt: reportAttempt,
     },
   };

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_MIXIN_API_URL } from '../constants';
 import { MixinRateLimitError, MixinRequestError, MixinUnavailableError } from '../errors';
-import type { Keystore } from './keystore';
+import type { Keystore } from './keystore-parser';
 import { type AttemptOutcome, backoffDelay, classifyResponse, isRetryable, needsFreshKeystore } from './retry';
 import { signAuthenticationToken } from './token';
 import { send, TransportError } from './transport';

@@ -1,5 +1,5 @@
 import { hash, randomUUID, sign } from 'node:crypto';
-import type { Keystore } from './keystore';
+import type { Keystore } from './keystore-parser';
 
 /** Token lifetime: a few minutes, enough for clock skew, short enough that a leaked token soon dies. */
 export const TOKEN_TTL_SECONDS = 300;
@@ -8,7 +8,7 @@ export const TOKEN_TTL_SECONDS = 300;
 const HEADER = Buffer.from('{"alg":"EdDSA","typ":"JWT"}').toString('base64url');
 
 /** What a token authorises: exactly one request. */
-export interface SignedRequest {
+export interface RequestToSign {
   method: string;
   /** Path plus query string, no scheme or host: `/conversations`. */
   uri: string;
@@ -26,7 +26,7 @@ export interface TokenOptions {
 }
 
 /** Lower-case hex SHA-256 of METHOD + URI + BODY: the `sig` claim binding a token to one request. */
-export const requestSignature = ({ method, uri, body }: SignedRequest): string =>
+export const requestSignature = ({ method, uri, body }: RequestToSign): string =>
   hash('sha256', method.toUpperCase() + uri + body, 'hex');
 
 /**
@@ -35,7 +35,7 @@ export const requestSignature = ({ method, uri, body }: SignedRequest): string =
  */
 export const signAuthenticationToken = (
   keystore: Pick<Keystore, 'appId' | 'sessionId' | 'privateKey'>,
-  request: SignedRequest,
+  request: RequestToSign,
   options: TokenOptions = {},
 ): string => {
   const iat = options.iat ?? Math.floor(Date.now() / 1000);

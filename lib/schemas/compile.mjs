@@ -1,5 +1,5 @@
 // Compiles lib/schemas/definitions.mjs to standalone validators (no ajv compile at cold start).
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Ajv from 'ajv';
@@ -30,5 +30,4 @@ const write = (out, text) => {
 const dir = join(here, 'generated');
 mkdirSync(dir, { recursive: true });
 for (const [name, schema] of Object.entries(schemas)) write(join(dir, `${name}.js`), compile(name, schema));
-rmSync(join(dir, 'validators.js'), { force: true });
 console.log(`compiled ${Object.keys(schemas).length} schemas to ${dir}`);

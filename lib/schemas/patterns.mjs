@@ -17,3 +17,12 @@ export const PATTERN_MESSAGES = {
   [NAME_PATTERN]: 'must have a visible character, and no control character or unpaired surrogate',
   [TEXT_PATTERN]: 'must have no control character (but tab and line breaks) and no unpaired surrogate',
 };
+
+// The group schemas' `not: { required: [field, other] }`: ajv reports it at `schemaPath`, lib/validation.ts names
+// `field` with this message (the message the handlers gave before the schema said it).
+export const EXCLUSIVE_FIELDS = {
+  schemaPath: '#/not',
+  field: 'conversation_id',
+  other: 'random_id',
+  message: 'cannot be combined with random_id: give one or the other',
+};

@@ -2,7 +2,8 @@ import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { HttpRequestError, InvalidRequestError } from '../../errors';
 import { parseJsonBody } from '../../json';
-import { header } from '../http-headers';
+import { shortMessage } from '../../text';
+import { header, parseMediaType } from '../http-headers';
 
 /** An API Gateway HTTP API (payload 2.0) event whose body has been parsed as JSON. */
 export type JsonHttpEvent = Omit<APIGatewayProxyEventV2, 'body'> & { body: unknown };
@@ -15,17 +16,24 @@ export interface HttpJsonBodyOptions {
 const defaults: HttpJsonBodyOptions = { maxBytes: 64 * 1024 };
 /** `application/json` or any `application/<something>+json`, with optional parameters. */
 const JSON_MEDIA_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
-const CHARSET = /;\s*charset\s*=\s*"?([^";\s]*)"?/i;
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** 415 unless the media type is JSON and the charset, when one is named, UTF-8. */
+const unsupported = (message: string) => new HttpRequestError(415, 'unsupported_media_type', message);
+
+/**
+ * 415 unless the media type is JSON and its parameters parse (RFC 9110), with at most one `charset`, and that one
+ * UTF-8: a charset named twice says two things about the same bytes, and one hidden in another parameter is none.
+ */
 const checkMediaType = (contentType: string): void => {
-  const shown = contentType.slice(0, 100);
-  if (!JSON_MEDIA_TYPE.test(contentType)) throw new HttpRequestError(415, 'unsupported_media_type', `Content-Type must be application/json, got "${shown}"`);
-  const charset = CHARSET.exec(contentType)?.[1];
-  if (charset !== undefined && !/^utf-?8$/i.test(charset)) {
-    throw new HttpRequestError(415, 'unsupported_media_type', `the body must be UTF-8; Content-Type names charset "${charset.slice(0, 40)}"`);
-  }
+  const shown = shortMessage(contentType, 100);
+  const media = parseMediaType(contentType);
+  if (!JSON_MEDIA_TYPE.test(contentType)) throw unsupported(`Content-Type must be application/json, got "${shown}"`);
+  if (!media) throw unsupported(`Content-Type has a malformed parameter list: "${shown}"`);
+  const charsets = media.parameters.filter(([name]) => name === 'charset').map(([, value]) => value);
+  if (charsets.length > 1) throw unsupported(`Content-Type names charset more than once: "${shown}"`);
+  const charset = charsets[0];
+  if (charset === '') throw unsupported('Content-Type names an empty charset');
+  if (charset !== undefined && !/^utf-?8$/i.test(charset)) throw unsupported(`the body must be UTF-8; Content-Type names charset "${shortMessage(charset, 40)}"`);
 };
 
 /** Checks media type and size, decodes (base64 and strict UTF-8, a leading BOM dropped) and parses the JSON body. */

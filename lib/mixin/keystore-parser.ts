@@ -84,13 +84,15 @@ const parseLegacy = (raw: Record<string, unknown>): Keystore => {
 /**
  * Parses a keystore as the Mixin dashboard exports it (`app_id`, `session_id`, `session_private_key`,
  * `server_public_key`) or in the legacy format (`client_id`, `session_id`, base64url `private_key`).
- * Fails loudly with a {@link KeystoreError} naming the field; the message never contains key material.
+ * A leading UTF-8 byte order mark is ignored. Fails loudly with a {@link KeystoreError} naming the field; the
+ * message never contains key material.
  */
 export const parseKeystore = (input: unknown): Keystore => {
   let raw: unknown = input;
   if (typeof input === 'string') {
     try {
-      raw = JSON.parse(input);
+      // A leading UTF-8 byte order mark (some editors save one) is not part of the JSON, as for request bodies.
+      raw = JSON.parse(input.startsWith('\uFEFF') ? input.slice(1) : input);
     } catch {
       throw new KeystoreError('is not valid JSON');
     }
