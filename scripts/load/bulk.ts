@@ -84,6 +84,9 @@ const freePort = (): Promise<number> =>
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** After the last creation, how long the batches under way get to finish before what is left counts as still queued. */
+const SETTLE_MS = 15_000;
+
 /** `npm start` (infra/local/start.ts, as `npm start` runs it) against our sandbox; resolves once it is ready. */
 const startLocal = async (env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<{ child: ChildProcess; stop: () => Promise<void> }> => {
   const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
@@ -205,7 +208,13 @@ export const runBulk = async (o: BulkOptions): Promise<BulkResult> => {
       await sleep(100);
     }
     const endedSeconds = (Date.now() - t0) / 1000;
-    const end = await depthOf(sqs, queue);
+    // Every record created: the batches still under way end (and delete their messages) within a function timeout.
+    const settleBy = Date.now() + SETTLE_MS;
+    let end = await depthOf(sqs, queue);
+    while (created >= o.n && end.visible + end.delayed + end.inFlight > 0 && Date.now() < settleBy) {
+      await sleep(200);
+      end = await depthOf(sqs, queue);
+    }
     // Counted now, with the mappings still running: a record in flight at the cap is "still queued", not lost.
     const mixinCalls = sandbox.calls;
     const answered429 = sandbox.rateLimited;
