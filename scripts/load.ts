@@ -16,7 +16,8 @@
  *
  * Bulk options: --run N@R (repeatable; default the issue's two: 300@2 and 3000@20), --kind contacts|groups
  * (contacts), --cap-factor F (each run stops at F x N/R seconds; 3), --latency-ms MS (sandbox latency, 0),
- * --concurrency C (batches at once per queue; the template's), --label TEXT (the report's title), --file-label
+ * --concurrency C (batches at once per queue; the template's), --timeouts deployed|local (the queue function and
+ * visibility timeouts as deployed, 30 s and 190 s, or as npm start sets them; deployed), --label TEXT (the report's title), --file-label
  * WORD (in the file names), --out DIR (bench/results), --no-write.
  */
 import { join } from 'node:path';
@@ -61,6 +62,7 @@ const bulkLoad = async (argv: string[]): Promise<number> => {
   let fileLabel = '';
   let out = join(ROOT, 'bench', 'results');
   let write = true;
+  let timeouts: 'deployed' | 'local' = 'deployed';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => argv[++i];
@@ -79,16 +81,21 @@ const bulkLoad = async (argv: string[]): Promise<number> => {
     else if (arg === '--file-label') fileLabel = (value() ?? '').replace(/[^\w-]/g, '');
     else if (arg === '--out') out = value() ?? out;
     else if (arg === '--no-write') write = false;
+    else if (arg === '--timeouts') {
+      const t = value();
+      if (t !== 'deployed' && t !== 'local') throw new Error('--timeouts takes deployed or local');
+      timeouts = t;
+    }
     else throw new Error(`unknown bulk option ${arg}`);
   }
   if (runs.length === 0) runs.push({ n: 300, rate: 2 }, { n: 3000, rate: 20 });
   const results: BulkResult[] = [];
   for (const { n, rate } of runs) {
-    const result = await runBulk({ kind, n, rate, capSeconds: Math.ceil((capFactor * n) / rate), latencyMs, ...(concurrency !== undefined && { maximumConcurrency: concurrency }), log: (line) => console.error(line) });
+    const result = await runBulk({ kind, n, rate, capSeconds: Math.ceil((capFactor * n) / rate), latencyMs, timeouts, ...(concurrency !== undefined && { maximumConcurrency: concurrency }), log: (line) => console.error(line) });
     console.error(JSON.stringify(result));
     results.push(result);
   }
-  const report = bulkReport(label, { 'cap factor': capFactor, 'sandbox latency ms': latencyMs, 'batches at once per queue': concurrency ?? 'template (queueMaximumConcurrency)' }, results);
+  const report = bulkReport(label, { timeouts: `${timeouts} (queue function ${results[0]?.functionTimeoutSeconds} s, visibility ${results[0]?.visibilityTimeoutSeconds} s)`, 'cap factor': capFactor, 'sandbox latency ms': latencyMs, 'batches at once per queue': concurrency ?? 'template (queueMaximumConcurrency)' }, results);
   console.log(bulkMarkdown(report));
   if (write) for (const file of writeBulkReport(report, out, fileLabel)) console.error(`wrote ${file}`);
   const met = (r: BulkResult) => r.drainRatio !== null && r.drainRatio <= TARGETS.drainRatio && r.callsPerRecord <= TARGETS.callsPerRecord && r.deadLettered === 0 && r.lost === 0 && r.duplicated === 0;

@@ -24,7 +24,7 @@ it('runs a short handler load with transient faults: nothing lost, nothing missi
 
 it('runs a short bulk scenario through npm start (serverless-offline, the local SQS, the queue functions) against a rate-limited sandbox: every record created once, none lost', async () => {
   const log: string[] = [];
-  const result = await runBulk({ kind: 'groups', n: 30, rate: 50, capSeconds: 100, latencyMs: 0, maximumConcurrency: 2, log: (line) => log.push(line) });
+  const result = await runBulk({ kind: 'groups', n: 30, rate: 50, capSeconds: 100, latencyMs: 0, maximumConcurrency: 2, timeouts: 'local', log: (line) => log.push(line) });
   expect({ created: result.created, lost: result.lost, duplicated: result.duplicated, stillQueued: result.stillQueued, log: log.join('\n').slice(0, 2000) }).toEqual({ created: 30, lost: 0, duplicated: 0, stillQueued: 0, log: expect.stringContaining('createGroupQueue (2 batches at once, timeout 5 s)') });
   expect(result.drainSeconds).toBeGreaterThan(0);
   expect(result.mixinCalls).toBeGreaterThanOrEqual(30);

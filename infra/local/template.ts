@@ -15,6 +15,8 @@ export interface TemplateQueue {
   name: string;
   /** The logical ID of its dead-letter queue and the receives before a message moves there (RedrivePolicy). */
   redrive?: { deadLetterLogicalId: string; maxReceiveCount: number };
+  /** Its VisibilityTimeout as deployed, in seconds (SQS's default, 30, when the template sets none). */
+  visibilityTimeoutSeconds: number;
 }
 
 /** A function fed by a queue through an event source mapping. */
@@ -55,11 +57,12 @@ export const templateQueues = (service: string, stage: string): TemplateQueue[] 
     .map(([logicalId, { Properties: props }]) => {
       const name = String(props.QueueName).replaceAll('${self:service}', service).replaceAll('${sls:stage}', stage);
       if (name.includes('${')) throw new Error(`infra/queues.yml: ${logicalId}.QueueName has an unknown variable: ${name}`);
+      const visibilityTimeoutSeconds = Number(props.VisibilityTimeout ?? 30);
       const policy = props.RedrivePolicy as { deadLetterTargetArn?: unknown; maxReceiveCount?: number } | undefined;
-      if (!policy) return { logicalId, name };
+      if (!policy) return { logicalId, name, visibilityTimeoutSeconds };
       const deadLetterLogicalId = arnOf(policy.deadLetterTargetArn);
       if (!deadLetterLogicalId || !policy.maxReceiveCount) throw new Error(`infra/queues.yml: ${logicalId}.RedrivePolicy must name a !GetAtt <Queue>.Arn and a maxReceiveCount`);
-      return { logicalId, name, redrive: { deadLetterLogicalId, maxReceiveCount: policy.maxReceiveCount } };
+      return { logicalId, name, visibilityTimeoutSeconds, redrive: { deadLetterLogicalId, maxReceiveCount: policy.maxReceiveCount } };
     });
 };
 

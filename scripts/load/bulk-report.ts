@@ -51,7 +51,7 @@ export const bulkMarkdown = (report: BulkReport): string => {
     '',
     'Method (`npm run load -- bulk`, scripts/load/bulk.ts): N contact records sent with `npm run enqueue`\'s sender to the local',
     'SQS of `npm start` (serverless-offline, the template\'s maximumConcurrency batches at once per queue, each in its own',
-    'worker; local queue function timeout and visibility timeout as `npm start` sets them), the Mixin sandbox limited to R',
+    'worker; the queue function timeout and visibility timeout as the settings below say), the Mixin sandbox limited to R',
     'calls a second (a token bucket of R refilled at R/s; refused calls answered HTTP 202 with code 429). The drain runs from',
     'the first message sent to the last conversation created; a run still draining at its time cap is reported at the cap.',
     '`lost` = neither created, nor in the DLQ, nor still queued (after the last creation, the batches under way get 15 s',

@@ -17,8 +17,10 @@ import { join } from 'node:path';
 import { type Message, ReceiveMessageCommand, DeleteMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ROOT } from '../../infra/local/command';
 import { makeBot } from '../../infra/local/keys';
+import { localQueueSettings } from '../../infra/local/queue-settings';
 import { MixinSandbox } from '../../infra/local/mixin-sandbox';
 import { localSqsClient, SERVICE } from '../../infra/local/sqs';
+import { queueTriggers, templateQueues } from '../../infra/local/template';
 import { uniqueConversationId } from '../../lib/conversation-id';
 import { type Kind, readLines } from '../enqueue/lines';
 import { sendEntries } from '../enqueue/send';
@@ -36,12 +38,21 @@ export interface BulkOptions {
   latencyMs: number;
   /** LOCAL_QUEUE_MAXIMUM_CONCURRENCY (undefined: the template's). */
   maximumConcurrency?: number;
+  /**
+   * `deployed`: the queue function's timeout and the queue's visibility timeout as the template deploys them (30 s,
+   * 190 s), so that what an invocation can hold within its time is what it holds on AWS; `local`: npm start's (its
+   * defaults, 5 s and 30 s, or LOCAL_QUEUE_FUNCTION_TIMEOUT / LOCAL_QUEUE_VISIBILITY_TIMEOUT).
+   */
+  timeouts: 'deployed' | 'local';
   /** Told about progress (one line at a time). */
   log: (line: string) => void;
 }
 
 export interface BulkResult {
   kind: Kind;
+  /** The local queue function timeout and visibility timeout the run used, in seconds. */
+  functionTimeoutSeconds: number;
+  visibilityTimeoutSeconds: number;
   n: number;
   rate: number;
   capSeconds: number;
@@ -124,6 +135,14 @@ const startLocal = async (env: NodeJS.ProcessEnv, log: (line: string) => void): 
   return { child, stop };
 };
 
+/** LOCAL_QUEUE_FUNCTION_TIMEOUT and LOCAL_QUEUE_VISIBILITY_TIMEOUT as the template deploys the queue of `kind`. */
+const deployedTimeouts = (kind: Kind): NodeJS.ProcessEnv => {
+  const logicalId = kind === 'contacts' ? 'CreateContactQueue' : 'CreateGroupQueue';
+  const trigger = queueTriggers('dev').find((t) => t.queueLogicalId === logicalId)!;
+  const queue = templateQueues(SERVICE, 'dev').find((q) => q.logicalId === logicalId)!;
+  return { LOCAL_QUEUE_FUNCTION_TIMEOUT: String(trigger.timeoutSeconds), LOCAL_QUEUE_VISIBILITY_TIMEOUT: String(queue.visibilityTimeoutSeconds) };
+};
+
 /** Takes every message of a queue (used on the DLQ at the end, when nothing else reads it). */
 const takeAll = async (sqs: SQSClient, url: string): Promise<Message[]> => {
   const taken: Message[] = [];
@@ -160,8 +179,10 @@ export const runBulk = async (o: BulkOptions): Promise<BulkResult> => {
     // Fewer log lines through serverless-offline's pipes: the machine's time goes to the drain, not to logging.
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     ...(o.maximumConcurrency !== undefined && { LOCAL_QUEUE_MAXIMUM_CONCURRENCY: String(o.maximumConcurrency) }),
+    ...(o.timeouts === 'deployed' && deployedTimeouts(o.kind)),
   };
   for (const name of ['MIXIN_KEYSTORE_SECRET_ID', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'MIXIN_SANDBOX_RATE_LIMIT', 'MIXIN_SANDBOX_LATENCY_MS']) delete env[name];
+  const timing = localQueueSettings(env);
   let local: Awaited<ReturnType<typeof startLocal>> | undefined;
   const sqs = localSqsClient(`http://127.0.0.1:${ports.SQS_PORT}`, 'us-east-1');
   try {
@@ -243,6 +264,8 @@ export const runBulk = async (o: BulkOptions): Promise<BulkResult> => {
     const drainSeconds = created >= o.n ? (lastCreatedAt - t0) / 1000 : null;
     return {
       kind: o.kind,
+      functionTimeoutSeconds: timing.functionTimeoutSeconds,
+      visibilityTimeoutSeconds: timing.visibilityTimeoutSeconds,
       n: o.n,
       rate: o.rate,
       capSeconds: o.capSeconds,
