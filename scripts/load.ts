@@ -1,355 +1,111 @@
 /**
- * `npm run load`: a bounded load test of the create-group handlers, in one process, on 127.0.0.1 only.
+ * `npm run load`: load tests on 127.0.0.1 only.
  *
- *   1. starts the Mixin sandbox (a few ms of latency, ~10% transient faults) and a local Secrets Manager holding a
- *      throwaway bot's keystore, points the real handlers at them through the environment, imports them once;
- *   2. HTTP: LOAD_REQUESTS group creations through create-group/http at LOAD_CONCURRENCY, each with its own
- *      Idempotency-Key;
- *   3. queue: LOAD_REQUESTS records through create-group/queue in batches of 10, LOAD_CONCURRENCY records in flight,
- *      each record a logical request whose messageId stays the same across redeliveries;
- *   4. redelivers every failed request (same Idempotency-Key, same messageId) until it succeeds, at most
- *      LOAD_MAX_ROUNDS rounds;
- *   5. checks: every answer was a success or a retryable failure (HTTP 429/503/504, or the record in
- *      batchItemFailures), nothing lost, and exactly one group per logical request (sandbox.created equals the
- *      number of logical requests and each expected conversation_id exists).
+ *   npm run load                 the handler load (scripts/load/handlers.ts): create-group over HTTP and queue
+ *                                handlers in one process, ~10% transient faults, every failure redelivered; checks
+ *                                that nothing is lost and every key ends as exactly the one group it addresses.
+ *                                Exits 0 when every check holds, 1 when one fails, 2 on the hard time limit.
+ *   npm run load -- bulk         the bulk scenario (scripts/load/bulk.ts): N records through npm start's SQS and
+ *                                queue functions at deployed concurrency, the sandbox limited to R calls a second;
+ *                                writes bench/results/bulk-<date>[-<label>].{json,md} and bulk-latest.{json,md}.
+ *                                Exits 0 when every run met every target, 1 otherwise.
  *
- * Exits 0 when every check holds, 1 when one fails, 2 on the hard time limit (LOAD_TIME_LIMIT_S, default 120).
+ * Handler load environment (all optional): LOAD_REQUESTS (2000 per phase), LOAD_CONCURRENCY (50), LOAD_BATCH_SIZE
+ * (10), LOAD_LATENCY_MS (3), LOAD_FAULT_RATE (0.10), LOAD_MAX_ROUNDS (10), LOAD_TIME_LIMIT_S (120), MIXIN_MAX_ATTEMPTS
+ * (2 here, so that some requests exhaust their attempts and redelivery is exercised).
  *
- * Environment (all optional): LOAD_REQUESTS (2000 per phase), LOAD_CONCURRENCY (50), LOAD_BATCH_SIZE (10),
- * LOAD_LATENCY_MS (3), LOAD_FAULT_RATE (0.10), LOAD_MAX_ROUNDS (10), LOAD_TIME_LIMIT_S (120),
- * MIXIN_MAX_ATTEMPTS (2 here, so that some requests exhaust their attempts and redelivery is exercised).
+ * Bulk options: --run N@R (repeatable; default the issue's two: 300@2 and 3000@20), --kind contacts|groups
+ * (contacts), --cap-factor F (each run stops at F x N/R seconds; 3), --latency-ms MS (sandbox latency, 0),
+ * --concurrency C (batches at once per queue; the template's), --timeouts deployed|local (the queue function and
+ * visibility timeouts as deployed, 30 s and 190 s, or as npm start sets them; deployed), --label TEXT (the report's title), --file-label
+ * WORD (in the file names), --out DIR (bench/results), --no-write.
  */
-import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import { MixinSandbox } from '../infra/local/mixin-sandbox';
-import { LocalSecretsManager } from '../infra/local/secrets-manager';
-import { groupConversationId, randomIdFor } from '../lib/conversation-id';
-import { httpEvent, lambdaContext, sqsEvent } from '../infra/local/lambda-events';
-import { makeBot } from '../infra/local/keys';
+import { ROOT } from '../infra/local/command';
+import { type BulkResult, runBulk } from './load/bulk';
+import { bulkMarkdown, bulkReport, TARGETS, writeBulkReport } from './load/bulk-report';
+import { handlerLoadOptionsFrom, runHandlerLoad } from './load/handlers';
 
-type Http = (event: unknown, context: ReturnType<typeof lambdaContext>) => Promise<APIGatewayProxyStructuredResultV2>;
-type Queue = (event: SQSEvent, context: ReturnType<typeof lambdaContext>) => Promise<SQSBatchResponse>;
-
-const num = (name: string, fallback: number): number => {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0) throw new Error(`${name} must be a non-negative number, got "${raw}"`);
+const timeLimitSeconds = (raw: string | undefined): number => {
+  const value = Number(raw || 120);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`LOAD_TIME_LIMIT_S must be a positive number, got "${raw}"`);
   return value;
 };
 
-const REQUESTS = num('LOAD_REQUESTS', 2000);
-const CONCURRENCY = Math.max(1, num('LOAD_CONCURRENCY', 50));
-const BATCH_SIZE = Math.min(10, Math.max(1, num('LOAD_BATCH_SIZE', 10)));
-const LATENCY_MS = num('LOAD_LATENCY_MS', 3);
-const FAULT_RATE = num('LOAD_FAULT_RATE', 0.1);
-const MAX_ROUNDS = num('LOAD_MAX_ROUNDS', 10);
-const TIME_LIMIT_S = num('LOAD_TIME_LIMIT_S', 120);
-const LAMBDA_TIMEOUT_MS = 10_000;
-const QUEUE_CONCURRENCY = 5;
-
-const RETRYABLE_HTTP = new Set([429, 503, 504]);
-
-/** One logical request: what is sent every time, and the group it must end up as. */
-interface Logical {
-  key: string;
-  body: string;
-  expected: string;
-  done: boolean;
-  tries: number;
-}
-
-interface PhaseStats {
-  name: string;
-  unit: string;
-  logical: number;
-  firstPassMs: number;
-  latencies: number[];
-  success: number;
-  retryable: number;
-  other: number;
-  otherSamples: string[];
-  rounds: number;
-  redelivered: number;
-  stillFailing: number;
-  mismatched: number;
-}
-
-const newStats = (name: string, unit: string, logical: number): PhaseStats => ({
-  name,
-  unit,
-  logical,
-  firstPassMs: 0,
-  latencies: [],
-  success: 0,
-  retryable: 0,
-  other: 0,
-  otherSamples: [],
-  rounds: 0,
-  redelivered: 0,
-  stillFailing: 0,
-  mismatched: 0,
-});
-
-const percentile = (values: number[], p: number): number => {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-};
-
-/** Runs `work` over `items` with at most `limit` in flight. */
-const pool = async <T>(items: T[], limit: number, work: (item: T) => Promise<void>): Promise<void> => {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-};
-
-const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
-
-/** Step 1: the Mixin sandbox and a local Secrets Manager holding a throwaway bot's keystore; the environment points at them. */
-const startPeers = async () => {
-  const bot = makeBot();
-  const sandbox = await new MixinSandbox({ apps: [bot.app] }).start();
-  const secrets = await new LocalSecretsManager().start();
-  const secretId = `mixin/load-${randomUUID()}`;
-  secrets.put(secretId, JSON.stringify(bot.json));
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'load',
-    AWS_SECRET_ACCESS_KEY: 'load',
-    MIXIN_API_URL: sandbox.url,
-    MIXIN_KEYSTORE_SECRET_ID: secretId,
-    MIXIN_MAX_ATTEMPTS: process.env.MIXIN_MAX_ATTEMPTS || '2',
-    QUEUE_CONCURRENCY: String(QUEUE_CONCURRENCY),
-    POWERTOOLS_DEV: 'true', // Powertools writes to the global console (as in the tests), so the filter below sees it
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-  });
-  return { appId: bot.keystore.appId, sandbox, stop: () => Promise.all([sandbox.stop(), secrets.stop()]) };
-};
-
-/**
- * The environment is read at import (cold start): import the handlers only now, once. Two handlers in one process
- * share the metrics singleton and each sets its default dimensions: drop that one warning, which Lambda never sees.
- */
-const importHandlers = async (): Promise<{ http: Http; queue: Queue }> => {
-  const warn = console.warn;
-  console.warn = (...args: unknown[]) => {
-    if (!/^Dimension "\w+" has already been added/.test(String(args[0]))) warn(...args);
-  };
-  try {
-    const http = (await import('../functions/create-group/http')).handler as unknown as Http;
-    const queue = (await import('../functions/create-group/queue')).handler as unknown as Queue;
-    return { http, queue };
-  } finally {
-    console.warn = warn;
-  }
-};
-
-/** Transient faults only, about FAULT_RATE of all attempts: HTML 500s, Blaze errors, connection resets, rate limits. */
-const injectFaults = (sandbox: MixinSandbox): void => {
-  sandbox.latencyMs = LATENCY_MS;
-  const share = (weight: number) => FAULT_RATE * weight;
-  sandbox.inject({ kind: 'html-500', probability: share(0.4) });
-  sandbox.inject({ kind: 'error', code: 7000, probability: share(0.3) });
-  sandbox.inject({ kind: 'reset', probability: share(0.2) });
-  sandbox.inject({ kind: 'error', code: 429, probability: share(0.1) });
-};
-
-/** A logical group creation with 1 to 3 random participants, and the conversation ID it must end up as. */
-const makeLogical = (appId: string, prefix: string, i: number, key: string): Logical => {
-  const name = `${prefix} load ${i}`;
-  const users = Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => randomUUID());
-  return {
-    key,
-    body: JSON.stringify({ name, participants: users.map((user_id) => ({ user_id })) }),
-    expected: groupConversationId(appId, name, users, randomIdFor(key)),
-    done: false,
-    tries: 0,
-  };
-};
-
-/** Sends every request once (the first pass, timed), then redelivers the failed ones, at most MAX_ROUNDS rounds. */
-const passes = async <T>(items: Logical[], stats: PhaseStats, toUnits: (failed: Logical[]) => T[], limit: number, send: (unit: T, firstPass: boolean) => Promise<void>) => {
-  const started = performance.now();
-  await pool(toUnits(items), limit, (unit) => send(unit, true));
-  stats.firstPassMs = performance.now() - started;
-  while (items.some((r) => !r.done) && stats.rounds < MAX_ROUNDS) {
-    const failed = items.filter((r) => !r.done);
-    stats.rounds++;
-    stats.redelivered += failed.length;
-    await pool(toUnits(failed), limit, (unit) => send(unit, false));
-  }
-  stats.stillFailing = items.filter((r) => !r.done).length;
-};
-
-/** Step 2: HTTP, each logical request with its own Idempotency-Key, LOAD_CONCURRENCY in flight. */
-const httpPhase = async (http: Http, appId: string): Promise<{ stats: PhaseStats; requests: Logical[] }> => {
-  const stats = newStats('http create-group', 'request', REQUESTS);
-  const requests = Array.from({ length: REQUESTS }, (_, i) => makeLogical(appId, 'http', i, `load-http-${i}-${randomUUID()}`));
-  const send = async (r: Logical, firstPass: boolean) => {
-    r.tries++;
-    const started = performance.now();
-    let status = 0;
-    let body: { data?: { conversation_id?: string }; error?: { code?: string } } = {};
-    try {
-      const res = await http(httpEvent(r.body, { headers: { 'idempotency-key': r.key } }), lambdaContext(LAMBDA_TIMEOUT_MS));
-      status = res.statusCode ?? 0;
-      body = JSON.parse(String(res.body));
-    } catch (error) {
-      body = { error: { code: `threw ${(error as Error).name}` } };
-    }
-    if (firstPass) stats.latencies.push(performance.now() - started);
-    if (status === 201) {
-      r.done = true;
-      if (firstPass) stats.success++;
-      if (body.data?.conversation_id !== r.expected) stats.mismatched++;
-    } else if (RETRYABLE_HTTP.has(status)) {
-      if (firstPass) stats.retryable++;
-    } else {
-      stats.other++;
-      if (stats.otherSamples.length < 5) stats.otherSamples.push(`HTTP ${status} ${body.error?.code ?? ''}`);
-    }
-  };
-  await passes(requests, stats, (items) => items, CONCURRENCY, send);
-  return { stats, requests };
-};
-
-/** Step 3: queue, batches of LOAD_BATCH_SIZE records whose messageId stays the same across redeliveries. */
-const queuePhase = async (queue: Queue, appId: string): Promise<{ stats: PhaseStats; records: Logical[]; batchLimit: number }> => {
-  const stats = newStats('queue create-group', 'record', REQUESTS);
-  const records = Array.from({ length: REQUESTS }, (_, i) => makeLogical(appId, 'queue', i, randomUUID()));
-  const byId = new Map(records.map((r) => [r.key, r]));
-  const send = async (batch: Logical[], firstPass: boolean) => {
-    const receiveCount = Math.max(...batch.map((r) => ++r.tries));
-    const event = sqsEvent(
-      batch.map((r) => r.body),
-      batch.map((r) => r.key),
-      receiveCount,
-    ) as unknown as SQSEvent;
-    const t0 = performance.now();
-    let failures: Set<string>;
-    try {
-      const res = await queue(event, lambdaContext(LAMBDA_TIMEOUT_MS));
-      failures = new Set(res.batchItemFailures.map((f) => f.itemIdentifier));
-      for (const id of failures) {
-        if (!byId.has(id) || !batch.some((r) => r.key === id)) {
-          stats.other++;
-          if (stats.otherSamples.length < 5) stats.otherSamples.push(`unknown itemIdentifier ${id}`);
-        }
-      }
-    } catch (error) {
-      // The whole batch failed: SQS redelivers every record of it. Retryable, but worth seeing.
-      failures = new Set(batch.map((r) => r.key));
-      if (stats.otherSamples.length < 5) stats.otherSamples.push(`batch threw ${(error as Error).name} (all records redelivered)`);
-    }
-    if (firstPass) stats.latencies.push(performance.now() - t0);
-    for (const r of batch) {
-      if (failures.has(r.key)) {
-        if (firstPass) stats.retryable++;
-      } else {
-        r.done = true;
-        if (firstPass) stats.success++;
-      }
-    }
-  };
-  const batchLimit = Math.max(1, Math.floor(CONCURRENCY / QUEUE_CONCURRENCY));
-  await passes(records, stats, (items) => chunks(items, BATCH_SIZE), batchLimit, send);
-  return { stats, records, batchLimit };
-};
-
-/** Step 4: what the sandbox saw: every expected group exists, exactly once, and nothing else was created. */
-const checkGroups = (sandbox: MixinSandbox, all: Logical[], httpStats: PhaseStats, queueStats: PhaseStats) => {
-  const expected = new Set(all.map((r) => r.expected));
-  const missing = all.filter((r) => !sandbox.conversations.has(r.expected)).length;
-  const createdIds = sandbox.requests.filter((l) => l.outcome === 'created').map((l) => (JSON.parse(l.body) as { conversation_id: string }).conversation_id);
-  const perId = new Map<string, number>();
-  for (const id of createdIds) perId.set(id, (perId.get(id) ?? 0) + 1);
-  const duplicates = [...perId.values()].filter((n) => n > 1).length + createdIds.filter((id) => !expected.has(id)).length;
-  const posts = sandbox.postCount;
-  const faults = sandbox.requests.filter((l) => l.outcome.startsWith('fault')).length;
-  return {
-    'Mixin POSTs': posts,
-    'faults injected': faults,
-    'fault rate': `${((faults / posts) * 100).toFixed(1)}%`,
-    'groups created': sandbox.created,
-    'logical requests': all.length,
-    'expected groups missing': missing,
-    duplicates,
-    'HTTP 201 with another conversation_id': httpStats.mismatched,
-    'non-retryable failures': httpStats.other + queueStats.other,
-    lost: httpStats.stillFailing + queueStats.stillFailing,
-  };
-};
-
-const phaseRow = (s: PhaseStats) => ({
-  phase: s.name,
-  logical: s.logical,
-  'first pass s': +(s.firstPassMs / 1000).toFixed(2),
-  throughput: `${Math.round((s.logical / s.firstPassMs) * 1000)} ${s.unit}s/s`,
-  'p50 ms': +percentile(s.latencies, 50).toFixed(1),
-  'p99 ms': +percentile(s.latencies, 99).toFixed(1),
-  success: s.success,
-  retryable: s.retryable,
-  other: s.other,
-  'redelivery rounds': s.rounds,
-  redelivered: s.redelivered,
-  lost: s.stillFailing,
-});
-
-/** Step 5: the report, on stdout. */
-const printReport = (phases: PhaseStats[], summary: ReturnType<typeof checkGroups>, batchLimit: number): void => {
-  console.log(`\nload: ${REQUESTS} logical group creations per phase; concurrency ${CONCURRENCY}; batches of ${BATCH_SIZE} (${batchLimit} in flight, QUEUE_CONCURRENCY=${QUEUE_CONCURRENCY});`);
-  console.log(`      sandbox latency ${LATENCY_MS} ms; transient faults on ~${Math.round(FAULT_RATE * 100)}% of attempts; MIXIN_MAX_ATTEMPTS=${process.env.MIXIN_MAX_ATTEMPTS}; Lambda time ${LAMBDA_TIMEOUT_MS / 1000} s per invocation`);
-  console.log('      (latency is per HTTP request, per queue batch; throughput is over the first pass)');
-  console.table(phases.map(phaseRow));
-  console.table(summary);
-  for (const s of phases) if (s.otherSamples.length) console.log(`${s.name}: ${s.otherSamples.join('; ')}`);
-};
-
-/** Step 6: the checks that fail the run, each with what it saw. */
-const violationsOf = (summary: ReturnType<typeof checkGroups>, created: number, expectedGroups: number): string[] => {
-  const violations: string[] = [];
-  if (summary['non-retryable failures'] > 0) violations.push(`${summary['non-retryable failures']} non-retryable failure(s)`);
-  if (summary.lost > 0) violations.push(`${summary.lost} logical request(s) still failing after ${MAX_ROUNDS} redelivery rounds`);
-  if (created !== expectedGroups) violations.push(`sandbox.created is ${created}, expected ${expectedGroups}`);
-  if (summary['expected groups missing'] > 0) violations.push(`${summary['expected groups missing']} expected group(s) missing`);
-  if (summary.duplicates > 0) violations.push(`${summary.duplicates} duplicate group(s)`);
-  if (summary['HTTP 201 with another conversation_id'] > 0) violations.push(`${summary['HTTP 201 with another conversation_id']} HTTP 201(s) named another conversation_id`);
-  return violations;
-};
-
-const main = async (): Promise<number> => {
-  const peers = await startPeers();
-  const { http, queue } = await importHandlers();
-  injectFaults(peers.sandbox);
-  const httpRun = await httpPhase(http, peers.appId);
-  const queueRun = await queuePhase(queue, peers.appId);
-  const all = [...httpRun.requests, ...queueRun.records];
-  const summary = checkGroups(peers.sandbox, all, httpRun.stats, queueRun.stats);
-  printReport([httpRun.stats, queueRun.stats], summary, queueRun.batchLimit);
-  const violations = violationsOf(summary, peers.sandbox.created, all.length);
-  console.log(violations.length ? `\nFAIL: ${violations.join('; ')}` : '\nOK: 0 lost, 0 non-retryable failures, exactly one group per logical request');
-  await peers.stop();
+const handlerLoad = async (): Promise<number> => {
+  const wallStart = performance.now();
+  const limit = timeLimitSeconds(process.env.LOAD_TIME_LIMIT_S);
+  const hardStop = setTimeout(() => {
+    console.error(`load: hard time limit of ${limit} s reached; stopping`);
+    process.exit(2);
+  }, limit * 1000);
+  const { violations } = await runHandlerLoad(handlerLoadOptionsFrom(process.env));
+  clearTimeout(hardStop);
+  console.log(`load: finished in ${((performance.now() - wallStart) / 1000).toFixed(1)} s`);
   return violations.length ? 1 : 0;
 };
 
-const wallStart = performance.now();
-const hardStop = setTimeout(() => {
-  console.error(`load: hard time limit of ${TIME_LIMIT_S} s reached; stopping`);
-  process.exit(2);
-}, TIME_LIMIT_S * 1000);
-main().then(
-  (code) => {
-    clearTimeout(hardStop);
-    console.log(`load: finished in ${((performance.now() - wallStart) / 1000).toFixed(1)} s`);
-    // Keep-alive sockets and cache timers of the handlers would hold the process open.
-    process.exit(code);
-  },
+const positive = (name: string, raw: string | undefined): number => {
+  const value = Number(raw);
+  if (raw === undefined || !Number.isFinite(value) || value <= 0) throw new Error(`${name} takes a number above 0, got "${raw ?? ''}"`);
+  return value;
+};
+
+const bulkLoad = async (argv: string[]): Promise<number> => {
+  const runs: { n: number; rate: number }[] = [];
+  let kind: 'contacts' | 'groups' = 'contacts';
+  let capFactor = 3;
+  let latencyMs = 0;
+  let concurrency: number | undefined;
+  let label = 'bulk drain';
+  let fileLabel = '';
+  let out = join(ROOT, 'bench', 'results');
+  let write = true;
+  let timeouts: 'deployed' | 'local' = 'deployed';
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const value = () => argv[++i];
+    if (arg === '--run') {
+      const match = /^(\d+)@(\d+(?:\.\d+)?)$/.exec(value() ?? '');
+      if (!match) throw new Error('--run takes N@R, e.g. 300@2');
+      runs.push({ n: Number(match[1]), rate: Number(match[2]) });
+    } else if (arg === '--kind') {
+      const k = value();
+      if (k !== 'contacts' && k !== 'groups') throw new Error('--kind takes contacts or groups');
+      kind = k;
+    } else if (arg === '--cap-factor') capFactor = positive(arg, value());
+    else if (arg === '--latency-ms') latencyMs = Number(value() ?? 0);
+    else if (arg === '--concurrency') concurrency = Math.round(positive(arg, value()));
+    else if (arg === '--label') label = value() ?? label;
+    else if (arg === '--file-label') fileLabel = (value() ?? '').replace(/[^\w-]/g, '');
+    else if (arg === '--out') out = value() ?? out;
+    else if (arg === '--no-write') write = false;
+    else if (arg === '--timeouts') {
+      const t = value();
+      if (t !== 'deployed' && t !== 'local') throw new Error('--timeouts takes deployed or local');
+      timeouts = t;
+    }
+    else throw new Error(`unknown bulk option ${arg}`);
+  }
+  if (runs.length === 0) runs.push({ n: 300, rate: 2 }, { n: 3000, rate: 20 });
+  const results: BulkResult[] = [];
+  for (const { n, rate } of runs) {
+    const result = await runBulk({ kind, n, rate, capSeconds: Math.ceil((capFactor * n) / rate), latencyMs, timeouts, ...(concurrency !== undefined && { maximumConcurrency: concurrency }), log: (line) => console.error(line) });
+    console.error(JSON.stringify(result));
+    results.push(result);
+  }
+  const report = bulkReport(label, { timeouts: `${timeouts} (queue function ${results[0]?.functionTimeoutSeconds} s, visibility ${results[0]?.visibilityTimeoutSeconds} s)`, 'cap factor': capFactor, 'sandbox latency ms': latencyMs, 'batches at once per queue': concurrency ?? 'template (queueMaximumConcurrency)' }, results);
+  console.log(bulkMarkdown(report));
+  if (write) for (const file of writeBulkReport(report, out, fileLabel)) console.error(`wrote ${file}`);
+  const met = (r: BulkResult) => r.drainRatio !== null && r.drainRatio <= TARGETS.drainRatio && r.callsPerRecord <= TARGETS.callsPerRecord && r.deadLettered === 0 && r.lost === 0 && r.duplicated === 0;
+  return results.every(met) ? 0 : 1;
+};
+
+const [command, ...rest] = process.argv.slice(2);
+(command === 'bulk' ? bulkLoad(rest) : command === undefined ? handlerLoad() : Promise.reject(new Error(`unknown load "${command}": npm run load [-- bulk ...]`))).then(
+  // Keep-alive sockets and cache timers of the handlers would hold the process open.
+  (code) => process.exit(code),
   (error: unknown) => {
     console.error('load: crashed', error);
     process.exit(1);

@@ -7,6 +7,8 @@ import { GetQueueAttributesCommand, type Message, ReceiveMessageCommand, SendMes
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { EventSourceMapping, type Invoke, recordsToDelete } from '../infra/local/event-source-mapping';
 import { LocalSqs, type LocalQueue } from '../infra/local/sqs';
+import { localQueueSettings } from '../infra/local/queue-settings';
+import { queueTriggers, resolveParamValue } from '../infra/local/template';
 import { queueDepth, waitFor } from './support/queues';
 
 let sqs: LocalSqs;
@@ -153,6 +155,26 @@ describe('EventSourceMapping against a local SQS', () => {
     expect(events.flatMap(ids).sort()).toEqual([...sent].sort());
   });
 
+  it('runs `pollers` batches at once, never more: one invocation per batch, as many as maximumConcurrency', async () => {
+    await send(Array.from({ length: 60 }, (_, i) => `c${i}`));
+    let running = 0;
+    let most = 0;
+    const invocations: number[] = [];
+    mapping = new EventSourceMapping({
+      sqs: client, queueUrl: queue.url, queueArn: queue.arn, region: sqs.region, pollers: 4, waitTimeSeconds: 0,
+      invoke: async (event) => {
+        most = Math.max(most, ++running);
+        invocations.push(event.Records.length);
+        await new Promise((r) => setTimeout(r, 150));
+        running--;
+        return null;
+      },
+    }).start();
+    await waitFor('the queue to empty', async () => (await depth(queue.url)) === 0);
+    expect(most).toBe(4);
+    expect(invocations.reduce((a, b) => a + b, 0)).toBe(60);
+  });
+
   it('leaves a record that keeps failing to the redrive policy: in the DLQ after maxReceiveCount receives', async () => {
     // A queue of its own with no visibility timeout, so the five receives take no time.
     const fast = await LocalSqs.start({ visibilityTimeoutSeconds: 0 });
@@ -194,5 +216,28 @@ describe('EventSourceMapping against a local SQS', () => {
     // Both visible now: the one the last poll got was handed back, not left hidden for the visibility timeout.
     const { Attributes: a } = await client.send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: ['ApproximateNumberOfMessages'] }));
     expect(a!.ApproximateNumberOfMessages).toBe('2');
+  });
+});
+
+describe('the template as npm start resolves it', () => {
+  it('takes each queue trigger\'s maximumConcurrency and timeout as osls resolves them: serverless.yml params, --param first', () => {
+    const triggers = queueTriggers('local');
+    expect(triggers.map((t) => [t.functionKey, t.queueLogicalId, t.maximumConcurrency, t.timeoutSeconds])).toEqual([
+      ['createGroupQueue', 'CreateGroupQueue', 5, 30],
+      ['createContactQueue', 'CreateContactQueue', 5, 30],
+    ]);
+    const overridden = queueTriggers('local', { queueMaximumConcurrency: '7', queueFunctionTimeout: '4' });
+    expect(overridden.map((t) => [t.maximumConcurrency, t.timeoutSeconds])).toEqual([[7, 4], [7, 4]]);
+    expect(() => queueTriggers('local', { queueMaximumConcurrency: 'many' })).toThrow('createGroupQueue.events.sqs.maximumConcurrency must be a positive whole number, got "many"');
+    expect(() => resolveParamValue('${param:noSuchParam}', 'local', 'x')).toThrow('x: serverless.yml sets no parameter noSuchParam for the stage local');
+    expect(() => resolveParamValue('${self:service}', 'local', 'x')).toThrow('cannot resolve');
+  });
+
+  it('keeps the deployed ratio locally: visibility timeout at least 6x the queue functions\' timeout, refused below', () => {
+    expect(localQueueSettings({})).toEqual({ visibilityTimeoutSeconds: 30, functionTimeoutSeconds: 5, maximumConcurrency: undefined });
+    expect(localQueueSettings({ LOCAL_QUEUE_VISIBILITY_TIMEOUT: '60', LOCAL_QUEUE_FUNCTION_TIMEOUT: '10', LOCAL_QUEUE_MAXIMUM_CONCURRENCY: '2' })).toEqual({ visibilityTimeoutSeconds: 60, functionTimeoutSeconds: 10, maximumConcurrency: 2 });
+    expect(() => localQueueSettings({ LOCAL_QUEUE_VISIBILITY_TIMEOUT: '5' })).toThrow(/LOCAL_QUEUE_VISIBILITY_TIMEOUT \(5 s\) must be at least 6 times the queue functions' timeout \(LOCAL_QUEUE_FUNCTION_TIMEOUT, 5 s\).*Raise it to 30/);
+    expect(() => localQueueSettings({ LOCAL_QUEUE_FUNCTION_TIMEOUT: '6' })).toThrow('at least 6 times');
+    expect(() => localQueueSettings({ LOCAL_QUEUE_MAXIMUM_CONCURRENCY: '0' })).toThrow('LOCAL_QUEUE_MAXIMUM_CONCURRENCY must be a whole number from 1 to 1000, got "0"');
   });
 });

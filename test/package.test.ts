@@ -638,6 +638,21 @@ describe('operations', () => {
     });
   });
 
+  it('deploys the dashboard of infra/dashboard.cjs, its queue names and functions resolved from the template, its URL an output', () => {
+    const dashboard = resources.Dashboard!;
+    expect(dashboard.Type).toBe('AWS::CloudWatch::Dashboard');
+    const [body, variables] = dashboard.Properties.DashboardBody['Fn::Sub'] as [string, Record<string, { 'Fn::GetAtt': [string, string] }>];
+    for (const [name, value] of Object.entries(variables)) {
+      expect({ name, type: resources[value['Fn::GetAtt'][0]]?.Type, attribute: value['Fn::GetAtt'][1] }).toEqual({ name, type: 'AWS::SQS::Queue', attribute: 'QueueName' });
+    }
+    // Every other ${...} of the body is a pseudo parameter or a function of this template (Fn::Sub makes it a Ref).
+    for (const [, name] of body.matchAll(/\$\{([^}]+)\}/g)) {
+      if (name! in variables || name === 'AWS::Region') continue;
+      expect({ name, type: resources[name!]?.Type }).toEqual({ name, type: 'AWS::Lambda::Function' });
+    }
+    expect(templateIn(outDir).Outputs.DashboardUrl?.Value).toEqual({ 'Fn::Sub': expect.stringContaining('#dashboards:name=${Dashboard}') });
+  });
+
   describe('cfn-lint', () => {
     const CONFIG = join(ROOT, '.cfnlintrc.yaml');
     const describeMatch = (m: CfnLintMatch) => `${m.Level} ${m.Rule.Id} at ${m.Location.Path.join('/')}: ${m.Message}`;

@@ -74,6 +74,8 @@ beforeAll(async () => {
   for (const name of ['MIXIN_API_URL', 'MIXIN_KEYSTORE_FILE', 'MIXIN_KEYSTORE_SECRET_ID', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
     delete env[name];
   }
+  // Three batches at once per queue, and a sandbox with a rate limit far above what these tests send.
+  Object.assign(env, { LOCAL_QUEUE_MAXIMUM_CONCURRENCY: '3', MIXIN_SANDBOX_RATE_LIMIT: '100', MIXIN_SANDBOX_LATENCY_MS: '5' });
   child = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   exited = new Promise((done) => child.once('exit', (code) => done(code)));
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -124,6 +126,10 @@ it('announces the local SQS: its endpoint, every queue of the stage, an aws sqs 
   expect(output).toContain(`aws sqs send-message --endpoint-url ${endpoint} --queue-url ${endpoint}/000000000000/mixin-conversations-local-create-group --message-body '{"name":"Team room","participants":[{"user_id":"`);
   expect(output).toMatch(/--message-attributes '\{"IdempotencyKey":\{"DataType":"String","StringValue":"[0-9a-f-]{36}"\}\}'/);
   expect(output).toContain(`LAMBDA_PORT=${ports.LAMBDA_PORT} npm run workflow -- '`);
+  // The deployed ratio: a visibility timeout of six times the (shortened) queue function timeout.
+  expect(output).toContain('(local; visibility timeout 30 s, redrive as in infra/queues.yml)');
+  expect(output).toContain(`${endpoint}/000000000000/mixin-conversations-local-create-contact   -> createContactQueue (3 batches at once, timeout 5 s)`);
+  expect(output).toMatch(/local sandbox, bot [0-9a-f-]{36}, rate limit 100\/s, latency 5 ms/);
   expect(output).toMatch(/npm run workflow -- '\{"name":"Team room","participants":\[\{"user_id":"[0-9a-f-]{36}"\}\]\}'/);
 });
 
@@ -365,6 +371,13 @@ describe('refuses to start, loudly and without a secret, when', () => {
     expect(code).not.toBe(0);
     expect(output).toContain('keystore: is not valid JSON');
     expect(output).not.toContain(seed.slice(0, 8));
+  }, 60_000);
+
+  it('the local visibility timeout is below six times the queue functions\' timeout: says which and what to do', async () => {
+    const { code, output } = await startToFailure({ LOCAL_QUEUE_VISIBILITY_TIMEOUT: '10', LOCAL_QUEUE_FUNCTION_TIMEOUT: '5' });
+    expect(code).not.toBe(0);
+    expect(output).toContain('LOCAL_QUEUE_VISIBILITY_TIMEOUT (10 s) must be at least 6 times the queue functions\' timeout (LOCAL_QUEUE_FUNCTION_TIMEOUT, 5 s)');
+    expect(output).not.toMatch(/^ready:/m);
   }, 60_000);
 
   it('a function setting in the shell is out of range: the function\'s own message, before anything starts', async () => {

@@ -2,7 +2,8 @@
  * A local SQS on 127.0.0.1 for `npm start` and the tests: the fauxqs emulator (SQS JSON protocol, as the AWS SDK
  * and CLI speak it; ApproximateReceiveCount; redrive to a DLQ after maxReceiveCount) holding the template's queues
  * (infra/queues.yml) under the names a stage gives them, with their redrive policy. Only the visibility timeout
- * differs: a few seconds, so that a failed record comes back while you watch.
+ * differs: shorter, with the queue functions' timeout shortened to keep the deployed ratio, so that a failed record
+ * comes back while you watch.
  */
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type TemplateQueue, templateQueues } from './template';
@@ -10,8 +11,11 @@ import { type TemplateQueue, templateQueues } from './template';
 const HOST = '127.0.0.1';
 /** The template's service name: queue names start with it. */
 export const SERVICE = 'mixin-conversations';
-/** Seconds a received message stays hidden locally, unless LOCAL_QUEUE_VISIBILITY_TIMEOUT says otherwise. */
-export const DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 5;
+/**
+ * Seconds a received message stays hidden locally, unless LOCAL_QUEUE_VISIBILITY_TIMEOUT says otherwise: six times
+ * the local queue functions' timeout (infra/local/queue-settings.ts), the deployed ratio (190 s for 30 s).
+ */
+export const DEFAULT_VISIBILITY_TIMEOUT_SECONDS = 30;
 
 /** A template queue as created locally. */
 export interface LocalQueue extends TemplateQueue {

@@ -14,7 +14,14 @@
  * Overrides (environment):
  *   PORT / LAMBDA_PORT / SANDBOX_PORT / SECRETS_PORT / SQS_PORT
  *                              ports (3000 / 3002 / 4100 / 4101 / 4102), all on 127.0.0.1
- *   LOCAL_QUEUE_VISIBILITY_TIMEOUT   seconds a received message stays hidden locally (5; the template's is 190)
+ *   LOCAL_QUEUE_VISIBILITY_TIMEOUT   seconds a received message stays hidden locally (30; the template's is 190)
+ *   LOCAL_QUEUE_FUNCTION_TIMEOUT     the queue functions' timeout locally (5; the template's is 30). The visibility
+ *                              timeout must stay at least 6 times this, as deployed: start-up refuses less.
+ *   LOCAL_QUEUE_MAXIMUM_CONCURRENCY  batches in flight per queue, each in its own function instance (the template's
+ *                              maximumConcurrency, queueMaximumConcurrency: 5)
+ *   MIXIN_SANDBOX_RATE_LIMIT   the sandbox's per-bot rate limit, calls per second (unset: none); beyond it Mixin's
+ *                              answer to a rate-limited call (HTTP 202, code 429)
+ *   MIXIN_SANDBOX_LATENCY_MS   added to every sandbox answer (0)
  *   MIXIN_API_URL              talk to that Mixin instead of starting the sandbox
  *   MIXIN_KEYSTORE_FILE        a keystore JSON file to use instead of a generated one (put into the local secret)
  *   MIXIN_KEYSTORE_SECRET_ID   with real AWS credentials in the environment: read the keystore from that secret
@@ -35,7 +42,8 @@ import { loadConfig } from '../../lib/config';
 import { makeBot } from './keys';
 import { MixinSandbox, type SandboxApp } from './mixin-sandbox';
 import { LocalSecretsManager } from './secrets-manager';
-import { LocalSqs, SERVICE, visibilityTimeoutFrom } from './sqs';
+import { type LocalQueueSettings, localQueueSettings } from './queue-settings';
+import { LocalSqs, SERVICE } from './sqs';
 import { parameterOfVariable, queueTriggers } from './template';
 
 const HOST = '127.0.0.1';
@@ -70,7 +78,8 @@ interface Settings {
   /** The keystore lives in real Secrets Manager (MIXIN_KEYSTORE_SECRET_ID with real credentials). */
   realSecrets: boolean;
   secretId: string;
-  visibilityTimeoutSeconds: number;
+  queues: LocalQueueSettings;
+  sandbox: { rateLimitPerSecond: number; latencyMs: number };
   /** `--param` pairs for the function settings set in this shell. */
   functionParams: string[];
 }
@@ -90,6 +99,18 @@ const functionParamsFrom = (env: NodeJS.ProcessEnv): string[] => {
     .flatMap(([name, param]) => ['--param', `${param}=${env[name]}`]);
 };
 
+/** MIXIN_SANDBOX_RATE_LIMIT (calls per second per bot, unset: no limit) and MIXIN_SANDBOX_LATENCY_MS (default 0). */
+const sandboxSettings = (env: NodeJS.ProcessEnv): Settings['sandbox'] => {
+  const number = (name: string, positive: boolean): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === '') return 0;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0 || (positive && value === 0)) throw new Error(`${name} must be a number ${positive ? 'above 0 (unset: no limit)' : '>= 0'}, got "${raw}"`);
+    return value;
+  };
+  return { rateLimitPerSecond: number('MIXIN_SANDBOX_RATE_LIMIT', true), latencyMs: number('MIXIN_SANDBOX_LATENCY_MS', false) };
+};
+
 const readSettings = (env: NodeJS.ProcessEnv): Settings => ({
   env,
   ports: {
@@ -102,7 +123,8 @@ const readSettings = (env: NodeJS.ProcessEnv): Settings => ({
   region: env.AWS_REGION || env.AWS_DEFAULT_REGION || 'us-east-1',
   realSecrets: Boolean(env.MIXIN_KEYSTORE_SECRET_ID) && hasAwsCredentials(env),
   secretId: env.MIXIN_KEYSTORE_SECRET_ID || DEFAULT_SECRET_NAME,
-  visibilityTimeoutSeconds: visibilityTimeoutFrom(env),
+  queues: localQueueSettings(env),
+  sandbox: sandboxSettings(env),
   functionParams: functionParamsFrom(env),
 });
 
@@ -162,9 +184,11 @@ const startMixin = async (settings: Settings, running: Running): Promise<void> =
     return;
   }
   const app = sandboxAppOf(running.keystoreJson ?? (await readRealSecret(secretId, region)));
-  running.sandbox = await new MixinSandbox({ port: ports.sandbox, host: HOST, apps: [app] }).start();
+  const { rateLimitPerSecond, latencyMs } = settings.sandbox;
+  running.sandbox = await new MixinSandbox({ port: ports.sandbox, host: HOST, apps: [app], rateLimitPerSecond, latencyMs }).start();
   running.mixinUrl = running.sandbox.url;
-  running.mixinNote = `local sandbox, bot ${app.appId}`;
+  const limits = [rateLimitPerSecond ? `rate limit ${rateLimitPerSecond}/s` : 'no rate limit', ...(latencyMs ? [`latency ${latencyMs} ms`] : [])];
+  running.mixinNote = `local sandbox, bot ${app.appId}, ${limits.join(', ')}`;
 };
 
 /** Step 3. Secrets Manager: local (holding the keystore), unless the keystore lives in a real secret. */
@@ -175,8 +199,8 @@ const startSecrets = async ({ region, secretId, ports }: Settings, running: Runn
 };
 
 /** Step 4. The template's queues in a local SQS. */
-const startSqs = async ({ region, ports, visibilityTimeoutSeconds }: Settings, running: Running): Promise<void> => {
-  running.sqs = await LocalSqs.start({ port: ports.sqs, region, stage: STAGE, visibilityTimeoutSeconds });
+const startSqs = async ({ region, ports, queues }: Settings, running: Running): Promise<void> => {
+  running.sqs = await LocalSqs.start({ port: ports.sqs, region, stage: STAGE, visibilityTimeoutSeconds: queues.visibilityTimeoutSeconds });
 };
 
 /** The functions' environment: ours plus the local endpoints (serverless-offline passes every AWS_* variable on). */
@@ -213,6 +237,8 @@ const startOffline = async (settings: Settings, running: Running, esbuildWorkFol
     '--param', `esbuildWorkFolder=${esbuildWorkFolder}`,
     // DEAD_LETTER_QUEUE_URL: serverless-offline would hand the functions the template's Ref as it is (infra/queue-urls.cjs).
     '--param', `localQueueUrls=${JSON.stringify(localQueueUrls)}`,
+    // Shorter than deployed, with the visibility timeout shortened as much (queue-settings.ts): fast redelivery.
+    '--param', `queueFunctionTimeout=${settings.queues.functionTimeoutSeconds}`,
     ...settings.functionParams,
   ];
   const offline = spawn(process.execPath, args, { cwd: ROOT, env: offlineEnv(settings, running), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -259,16 +285,28 @@ const waitForPort = async (port: number, deadline: number): Promise<void> => {
 /** The deployed name of a function of this stage, as serverless-offline's invoke API knows it. */
 const functionName = (functionKey: string) => `${SERVICE}-${STAGE}-${functionKey}`;
 
-/** Step 6. One event source mapping per queue function of infra/functions.yml, through the Lambda invoke API. */
-const startEventSourceMappings = ({ ports }: Settings, running: Running): void => {
+/**
+ * The queue triggers as this run resolves them: the template's, with the local function timeout, and the
+ * maximumConcurrency of the stage or LOCAL_QUEUE_MAXIMUM_CONCURRENCY.
+ */
+const localQueueTriggers = ({ queues }: Settings) =>
+  queueTriggers(STAGE, { queueFunctionTimeout: String(queues.functionTimeoutSeconds) }).map((t) => ({ ...t, maximumConcurrency: queues.maximumConcurrency ?? t.maximumConcurrency }));
+
+/**
+ * Step 6. One event source mapping per queue function of infra/functions.yml, through the Lambda invoke API, with
+ * `maximumConcurrency` batches in flight: serverless-offline runs each concurrent invocation in a worker of its own,
+ * as Lambda runs each in an instance of its own.
+ */
+const startEventSourceMappings = (settings: Settings, running: Running): void => {
+  const { ports } = settings;
   const sqs = running.sqs!;
   const client = sqs.client();
   running.mappingClient = client;
   const lambdaApi = `http://${HOST}:${ports.lambda}`;
-  running.mappings = queueTriggers().map(({ functionKey, queueLogicalId, batchSize, reportBatchItemFailures }) => {
+  running.mappings = localQueueTriggers(settings).map(({ functionKey, queueLogicalId, batchSize, reportBatchItemFailures, maximumConcurrency }) => {
     const queue = sqs.queue(queueLogicalId);
     const onError = (error: unknown, what: string) => warn(`${queueLogicalId} -> ${functionKey}: ${what} failed: ${(error as Error).message?.split('\n')[0]}`);
-    return new EventSourceMapping({ sqs: client, queueUrl: queue.url, queueArn: queue.arn, region: sqs.region, batchSize, reportBatchItemFailures, invoke: invokeThroughLambdaApi(lambdaApi, functionName(functionKey)), onError }).start();
+    return new EventSourceMapping({ sqs: client, queueUrl: queue.url, queueArn: queue.arn, region: sqs.region, batchSize, reportBatchItemFailures, pollers: maximumConcurrency, invoke: invokeThroughLambdaApi(lambdaApi, functionName(functionKey)), onError }).start();
   });
 };
 
@@ -295,10 +333,10 @@ const sqsExamples = (sqs: LocalSqs): string[] => {
 
 /** Where everything runs and what to try. */
 const printSummary = (settings: Settings, running: Running): void => {
-  const { ports, region, secretId, visibilityTimeoutSeconds } = settings;
+  const { ports, region, secretId, queues } = settings;
   const apiUrl = `http://${HOST}:${ports.http}`;
   const sqs = running.sqs!;
-  const consumers = new Map(queueTriggers().map((t) => [t.queueLogicalId, t.functionKey]));
+  const consumers = new Map(localQueueTriggers(settings).map((t) => [t.queueLogicalId, `${t.functionKey} (${t.maximumConcurrency} batches at once, timeout ${t.timeoutSeconds} s)`]));
   log();
   log('mixin-conversations is running on this machine:');
   log(`  HTTP API          ${apiUrl}   (POST /groups, POST /contacts; IAM auth is not enforced locally)`);
@@ -306,7 +344,7 @@ const printSummary = (settings: Settings, running: Running): void => {
   log(`  Secrets Manager   ${running.secrets ? `${running.secrets.url}   (local)` : `AWS, ${region}`}, secret ${secretId}`);
   log(`  Keystore          ${running.keystoreSource}`);
   log(`  Lambda invoke     http://${HOST}:${ports.lambda}   (queue and workflow functions, e.g. aws lambda invoke --endpoint-url ...)`);
-  log(`  SQS               ${sqs.endpoint}   (local; visibility timeout ${visibilityTimeoutSeconds} s, redrive as in infra/queues.yml)`);
+  log(`  SQS               ${sqs.endpoint}   (local; visibility timeout ${queues.visibilityTimeoutSeconds} s, redrive as in infra/queues.yml)`);
   for (const queue of sqs.queues) {
     const consumer = consumers.get(queue.logicalId);
     log(`    ${queue.url}${consumer ? `   -> ${consumer}` : ''}${queue.redrive ? `, to the DLQ after ${queue.redrive.maxReceiveCount} receives` : ''}`);

@@ -15,6 +15,8 @@ export interface TemplateQueue {
   name: string;
   /** The logical ID of its dead-letter queue and the receives before a message moves there (RedrivePolicy). */
   redrive?: { deadLetterLogicalId: string; maxReceiveCount: number };
+  /** Its VisibilityTimeout as deployed, in seconds (SQS's default, 30, when the template sets none). */
+  visibilityTimeoutSeconds: number;
 }
 
 /** A function fed by a queue through an event source mapping. */
@@ -25,6 +27,10 @@ export interface QueueTrigger {
   queueLogicalId: string;
   batchSize: number;
   reportBatchItemFailures: boolean;
+  /** The mapping's `maximumConcurrency`: at most this many batches (invocations) at once for this queue. */
+  maximumConcurrency: number;
+  /** The function's timeout in seconds (its own `timeout`, else the provider's). */
+  timeoutSeconds: number;
 }
 
 /** CloudFormation short forms as plain objects (`!GetAtt A.Arn` becomes `{ 'Fn::GetAtt': ['A', 'Arn'] }`). */
@@ -51,22 +57,63 @@ export const templateQueues = (service: string, stage: string): TemplateQueue[] 
     .map(([logicalId, { Properties: props }]) => {
       const name = String(props.QueueName).replaceAll('${self:service}', service).replaceAll('${sls:stage}', stage);
       if (name.includes('${')) throw new Error(`infra/queues.yml: ${logicalId}.QueueName has an unknown variable: ${name}`);
+      const visibilityTimeoutSeconds = Number(props.VisibilityTimeout ?? 30);
       const policy = props.RedrivePolicy as { deadLetterTargetArn?: unknown; maxReceiveCount?: number } | undefined;
-      if (!policy) return { logicalId, name };
+      if (!policy) return { logicalId, name, visibilityTimeoutSeconds };
       const deadLetterLogicalId = arnOf(policy.deadLetterTargetArn);
       if (!deadLetterLogicalId || !policy.maxReceiveCount) throw new Error(`infra/queues.yml: ${logicalId}.RedrivePolicy must name a !GetAtt <Queue>.Arn and a maxReceiveCount`);
-      return { logicalId, name, redrive: { deadLetterLogicalId, maxReceiveCount: policy.maxReceiveCount } };
+      return { logicalId, name, visibilityTimeoutSeconds, redrive: { deadLetterLogicalId, maxReceiveCount: policy.maxReceiveCount } };
     });
 };
 
-/** The functions of infra/functions.yml with an `sqs` event on one of the template's queues. */
-export const queueTriggers = (): QueueTrigger[] => {
-  const functions = readYaml('infra/functions.yml') as Record<string, { events?: { sqs?: Record<string, unknown> }[] }>;
+/**
+ * A value of serverless.yml or infra/functions.yml as osls resolves it for `stage`: a literal as is, a whole
+ * `${param:name}` from `params.<stage>` else `params.default` (a `--param` given on the command line wins over both:
+ * pass it as `overrides`). Anything else (another variable, a missing parameter) is an error naming `what`.
+ */
+export const resolveParamValue = (value: unknown, stage: string, what: string, overrides: Record<string, string> = {}): string => {
+  const text = String(value);
+  const name = /^\$\{param:(\w+)\}$/.exec(text)?.[1];
+  if (name === undefined) {
+    if (text.includes('${')) throw new Error(`${what}: cannot resolve ${text} locally (only a whole \${param:name} is)`);
+    return text;
+  }
+  if (overrides[name] !== undefined) return overrides[name]!;
+  const params = (readYaml('serverless.yml').params ?? {}) as Record<string, Record<string, unknown> | undefined>;
+  const resolved = params[stage]?.[name] ?? params.default?.[name];
+  if (resolved === undefined || resolved === null) throw new Error(`${what}: serverless.yml sets no parameter ${name} for the stage ${stage} (params.${stage} or params.default)`);
+  return resolveParamValue(resolved, stage, `${what} (param ${name})`, overrides);
+};
+
+const positiveInteger = (value: string, what: string): number => {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 1) throw new Error(`${what} must be a positive whole number, got "${value}"`);
+  return number;
+};
+
+/**
+ * The functions of infra/functions.yml with an `sqs` event on one of the template's queues, with their
+ * `maximumConcurrency` and timeout resolved for `stage` as osls resolves them (`overrides`: `--param` values).
+ */
+export const queueTriggers = (stage = 'local', overrides: Record<string, string> = {}): QueueTrigger[] => {
+  const functions = readYaml('infra/functions.yml') as Record<string, { timeout?: unknown; events?: { sqs?: Record<string, unknown> }[] }>;
+  const providerTimeout = (readYaml('serverless.yml').provider as { timeout?: unknown }).timeout ?? 6;
   return Object.entries(functions).flatMap(([functionKey, fn]) =>
     (fn.events ?? []).flatMap(({ sqs }) => {
       const queueLogicalId = arnOf(sqs?.arn);
       if (!sqs || !queueLogicalId) return [];
-      return [{ functionKey, queueLogicalId, batchSize: Number(sqs.batchSize ?? 10), reportBatchItemFailures: sqs.functionResponseType === 'ReportBatchItemFailures' }];
+      const resolve = (value: unknown, what: string) => positiveInteger(resolveParamValue(value, stage, `${functionKey}.${what}`, overrides), `${functionKey}.${what}`);
+      return [
+        {
+          functionKey,
+          queueLogicalId,
+          batchSize: Number(sqs.batchSize ?? 10),
+          reportBatchItemFailures: sqs.functionResponseType === 'ReportBatchItemFailures',
+          // Lambda's default without ScalingConfig is "as many as it scales to"; the template always sets one.
+          maximumConcurrency: sqs.maximumConcurrency === undefined ? 1000 : resolve(sqs.maximumConcurrency, 'events.sqs.maximumConcurrency'),
+          timeoutSeconds: resolve(fn.timeout ?? providerTimeout, 'timeout'),
+        },
+      ];
     }),
   );
 };

@@ -1,0 +1,150 @@
+/**
+ * The `npm run enqueue` command line (scripts/enqueue.ts), as a function of its arguments and streams so that the
+ * tests run it in-process against a local SQS.
+ */
+import { readFile } from 'node:fs/promises';
+import { GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { localSqsClient, SERVICE } from '../../infra/local/sqs';
+import { type Kind, readLines } from './lines';
+import { type ProgressStream, ProgressBar } from './progress';
+import { sendEntries } from './send';
+import { watch, watchedQueue } from './watch';
+
+export interface EnqueueIo {
+  stdout: ProgressStream;
+  stderr: ProgressStream;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+}
+
+/** A clear error that ends the command with exit code 1 and one line. */
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+const USAGE = `usage: npm run enqueue -- contacts FILE | groups FILE | --watch [contacts|groups]
+  [--queue-url URL] [--in-flight N (8)] [--interval SECONDS (2)]`;
+
+const QUEUE_OF: Record<Kind, string> = { contacts: 'create-contact', groups: 'create-group' };
+const DEFAULT_IN_FLIGHT = 8;
+
+interface Args {
+  kind?: Kind;
+  file?: string;
+  watch: boolean;
+  queueUrl?: string;
+  inFlight: number;
+  intervalSeconds: number;
+}
+
+const positive = (name: string, raw: string | undefined, max: number): number => {
+  const value = Number(raw);
+  if (raw === undefined || !Number.isFinite(value) || value <= 0 || value > max) throw new UsageError(`${name} takes a number above 0 and at most ${max}, got "${raw ?? ''}"`);
+  return value;
+};
+
+const parseArgs = (argv: string[]): Args => {
+  const args: Args = { watch: false, inFlight: DEFAULT_IN_FLIGHT, intervalSeconds: 2 };
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--watch') args.watch = true;
+    else if (arg === '--queue-url') args.queueUrl = argv[++i] ?? '';
+    else if (arg === '--in-flight') args.inFlight = Math.round(positive('--in-flight', argv[++i], 100));
+    else if (arg === '--interval') args.intervalSeconds = positive('--interval', argv[++i], 3600);
+    else if (arg.startsWith('--')) throw new UsageError(`unknown option ${arg}\n${USAGE}`);
+    else rest.push(arg);
+  }
+  const [kind, file, ...extra] = rest;
+  if (kind !== undefined && kind !== 'contacts' && kind !== 'groups') throw new UsageError(`"${kind}" is neither contacts nor groups\n${USAGE}`);
+  args.kind = kind;
+  if (args.watch) {
+    if (file !== undefined) throw new UsageError(`--watch takes no file\n${USAGE}`);
+  } else if (kind === undefined || file === undefined || extra.length > 0) {
+    throw new UsageError(USAGE);
+  }
+  args.file = file;
+  if (args.queueUrl === '') throw new UsageError('--queue-url takes a queue URL');
+  return args;
+};
+
+/** npm start's local SQS: the endpoint of SQS_PORT (4102), no credentials of anyone's. */
+const localEndpoint = (env: NodeJS.ProcessEnv) => `http://127.0.0.1:${env.SQS_PORT || 4102}`;
+const localQueueUrl = (env: NodeJS.ProcessEnv, kind: Kind) => `${localEndpoint(env)}/000000000000/${SERVICE}-local-${QUEUE_OF[kind]}`;
+
+/**
+ * The SQS client: the local one without --queue-url; with it, the SDK's own resolution of endpoint
+ * (AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL), region and credentials, as the AWS CLI does.
+ */
+const clientFor = (args: Args, env: NodeJS.ProcessEnv): SQSClient => {
+  if (!args.queueUrl) return localSqsClient(localEndpoint(env), 'us-east-1');
+  const region = env.AWS_REGION || env.AWS_DEFAULT_REGION || /^https:\/\/sqs\.([a-z0-9-]+)\./.exec(args.queueUrl)?.[1];
+  if (!region) throw new UsageError('no region: set AWS_REGION (or AWS_DEFAULT_REGION)');
+  const endpoint = env.AWS_ENDPOINT_URL_SQS || env.AWS_ENDPOINT_URL;
+  return new SQSClient({ region, maxAttempts: 3, ...(endpoint && { endpoint }) });
+};
+
+/** Fails with one clear line when the queue cannot be reached (or does not exist). */
+const checkQueue = async (sqs: SQSClient, url: string): Promise<void> => {
+  try {
+    await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
+    throw new UsageError(`cannot reach the queue ${url}: ${(error as Error).name}${cause ? ` ${cause}` : ''}${(error as Error).message ? `: ${(error as Error).message.split('\n')[0]}` : ''}`);
+  }
+};
+
+const readText = async (file: string): Promise<string> => {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+};
+
+/** `contacts FILE` / `groups FILE`: check every line, send the good ones, summarise. */
+const enqueue = async (args: Args & { kind: Kind; file: string }, io: EnqueueIo, sqs: SQSClient): Promise<number> => {
+  const started = Date.now();
+  const text = await readText(args.file);
+  const { entries, refused, format } = readLines(args.kind, text);
+  const url = args.queueUrl ?? localQueueUrl(io.env, args.kind);
+  await checkQueue(sqs, url);
+  const progress = new ProgressBar(io.stderr, entries.length);
+  const { sent, failed } = await sendEntries(sqs, url, entries, args.inFlight, (done, outcome) => progress.update(done, outcome.failed.length));
+  const seconds = (Date.now() - started) / 1000;
+  for (const r of refused) io.stderr.write(`refused line ${r.line}: ${r.reason}\n`);
+  for (const f of failed) io.stderr.write(`failed to send line ${f.line}: ${f.reason}\n`);
+  const out = (line: string) => io.stdout.write(`${line}\n`);
+  out(`enqueue ${args.kind}: ${args.file} (${format}) -> ${url}`);
+  out(`  sent           ${sent}`);
+  out(`  refused lines  ${refused.length}${refused.length ? ' (not sent: see above, with the line number and why)' : ''}`);
+  out(`  failed sends   ${failed.length}`);
+  out(`  time           ${seconds.toFixed(1)} s (${Math.round(sent / Math.max(seconds, 0.001))} messages/s)`);
+  return refused.length === 0 && failed.length === 0 ? 0 : 1;
+};
+
+/** `--watch`: the local queues (or the one of --queue-url) until they drain. */
+const watchQueues = async (args: Args, io: EnqueueIo, sqs: SQSClient): Promise<number> => {
+  const kinds: Kind[] = args.kind ? [args.kind] : ['contacts', 'groups'];
+  const urls = args.queueUrl ? [args.queueUrl] : kinds.map((k) => localQueueUrl(io.env, k));
+  for (const url of urls) await checkQueue(sqs, url);
+  const queues = await Promise.all(urls.map((url) => watchedQueue(sqs, url)));
+  await watch(sqs, queues, { intervalMs: args.intervalSeconds * 1000, write: (line) => io.stdout.write(`${line}\n`), ...(io.signal && { signal: io.signal }) });
+  return 0;
+};
+
+/** Runs the command; resolves with its exit code. Every expected failure is one line on stderr. */
+export const runEnqueue = async (argv: string[], io: EnqueueIo): Promise<number> => {
+  let sqs: SQSClient | undefined;
+  try {
+    const args = parseArgs(argv);
+    sqs = clientFor(args, io.env);
+    return args.watch ? await watchQueues(args, io, sqs) : await enqueue(args as Args & { kind: Kind; file: string }, io, sqs);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.stderr.write(`enqueue: ${error.message}\n`);
+    return 1;
+  } finally {
+    sqs?.destroy();
+  }
+};

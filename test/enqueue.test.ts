@@ -1,0 +1,227 @@
+/**
+ * `npm run enqueue` in-process against a real local SQS (fauxqs through the AWS SDK): what is sent, what is refused
+ * (with its line number and why), the exit code, the clear errors, and --watch while a backlog drains.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { type Message, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { LocalSqs } from '../infra/local/sqs';
+import { runEnqueue } from '../scripts/enqueue/cli';
+import { batchesOf } from '../scripts/enqueue/send';
+import { takeAll } from './support/queues';
+
+let sqs: LocalSqs;
+let client: SQSClient;
+let dir: string;
+let port: string;
+
+/** A port nobody listens on right now (the kernel's pick). */
+const freePort = (): Promise<number> =>
+  new Promise((done, fail) => {
+    const server = createServer();
+    server.once('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port: free } = server.address() as { port: number };
+      server.close(() => done(free));
+    });
+  });
+
+beforeAll(async () => {
+  sqs = await LocalSqs.start({ visibilityTimeoutSeconds: 30 });
+  client = sqs.client();
+  port = new URL(sqs.endpoint).port;
+  dir = mkdtempSync(join(tmpdir(), 'mixin-conversations-enqueue-'));
+});
+afterEach(async () => {
+  for (const q of sqs.queues) await takeAll(client, q.url);
+});
+afterAll(async () => {
+  client?.destroy();
+  await sqs?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const U1 = '6e1f4b02-8f3a-4b49-9a4e-1f6b2a7d5c11';
+const U2 = '0c0b3f2e-3c4e-4a7e-b1f8-2d5c9e1a4b77';
+const U3 = 'a3b6c1d0-2e4f-4a5b-8c7d-9e0f1a2b3c4d';
+
+const file = (name: string, text: string): string => {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+};
+
+/** Runs the command with npm start's defaults pointed at this SQS; its exit code and what it wrote. */
+const run = async (argv: string[], env: NodeJS.ProcessEnv = {}) => {
+  let stdout = '';
+  let stderr = '';
+  const code = await runEnqueue(argv, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, env: { SQS_PORT: port, ...env } });
+  return { code, stdout, stderr };
+};
+
+const bodies = (messages: Message[]) => messages.map((m) => JSON.parse(m.Body!)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+const contact = (user_id: string) => ({ participants: [{ user_id }] });
+const contacts = () => takeAll(client, sqs.queue('CreateContactQueue').url);
+const groups = () => takeAll(client, sqs.queue('CreateGroupQueue').url);
+
+describe('contacts', () => {
+  it('sends one contact request per user ID line, skips blank lines, and exits 0 when every line was sent', async () => {
+    const { code, stdout, stderr } = await run(['contacts', file('ids.txt', `\uFEFF${U1}\n\n${U2.toUpperCase()}\r\n  ${U3}  \n`)]);
+    expect(code).toBe(0);
+    expect(bodies(await contacts())).toEqual(bodies([contact(U1), contact(U2.toUpperCase()), contact(U3)].map((b) => ({ Body: JSON.stringify(b) }))));
+    expect(stdout).toContain('(user IDs, one per line) -> http://127.0.0.1:');
+    expect(stdout).toMatch(/sent +3\n +refused lines +0\n +failed sends +0\n +time +[\d.]+ s/);
+    expect(stderr).toContain('sent 100%: 3/3 (0 failed)');
+  });
+
+  it('refuses a bad line with its number and why, never sends it, sends the rest and exits 1', async () => {
+    const { code, stdout, stderr } = await run(['contacts', file('bad.txt', `${U1}\nnot-a-uuid\n${U2}\n${U1},extra\n`)]);
+    expect(code).toBe(1);
+    expect(bodies(await contacts())).toEqual(bodies([{ Body: JSON.stringify(contact(U1)) }, { Body: JSON.stringify(contact(U2)) }]));
+    expect(stderr).toContain('refused line 2: participants[0].user_id: must be a UUID');
+    expect(stderr).toContain('refused line 4: participants[0].user_id: must be a UUID');
+    expect(stdout).toMatch(/sent +2\n +refused lines +2 /);
+  });
+
+  it('reads a CSV file by its user_id column, quoted fields included; a CSV without that column is refused', async () => {
+    const csv = `name,User_ID,team\n"Doe, Ann",${U1},a\nBob,${U2},"b ""x"""\nshort,${U3}\n`;
+    const { code, stderr, stdout } = await run(['contacts', file('users.csv', csv)]);
+    expect(code).toBe(1);
+    expect(stdout).toContain('CSV (column 2, user_id, of 3)');
+    expect(stderr).toContain('refused line 4: user_id: the line has 2 fields, the header 3');
+    expect(bodies(await contacts())).toEqual(bodies([contact(U1), contact(U2)].map((b) => ({ Body: JSON.stringify(b) }))));
+    const missing = await run(['contacts', file('nocol.csv', `name,id\nann,${U1}\n`)]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('refused line 1: a CSV file needs a header line with a user_id column');
+    expect(await contacts()).toEqual([]);
+  });
+
+  it('reads JSON lines: {"user_id"} or a full contact request, each checked as the function checks it', async () => {
+    const lines = [
+      JSON.stringify({ user_id: U1 }),
+      JSON.stringify(contact(U2)),
+      JSON.stringify({ participants: [{ user_id: U1 }, { user_id: U2 }] }),
+      JSON.stringify({ user_id: U3, name: 'x' }),
+      '{"user_id": "a", "user_id": "b"}',
+      '{not json',
+    ];
+    const { code, stderr } = await run(['contacts', file('users.jsonl', lines.join('\n'))]);
+    expect(code).toBe(1);
+    expect(bodies(await contacts())).toEqual(bodies([contact(U1), contact(U2)].map((b) => ({ Body: JSON.stringify(b) }))));
+    expect(stderr).toMatch(/refused line 3: participants: /);
+    expect(stderr).toContain('refused line 4: name: is not allowed beside user_id');
+    expect(stderr).toMatch(/refused line 5: user_id: /);
+    expect(stderr).toMatch(/refused line 6: body: /);
+  });
+});
+
+describe('groups', () => {
+  it('sends each group with its idempotency_key as the IdempotencyKey attribute, out of the body; random_id or conversation_id may stand in', async () => {
+    const withKey = { name: 'Team 1', participants: [{ user_id: U1 }], idempotency_key: 'order-1' };
+    const withRandom = { name: 'Team 2', participants: [{ user_id: U2, role: 'ADMIN' }], random_id: U3 };
+    const withId = { name: 'Team 3', participants: [{ user_id: U3 }], conversation_id: U1 };
+    const { code } = await run(['groups', file('groups.jsonl', [withKey, withRandom, withId].map((g) => JSON.stringify(g)).join('\n'))]);
+    expect(code).toBe(0);
+    const sent = await groups();
+    const byName = new Map(sent.map((m) => [JSON.parse(m.Body!).name as string, m]));
+    expect(JSON.parse(byName.get('Team 1')!.Body!)).toEqual({ name: 'Team 1', participants: [{ user_id: U1 }] });
+    expect(byName.get('Team 1')!.MessageAttributes).toEqual({ IdempotencyKey: { DataType: 'String', StringValue: 'order-1' } });
+    expect(JSON.parse(byName.get('Team 2')!.Body!)).toEqual({ name: 'Team 2', participants: [{ user_id: U2, role: 'ADMIN' }], random_id: U3 });
+    expect(byName.get('Team 2')!.MessageAttributes).toBeUndefined();
+    expect(JSON.parse(byName.get('Team 3')!.Body!).conversation_id).toBe(U1);
+  });
+
+  it('refuses what the function would dead-letter, and a line a re-run would turn into a second group', async () => {
+    const lines = [
+      { name: 'no key', participants: [{ user_id: U1 }] },
+      { name: 'twice', participants: [{ user_id: U1 }, { user_id: U1.toUpperCase() }], idempotency_key: 'k2' },
+      { name: 'both', participants: [{ user_id: U1 }], random_id: U2, conversation_id: U3 },
+      { name: '', participants: [{ user_id: U1 }], idempotency_key: 'k4' },
+      { name: 'long key', participants: [{ user_id: U1 }], idempotency_key: 'x'.repeat(257) },
+      { name: 'ok', participants: [{ user_id: U1 }], idempotency_key: 'k6' },
+      { name: 'same key', participants: [{ user_id: U2 }], idempotency_key: 'k6' },
+    ];
+    const { code, stderr, stdout } = await run(['groups', file('bad-groups.jsonl', lines.map((g) => JSON.stringify(g)).join('\n'))]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('refused line 1: idempotency_key: is required unless random_id or conversation_id is given');
+    expect(stderr).toContain('refused line 2: participants[1].user_id: duplicates participants[0].user_id');
+    expect(stderr).toContain('refused line 3: conversation_id: cannot be combined with random_id');
+    expect(stderr).toMatch(/refused line 4: name: /);
+    expect(stderr).toContain('refused line 5: idempotency_key: must be 1 to 256 characters');
+    expect(stderr).toContain('refused line 7: idempotency_key: is the key of line 6 already');
+    expect(stdout).toMatch(/sent +1\n +refused lines +6 /);
+    expect((await groups()).map((m) => m.MessageAttributes?.IdempotencyKey?.StringValue)).toEqual(['k6']);
+  });
+});
+
+describe('clear errors', () => {
+  it('an unreadable file: one line, exit 1, nothing sent', async () => {
+    const { code, stderr, stdout } = await run(['contacts', join(dir, 'no-such-file.txt')]);
+    expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
+    expect(stderr).toBe(`enqueue: cannot read ${join(dir, 'no-such-file.txt')}: ENOENT\n`);
+  });
+
+  it('an unreachable queue: one line naming it, exit 1', async () => {
+    const closed = String(await freePort());
+    const { code, stderr } = await run(['contacts', file('one.txt', `${U1}\n`)], { SQS_PORT: closed });
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toHaveLength(1);
+    expect(stderr).toMatch(new RegExp(`^enqueue: cannot reach the queue http://127\\.0\\.0\\.1:${closed}/000000000000/mixin-conversations-local-create-contact: .*ECONNREFUSED`));
+  });
+
+  it('a queue that does not exist, named by --queue-url with the usual AWS variables: one line, exit 1', async () => {
+    const env = { AWS_ENDPOINT_URL_SQS: sqs.endpoint, AWS_REGION: 'us-east-1' };
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
+    try {
+      const missing = await run(['contacts', file('one.txt', `${U1}\n`), '--queue-url', `${sqs.endpoint}/000000000000/nope`], env);
+      expect(missing.code).toBe(1);
+      expect(missing.stderr).toMatch(/^enqueue: cannot reach the queue .*\/nope: .*\n$/);
+      const found = await run(['contacts', file('one.txt', `${U1}\n`), '--queue-url', sqs.queue('CreateGroupDeadLetterQueue').url], env);
+      expect(found.code).toBe(0);
+      expect(bodies(await takeAll(client, sqs.queue('CreateGroupDeadLetterQueue').url))).toEqual([contact(U1)]);
+    } finally {
+      Object.assign(process.env, { AWS_ACCESS_KEY_ID: saved.id, AWS_SECRET_ACCESS_KEY: saved.secret });
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+    }
+  });
+
+  it('a usage mistake: the usage, exit 1', async () => {
+    expect(await run(['contact', 'x'])).toMatchObject({ code: 1, stderr: expect.stringContaining('"contact" is neither contacts nor groups') });
+    expect(await run(['contacts'])).toMatchObject({ code: 1, stderr: expect.stringContaining('usage: npm run enqueue -- contacts FILE') });
+    expect(await run(['--watch', '--interval', '0'])).toMatchObject({ code: 1, stderr: expect.stringContaining('--interval takes a number above 0') });
+  });
+});
+
+it('sends 10 messages a call, and never more than 1 MiB in one call', () => {
+  const entries = Array.from({ length: 25 }, (_, line) => ({ line, body: 'x' }));
+  expect(batchesOf(entries).map((b) => b.length)).toEqual([10, 10, 5]);
+  const big = Array.from({ length: 5 }, (_, line) => ({ line, body: 'x'.repeat(300 * 1024) }));
+  expect(batchesOf(big).map((b) => b.length)).toEqual([3, 2]);
+});
+
+it('--watch shows the backlog draining, then created against failed by reason from the DLQ', async () => {
+  const { code } = await run(['contacts', file('five.txt', [U1, U2, U3, U1, U2].join('\n'))]);
+  expect(code).toBe(0);
+  const dlq = sqs.deadLetterQueueOf('CreateContactQueue').url;
+  await client.send(new SendMessageCommand({ QueueUrl: dlq, MessageBody: '{}', MessageAttributes: { ErrorName: { DataType: 'String', StringValue: 'InvalidRequestError' } } }));
+  // A consumer: takes the five after a moment, one of them "dead-lettered" by SQS (no ErrorName).
+  const consumer = (async () => {
+    await new Promise((r) => setTimeout(r, 700));
+    await contacts();
+    await client.send(new SendMessageCommand({ QueueUrl: dlq, MessageBody: '{}' }));
+  })();
+  const watched = await run(['--watch', 'contacts', '--interval', '0.3']);
+  await consumer;
+  expect(watched.code).toBe(0);
+  const lines = watched.stdout.split('\n');
+  expect(lines[0]).toMatch(/^ +0 s {2}mixin-conversations-local-create-contact +visible +5 {2}delayed \(deferred\) +0 {2}in flight +0 {2}created +0\.0\/s {2}DLQ +1$/);
+  expect(watched.stdout).toMatch(/created +\d+\.\d\/s {2}DLQ +2\n/);
+  expect(watched.stdout).toContain('mixin-conversations-local-create-contact: created 4 while watched (left the queue, not dead-lettered), dead-lettered 1, 0 still queued');
+  expect(watched.stdout).toMatch(/in its DLQ now: 2, by reason:\n +1 {2}InvalidRequestError\n +1 {2}no ErrorName \(moved by SQS after maxReceiveCount receives\)/);
+  // Nothing was taken from the DLQ by looking.
+  expect(await takeAll(client, dlq)).toHaveLength(2);
+});
