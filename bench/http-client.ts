@@ -47,7 +47,11 @@ const summarise = (runs: HttpFirstRun[]): Record<string, number> => ({
   maxRssMB: round(median(runs.map((r) => r.maxRssMB)), 1),
 });
 
-export const measureHttpClients = async (rounds: number, outDir: string, progress: (line: string) => void = () => undefined): Promise<HttpClientSummary> => {
+export const measureHttpClients = async (
+  rounds: number,
+  outDir: string,
+  progress: (line: string) => void = () => undefined,
+): Promise<HttpClientSummary> => {
   const runner = join(outDir, 'runners', 'http-first.mjs');
   await bundleRunner(join(ROOT, 'bench', 'runners', 'http-first.ts'), runner);
   const server = createServer((req, res) => {

@@ -8,13 +8,24 @@ const x = (value: number | undefined) => (value === undefined || Number.isNaN(va
 /** Where each variant's cold start CPU went, from the one `--cpu-prof` run per variant (absent with --skip-profile). */
 const profileLines = (r: BenchResults): string[] => {
   if (!r.profiles) return [];
-  const names: Record<string, string> = { floor: 'floor', floorTuned: 'floor, built like ours', floorSecret: 'floor with the SDK secret read', sdk: 'official SDK', ours: 'ours', oursQueue: 'ours, queue' };
+  const names: Record<string, string> = {
+    floor: 'floor',
+    floorTuned: 'floor, built like ours',
+    floorSecret: 'floor with the SDK secret read',
+    sdk: 'official SDK',
+    ours: 'ours',
+    oursQueue: 'ours, queue',
+  };
   return [
     '',
     'Cold start CPU, one `--cpu-prof` run per variant: sampled ms, then the largest self times (bundle code by npm package through the source map).',
     '',
     ...Object.entries(r.profiles as Record<string, ProfileSummary>).map(
-      ([variant, p]) => `- ${names[variant] ?? variant} (${p.sampledMs} ms): ${p.selfMsBy.slice(0, 8).map((e) => `${e.where} ${e.ms}`).join(', ')}`,
+      ([variant, p]) =>
+        `- ${names[variant] ?? variant} (${p.sampledMs} ms): ${p.selfMsBy
+          .slice(0, 8)
+          .map((e) => `${e.where} ${e.ms}`)
+          .join(', ')}`,
     ),
   ];
 };
@@ -26,7 +37,14 @@ export const renderMarkdown = (r: BenchResults): string => {
   const q = r.summary.queue;
   // The queue function is measured cold only: its column is blank on the warm and micro rows.
   const queueCell = (key: keyof VariantSummary, pick: (v: VariantSummary) => string): string => {
-    const cold: Partial<Record<keyof VariantSummary, number>> = { bytes: q.bytes, gzipBytes: q.gzipBytes, coldLoadedMs: q.coldLoadedMs, coldFirstResponseMs: q.coldFirstResponseMs, coldCpuMs: q.coldCpuMs, coldPeakRssMB: q.coldPeakRssMB };
+    const cold: Partial<Record<keyof VariantSummary, number>> = {
+      bytes: q.bytes,
+      gzipBytes: q.gzipBytes,
+      coldLoadedMs: q.coldLoadedMs,
+      coldFirstResponseMs: q.coldFirstResponseMs,
+      coldCpuMs: q.coldCpuMs,
+      coldPeakRssMB: q.coldPeakRssMB,
+    };
     const value = cold[key];
     return value === undefined ? '' : pick({ ...p.ours, [key]: value });
   };
@@ -64,7 +82,11 @@ export const renderMarkdown = (r: BenchResults): string => {
     row('bundle, minified', (v) => kb(v.bytes), 'bytes'),
     row('bundle, gzip', (v) => kb(v.gzipBytes), 'gzipBytes'),
     row('cold: module loaded (ms after process start)', (v) => v.coldLoadedMs.toFixed(1), 'coldLoadedMs'),
-    row('cold: first response (ms after process start)', (v) => v.coldFirstResponseMs.toFixed(1), 'coldFirstResponseMs'),
+    row(
+      'cold: first response (ms after process start)',
+      (v) => v.coldFirstResponseMs.toFixed(1),
+      'coldFirstResponseMs',
+    ),
     row('cold: CPU to first response (ms)', (v) => v.coldCpuMs.toFixed(1), 'coldCpuMs'),
     row('cold: peak RSS (MB)', (v) => v.coldPeakRssMB.toFixed(1), 'coldPeakRssMB'),
     row('warm: p50 (ms)', (v) => v.warmP50Ms.toFixed(3), 'warmP50Ms'),
@@ -80,11 +102,12 @@ export const renderMarkdown = (r: BenchResults): string => {
     '| target | goal | measured | |',
     '|---|---|---:|---|',
     ...targets.map(
-      (t) => `| ${t.figure} | ${t.target} | ${t.measured}${t.unit === 'x' ? 'x' : ` ${t.unit}`} | ${t.informational ? 'informational' : t.met ? 'met' : '**missed**'} |`,
+      (t) =>
+        `| ${t.figure} | ${t.target} | ${t.measured}${t.unit === 'x' ? 'x' : ` ${t.unit}`} | ${t.informational ? 'informational' : t.met ? 'met' : '**missed**'} |`,
     ),
     '',
     `Cold first response, median of the within-round ratios: ours / floor ${x(r.summary.pairedFirstResponse.oursOverFloor)}, ours / floor built like ours ${x(r.summary.pairedFirstResponse.oursOverFloorTuned)}, ours / SDK ${x(r.summary.pairedFirstResponse.oursOverSdk)}, ours, queue / floor built like ours ${x(q.pairedFirstResponseVsFloorTuned)}.`,
-    'ID + token + request build: the floor\'s per-call code is the same in both builds (the same `node:crypto` functions, only reached differently at',
+    "ID + token + request build: the floor's per-call code is the same in both builds (the same `node:crypto` functions, only reached differently at",
     'load); each build has its own micro bundle, measured in the same interleaved loop, so a gap between their two figures is expected to be',
     'run-to-run noise (every round: `raw.micro` in `bench/results/latest.json`).',
     `Load average (1 min) as the phases began: ${r.loadAverage.map((l) => `${l.phase} ${l.load1}`).join(', ')} (${m.cores} cores; higher means other work shared the CPUs).`,
@@ -96,7 +119,10 @@ export const renderMarkdown = (r: BenchResults): string => {
     '',
     '| function | minified | gzip | AWS SDK, minified | own + other deps, minified | own + other deps, gzip |',
     '|---|---:|---:|---:|---:|---:|',
-    ...r.sizes.map((z) => `| ${z.function} | ${kb(z.bytes)} | ${kb(z.gzipBytes)} | ${kb(z.awsSdkBytes)} | ${kb(z.otherBytes)} | ${kb(z.ownAndOtherDepsGzipBytes)} |`),
+    ...r.sizes.map(
+      (z) =>
+        `| ${z.function} | ${kb(z.bytes)} | ${kb(z.gzipBytes)} | ${kb(z.awsSdkBytes)} | ${kb(z.otherBytes)} | ${kb(z.ownAndOtherDepsGzipBytes)} |`,
+    ),
     '',
     `Own + other deps of ${largestOwn.function}, minified, by package: ${largestOwn.ownAndOtherDepsByPackage.map((e) => `${e.pkg} ${kb(e.bytes)}`).join(', ')}.`,
     '',
@@ -104,8 +130,15 @@ export const renderMarkdown = (r: BenchResults): string => {
     '',
     '| client | first POST (ms) | CPU (ms) | response after process start (ms) | second POST (ms) | peak RSS (MB) |',
     '|---|---:|---:|---:|---:|---:|',
-    ...([['global fetch', h.fetch], ['node:http, ES module import', h.http], ['node:http, `process.getBuiltinModule`', h.httpBuiltin]] as const).map(
-      ([name, v]) => `| ${name} | ${v.firstPostMs} | ${v.firstPostCpuMs} | ${v.sinceProcessStartMs} | ${v.secondPostMs} | ${v.maxRssMB} |`,
+    ...(
+      [
+        ['global fetch', h.fetch],
+        ['node:http, ES module import', h.http],
+        ['node:http, `process.getBuiltinModule`', h.httpBuiltin],
+      ] as const
+    ).map(
+      ([name, v]) =>
+        `| ${name} | ${v.firstPostMs} | ${v.firstPostCpuMs} | ${v.sinceProcessStartMs} | ${v.secondPostMs} | ${v.maxRssMB} |`,
     ),
     '',
     `fetch costs ${h.fetchExtraFirstPostMs} ms more than node:http on the first request (${x(h.fetchOverHttpFirstPost)}), when node:http is loaded without the ES module`,

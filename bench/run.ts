@@ -30,7 +30,15 @@ import { MixinSandbox } from '../infra/local/mixin-sandbox';
 import { LocalSecretsManager } from '../infra/local/secrets-manager';
 import { makeBot } from '../infra/local/keys';
 import { measureHttpClients } from './http-client';
-import { AWS_SDK_EXTERNALS, bundle, bundleRunner, bytesByPackage, filesSize, loadedAtStartFiles, ROOT } from './lib/esbuild';
+import {
+  AWS_SDK_EXTERNALS,
+  bundle,
+  bundleRunner,
+  bytesByPackage,
+  filesSize,
+  loadedAtStartFiles,
+  ROOT,
+} from './lib/esbuild';
 import { machineInfo } from './lib/machine';
 import { run } from '../infra/local/command';
 import { NODE, runNode } from './lib/proc';
@@ -38,7 +46,18 @@ import { median, round, shuffled } from './lib/stats';
 import { renderMarkdown } from './report';
 import { unzipTo } from '../infra/local/zip';
 import { summariseProfile } from './lib/profile';
-import type { BenchResults, ColdRun, ColdVariantName, FunctionSize, MicroRun, TargetResult, Trigger, VariantName, VariantSummary, WarmRun } from './types';
+import type {
+  BenchResults,
+  ColdRun,
+  ColdVariantName,
+  FunctionSize,
+  MicroRun,
+  TargetResult,
+  Trigger,
+  VariantName,
+  VariantSummary,
+  WarmRun,
+} from './types';
 
 const { values: opts } = parseArgs({
   options: {
@@ -100,19 +119,55 @@ interface Peers {
   stop: () => Promise<void>;
 }
 
-const TRIGGER: Record<ColdVariantName, Trigger> = { floor: 'http', floorTuned: 'http', floorSecret: 'http', sdk: 'http', ours: 'http', oursQueue: 'queue' };
+const TRIGGER: Record<ColdVariantName, Trigger> = {
+  floor: 'http',
+  floorTuned: 'http',
+  floorSecret: 'http',
+  sdk: 'http',
+  ours: 'http',
+  oursQueue: 'queue',
+};
 
 /** Phase 1: the deployable bundles, exactly as `npm run package` builds them, unzipped with their environment. */
 const packageFunctions = async (): Promise<{ functions: PackagedFunction[]; packageMs: number }> => {
   progress('phase 1/7: npm run package');
   const packageDir = join(OUT, 'package');
-  const packageEnv: NodeJS.ProcessEnv = { ...process.env, AWS_CONFIG_FILE: join(OUT, 'none'), AWS_SHARED_CREDENTIALS_FILE: join(OUT, 'none'), npm_config_update_notifier: 'false' };
-  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE']) delete packageEnv[name];
+  const packageEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    AWS_CONFIG_FILE: join(OUT, 'none'),
+    AWS_SHARED_CREDENTIALS_FILE: join(OUT, 'none'),
+    npm_config_update_notifier: 'false',
+  };
+  for (const name of [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_PROFILE',
+    'AWS_DEFAULT_PROFILE',
+  ])
+    delete packageEnv[name];
   const started = performance.now();
-  await run('npm', ['run', '-s', 'package', '--', '--package', packageDir, '--param', `esbuildWorkFolder=.esbuild/bench-${process.pid}`], packageEnv, 170_000);
+  await run(
+    'npm',
+    [
+      'run',
+      '-s',
+      'package',
+      '--',
+      '--package',
+      packageDir,
+      '--param',
+      `esbuildWorkFolder=.esbuild/bench-${process.pid}`,
+    ],
+    packageEnv,
+    170_000,
+  );
   const packageMs = performance.now() - started;
   const template = JSON.parse(readFileSync(join(packageDir, 'cloudformation-template-update-stack.json'), 'utf8')) as {
-    Resources: Record<string, { Type: string; Properties: { Handler?: string; Environment?: { Variables: Record<string, string> } } }>;
+    Resources: Record<
+      string,
+      { Type: string; Properties: { Handler?: string; Environment?: { Variables: Record<string, string> } } }
+    >;
   };
   const functions = Object.entries(template.Resources)
     .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
@@ -121,7 +176,13 @@ const packageFunctions = async (): Promise<{ functions: PackagedFunction[]; pack
       const handlerFile = `${String(r.Properties.Handler).replace(/\.handler$/, '')}`;
       const dir = join(OUT, 'functions', name);
       unzipTo(join(packageDir, `${name}.zip`), dir);
-      return { id, name, handlerFile, bundle: join(dir, `${handlerFile}.mjs`), env: r.Properties.Environment?.Variables ?? {} };
+      return {
+        id,
+        name,
+        handlerFile,
+        bundle: join(dir, `${handlerFile}.mjs`),
+        env: r.Properties.Environment?.Variables ?? {},
+      };
     });
   progress(`packaged ${functions.length} functions in ${(packageMs / 1000).toFixed(1)} s`);
   return { functions, packageMs };
@@ -142,7 +203,9 @@ const measureSizes = async (functions: PackagedFunction[]): Promise<FunctionSize
   for (const fn of functions) {
     const packaged = filesSize(loadedAtStartFiles(fn.bundle));
     const meta = await bundle(join(ROOT, `${fn.handlerFile}.ts`), join(OUT, 'meta', fn.name));
-    const withoutSdk = await bundle(join(ROOT, `${fn.handlerFile}.ts`), join(OUT, 'meta-without-aws-sdk', fn.name), { external: AWS_SDK_EXTERNALS });
+    const withoutSdk = await bundle(join(ROOT, `${fn.handlerFile}.ts`), join(OUT, 'meta-without-aws-sdk', fn.name), {
+      external: AWS_SDK_EXTERNALS,
+    });
     const split = bytesByPackage(meta.metafile);
     sizes.push({
       function: fn.name,
@@ -154,14 +217,27 @@ const measureSizes = async (functions: PackagedFunction[]): Promise<FunctionSize
       otherBytes: split.otherBytes,
       ownAndOtherDepsGzipBytes: withoutSdk.gzipBytes,
       ownAndOtherDepsBytes: withoutSdk.bytes,
-      ownAndOtherDepsByPackage: Object.entries(bytesByPackage(withoutSdk.metafile).byPackage).sort((x, y) => y[1] - x[1]).map(([pkg, bytes]) => ({ pkg, bytes })),
+      ownAndOtherDepsByPackage: Object.entries(bytesByPackage(withoutSdk.metafile).byPackage)
+        .sort((x, y) => y[1] - x[1])
+        .map(([pkg, bytes]) => ({ pkg, bytes })),
       awsSdkPackages: split.awsSdkPackages,
-      topPackages: Object.entries(split.byPackage).sort((a, b) => b[1] - a[1]).slice(0, 15).map(([pkg, bytes]) => ({ pkg, bytes })),
+      topPackages: Object.entries(split.byPackage)
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 15)
+        .map(([pkg, bytes]) => ({ pkg, bytes })),
     });
   }
-  const differing = sizes.filter((s) => !s.sameAsPackaged).map((s) => `${s.function} (${s.metafileBuildBytes} bytes, packaged ${s.bytes})`);
-  if (differing.length > 0) throw new Error(`the bench's esbuild build differs from \`npm run package\`: ${differing.join(', ')}; see bench/lib/esbuild.ts`);
-  for (const s of sizes) progress(`size ${s.function}: ${(s.bytes / 1024).toFixed(1)} KB minified, ${(s.gzipBytes / 1024).toFixed(1)} KB gzip, own + other deps ${(s.ownAndOtherDepsGzipBytes / 1024).toFixed(1)} KB gzip`);
+  const differing = sizes
+    .filter((s) => !s.sameAsPackaged)
+    .map((s) => `${s.function} (${s.metafileBuildBytes} bytes, packaged ${s.bytes})`);
+  if (differing.length > 0)
+    throw new Error(
+      `the bench's esbuild build differs from \`npm run package\`: ${differing.join(', ')}; see bench/lib/esbuild.ts`,
+    );
+  for (const s of sizes)
+    progress(
+      `size ${s.function}: ${(s.bytes / 1024).toFixed(1)} KB minified, ${(s.gzipBytes / 1024).toFixed(1)} KB gzip, own + other deps ${(s.ownAndOtherDepsGzipBytes / 1024).toFixed(1)} KB gzip`,
+    );
   return sizes;
 };
 
@@ -170,22 +246,46 @@ const measureSizes = async (functions: PackagedFunction[]): Promise<FunctionSize
  * micro-benchmark entries (each built like its variant) and the runner scripts.
  */
 const buildAll = async (functions: PackagedFunction[]): Promise<Builds> => {
-  progress('phase 2/7: build baselines and metafiles (esbuild, options of serverless.yml; baselines without our levers)');
-  const floorBuild = await bundle(join(ROOT, 'bench', 'handlers', 'floor.ts'), join(OUT, 'baselines', 'floor'), {}, 'plain');
-  const floorTunedBuild = await bundle(join(ROOT, 'bench', 'handlers', 'floor.ts'), join(OUT, 'baselines', 'floor-tuned'), {}, 'deployed');
-  const floorSecretBuild = await bundle(join(ROOT, 'bench', 'handlers', 'floor-secret.ts'), join(OUT, 'baselines', 'floor-secret'), {}, 'deployed');
+  progress(
+    'phase 2/7: build baselines and metafiles (esbuild, options of serverless.yml; baselines without our levers)',
+  );
+  const floorBuild = await bundle(
+    join(ROOT, 'bench', 'handlers', 'floor.ts'),
+    join(OUT, 'baselines', 'floor'),
+    {},
+    'plain',
+  );
+  const floorTunedBuild = await bundle(
+    join(ROOT, 'bench', 'handlers', 'floor.ts'),
+    join(OUT, 'baselines', 'floor-tuned'),
+    {},
+    'deployed',
+  );
+  const floorSecretBuild = await bundle(
+    join(ROOT, 'bench', 'handlers', 'floor-secret.ts'),
+    join(OUT, 'baselines', 'floor-secret'),
+    {},
+    'deployed',
+  );
   const sdkBuild = await bundle(join(ROOT, 'bench', 'handlers', 'sdk.ts'), join(OUT, 'baselines', 'sdk'), {}, 'plain');
   const sizes = await measureSizes(functions);
   // The floor's per-call code is the same either way (the same node:crypto functions, only reached differently at
   // load), so floor and floorTuned differ here by noise alone: floorTuned gets its own build and runs anyway, as a check.
   const micro: Record<VariantName, string> = {
     floor: (await bundle(join(ROOT, 'bench', 'micro', 'floor.ts'), join(OUT, 'micro', 'floor'), {}, 'plain')).file,
-    floorTuned: (await bundle(join(ROOT, 'bench', 'micro', 'floor.ts'), join(OUT, 'micro', 'floor-tuned'), {}, 'deployed')).file,
+    floorTuned: (
+      await bundle(join(ROOT, 'bench', 'micro', 'floor.ts'), join(OUT, 'micro', 'floor-tuned'), {}, 'deployed')
+    ).file,
     sdk: (await bundle(join(ROOT, 'bench', 'micro', 'sdk.ts'), join(OUT, 'micro', 'sdk'), {}, 'plain')).file,
     ours: (await bundle(join(ROOT, 'bench', 'micro', 'ours.ts'), join(OUT, 'micro', 'ours'), {}, 'deployed')).file,
   };
-  const runners = { cold: join(OUT, 'runners', 'cold.mjs'), warm: join(OUT, 'runners', 'warm.mjs'), micro: join(OUT, 'runners', 'micro.mjs') };
-  for (const [name, file] of Object.entries(runners)) await bundleRunner(join(ROOT, 'bench', 'runners', `${name}.ts`), file);
+  const runners = {
+    cold: join(OUT, 'runners', 'cold.mjs'),
+    warm: join(OUT, 'runners', 'warm.mjs'),
+    micro: join(OUT, 'runners', 'micro.mjs'),
+  };
+  for (const [name, file] of Object.entries(runners))
+    await bundleRunner(join(ROOT, 'bench', 'runners', `${name}.ts`), file);
   return {
     sizes,
     baselineSizes: {
@@ -243,7 +343,12 @@ const startPeers = async (functions: PackagedFunction[]): Promise<Peers> => {
     MIXIN_KEYSTORE_SECRET_ID: secretId,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
     // The template's DLQ is a CloudFormation Ref; a valid record never reaches it, and nothing listens here anyway.
-    ...(fn.env.DEAD_LETTER_QUEUE_URL === undefined ? {} : { DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:9/000000000000/bench-dlq', AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9' }),
+    ...(fn.env.DEAD_LETTER_QUEUE_URL === undefined
+      ? {}
+      : {
+          DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:9/000000000000/bench-dlq',
+          AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9',
+        }),
     BENCH_KEYSTORE_JSON: JSON.stringify(bot.json),
   });
   const httpEnv = envOfFunction(byName(functions, CONTACT_HTTP));
@@ -261,14 +366,21 @@ const startPeers = async (functions: PackagedFunction[]): Promise<Peers> => {
 /** Phase 4: cold starts, interleaved: each round runs every variant once, in a shuffled order, each with a new user. */
 const coldStarts = async (builds: Builds, peers: Peers): Promise<ColdRun[]> => {
   noteLoad('cold');
-  progress(`phase 4/7: cold starts, ${COLD_RUNS} rounds x ${COLD_VARIANTS.length} variants (${COLD_VARIANTS.join(', ')})`);
+  progress(
+    `phase 4/7: cold starts, ${COLD_RUNS} rounds x ${COLD_VARIANTS.length} variants (${COLD_VARIANTS.join(', ')})`,
+  );
   const cold: ColdRun[] = [];
   for (let i = 0; i < COLD_RUNS; i++) {
     for (const variant of shuffled(COLD_VARIANTS)) {
       // Each variant its own user: the contact queue and HTTP functions must both create, not find, the conversation.
       const userId = peers.users[WARMUP + INVOCATIONS + 2 * i + (variant === 'oursQueue' ? 1 : 0)]!;
       const args = [builds.bundles[variant], 'RESULT', userId, TRIGGER[variant]];
-      const { result, wallMs } = await runNode<Omit<ColdRun, 'variant' | 'wallMs' | 'round'>>([], builds.runners.cold, args, peers.envOf(variant));
+      const { result, wallMs } = await runNode<Omit<ColdRun, 'variant' | 'wallMs' | 'round'>>(
+        [],
+        builds.runners.cold,
+        args,
+        peers.envOf(variant),
+      );
       if (!result.ok) throw new Error(`cold ${variant}: ${result.detail}`);
       cold.push({ variant, round: i, wallMs, ...result });
     }
@@ -285,7 +397,12 @@ const profileColdStarts = async (builds: Builds, peers: Peers): Promise<Record<s
   for (const variant of COLD_VARIANTS) {
     const dir = join(OUT, 'profiles', variant);
     const args = [builds.bundles[variant], 'RESULT', randomUUID(), TRIGGER[variant]];
-    await runNode(['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100'], builds.runners.cold, args, peers.envOf(variant));
+    await runNode(
+      ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=100'],
+      builds.runners.cold,
+      args,
+      peers.envOf(variant),
+    );
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'))!;
     profiles[variant] = { file: join(dir, file), ...summariseProfile(join(dir, file), builds.bundles[variant]) };
   }
@@ -300,7 +417,13 @@ const warmRounds = async (builds: Builds, peers: Peers): Promise<WarmRun[]> => {
   for (let i = 0; i < WARM_ROUNDS; i++) {
     for (const variant of shuffled(VARIANTS)) {
       const args = [builds.bundles[variant], 'RESULT', peers.usersFile, String(WARMUP), String(INVOCATIONS)];
-      const { result } = await runNode<Omit<WarmRun, 'variant'>>([], builds.runners.warm, args, peers.envOf(variant), 180_000);
+      const { result } = await runNode<Omit<WarmRun, 'variant'>>(
+        [],
+        builds.runners.warm,
+        args,
+        peers.envOf(variant),
+        180_000,
+      );
       warm.push({ variant, ...result });
     }
     peers.sandbox.reset();
@@ -316,7 +439,12 @@ const microRounds = async (builds: Builds, peers: Peers): Promise<MicroRun[]> =>
   const runs: MicroRun[] = [];
   for (let i = 0; i < MICRO_ROUNDS; i++) {
     for (const variant of shuffled(VARIANTS)) {
-      const { result } = await runNode<Omit<MicroRun, 'variant'>>([], builds.runners.micro, [builds.micro[variant], 'RESULT', peers.usersFile, '2000', '300'], peers.envOf(variant));
+      const { result } = await runNode<Omit<MicroRun, 'variant'>>(
+        [],
+        builds.runners.micro,
+        [builds.micro[variant], 'RESULT', peers.usersFile, '2000', '300'],
+        peers.envOf(variant),
+      );
       runs.push({ variant, ...result });
     }
   }
@@ -328,7 +456,9 @@ const main = async (): Promise<void> => {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
   const machine = machineInfo();
-  progress(`machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, ${machine.os}, Node ${machine.node} (${NODE})`);
+  progress(
+    `machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGB} GB, ${machine.os}, Node ${machine.node} (${NODE})`,
+  );
   noteLoad('start');
   const { functions, packageMs } = await packageFunctions();
   const builds = await buildAll(functions);
@@ -345,7 +475,15 @@ const main = async (): Promise<void> => {
     const results: BenchResults = {
       machine,
       loadAverage: loads,
-      settings: { coldRuns: COLD_RUNS, warmRounds: WARM_ROUNDS, invocations: INVOCATIONS, warmup: WARMUP, microRounds: MICRO_ROUNDS, httpRounds: HTTP_ROUNDS, nodeOptions: peers.envOf('ours').NODE_OPTIONS ?? '' },
+      settings: {
+        coldRuns: COLD_RUNS,
+        warmRounds: WARM_ROUNDS,
+        invocations: INVOCATIONS,
+        warmup: WARMUP,
+        microRounds: MICRO_ROUNDS,
+        httpRounds: HTTP_ROUNDS,
+        nodeOptions: peers.envOf('ours').NODE_OPTIONS ?? '',
+      },
       packageMs: round(packageMs, 0),
       totalMs: 0,
       sizes: builds.sizes,
@@ -363,7 +501,8 @@ const main = async (): Promise<void> => {
   }
 };
 
-const of = <T extends { variant: string }>(runs: T[], variant: ColdVariantName, pick: (r: T) => number) => median(runs.filter((r) => r.variant === variant).map(pick));
+const of = <T extends { variant: string }>(runs: T[], variant: ColdVariantName, pick: (r: T) => number) =>
+  median(runs.filter((r) => r.variant === variant).map(pick));
 const ratio = (a: number, b: number) => round(a / b, 2);
 
 /** The median over rounds of the ratio within a round: robust to load that drifts during the run. */
@@ -378,38 +517,91 @@ const paired = (cold: ColdRun[], a: ColdVariantName, b: ColdVariantName, pick: (
 };
 
 /** Medians of every figure per variant (cold, warm, micro) with its bundle size. */
-const perVariantSummary = (cold: ColdRun[], warm: WarmRun[], micro: MicroRun[], contact: FunctionSize, baselineSizes: BenchResults['baselineSizes']) => {
+const perVariantSummary = (
+  cold: ColdRun[],
+  warm: WarmRun[],
+  micro: MicroRun[],
+  contact: FunctionSize,
+  baselineSizes: BenchResults['baselineSizes'],
+) => {
   const perVariant = {} as BenchResults['summary']['perVariant'];
   for (const v of VARIANTS) {
     perVariant[v] = {
       bytes: v === 'ours' ? contact.bytes : baselineSizes[v].bytes,
       gzipBytes: v === 'ours' ? contact.gzipBytes : baselineSizes[v].gzipBytes,
-      coldLoadedMs: round(of(cold, v, (r) => r.loadedMs), 1),
-      coldFirstResponseMs: round(of(cold, v, (r) => r.firstResponseMs), 1),
-      coldCpuMs: round(of(cold, v, (r) => r.cpuToResponseMs), 1),
-      coldWallMs: round(of(cold, v, (r) => r.wallMs), 1),
-      coldPeakRssMB: round(of(cold, v, (r) => r.maxRssMB), 1),
-      warmP50Ms: round(of(warm, v, (r) => r.p50Ms), 3),
-      warmP99Ms: round(of(warm, v, (r) => r.p99Ms), 3),
-      warmPerSecond: round(of(warm, v, (r) => r.perSecond), 0),
-      warmCpuPerInvocationUs: round(of(warm, v, (r) => r.cpuPerInvocationUs), 0),
-      buildCpuPerCallUs: round(of(micro, v, (r) => r.cpuPerCallUs), 1),
+      coldLoadedMs: round(
+        of(cold, v, (r) => r.loadedMs),
+        1,
+      ),
+      coldFirstResponseMs: round(
+        of(cold, v, (r) => r.firstResponseMs),
+        1,
+      ),
+      coldCpuMs: round(
+        of(cold, v, (r) => r.cpuToResponseMs),
+        1,
+      ),
+      coldWallMs: round(
+        of(cold, v, (r) => r.wallMs),
+        1,
+      ),
+      coldPeakRssMB: round(
+        of(cold, v, (r) => r.maxRssMB),
+        1,
+      ),
+      warmP50Ms: round(
+        of(warm, v, (r) => r.p50Ms),
+        3,
+      ),
+      warmP99Ms: round(
+        of(warm, v, (r) => r.p99Ms),
+        3,
+      ),
+      warmPerSecond: round(
+        of(warm, v, (r) => r.perSecond),
+        0,
+      ),
+      warmCpuPerInvocationUs: round(
+        of(warm, v, (r) => r.cpuPerInvocationUs),
+        0,
+      ),
+      buildCpuPerCallUs: round(
+        of(micro, v, (r) => r.cpuPerCallUs),
+        1,
+      ),
     };
   }
   return perVariant;
 };
 
 /** The queue function's cold start against the floor built like ours and the floor with the SDK secret read. */
-const queueSummary = (cold: ColdRun[], queue: FunctionSize, floorTunedFirstResponseMs: number, floorSecretFirstResponseMs: number): BenchResults['summary']['queue'] => {
-  const firstResponse = round(of(cold, 'oursQueue', (r) => r.firstResponseMs), 1);
+const queueSummary = (
+  cold: ColdRun[],
+  queue: FunctionSize,
+  floorTunedFirstResponseMs: number,
+  floorSecretFirstResponseMs: number,
+): BenchResults['summary']['queue'] => {
+  const firstResponse = round(
+    of(cold, 'oursQueue', (r) => r.firstResponseMs),
+    1,
+  );
   return {
     function: queue.function,
     bytes: queue.bytes,
     gzipBytes: queue.gzipBytes,
-    coldLoadedMs: round(of(cold, 'oursQueue', (r) => r.loadedMs), 1),
+    coldLoadedMs: round(
+      of(cold, 'oursQueue', (r) => r.loadedMs),
+      1,
+    ),
     coldFirstResponseMs: firstResponse,
-    coldCpuMs: round(of(cold, 'oursQueue', (r) => r.cpuToResponseMs), 1),
-    coldPeakRssMB: round(of(cold, 'oursQueue', (r) => r.maxRssMB), 1),
+    coldCpuMs: round(
+      of(cold, 'oursQueue', (r) => r.cpuToResponseMs),
+      1,
+    ),
+    coldPeakRssMB: round(
+      of(cold, 'oursQueue', (r) => r.maxRssMB),
+      1,
+    ),
     firstResponseVsFloorTuned: ratio(firstResponse, floorTunedFirstResponseMs),
     pairedFirstResponseVsFloorTuned: paired(cold, 'oursQueue', 'floorTuned', (r) => r.firstResponseMs),
     firstResponseVsFloorSecret: ratio(firstResponse, floorSecretFirstResponseMs),
@@ -418,12 +610,27 @@ const queueSummary = (cold: ColdRun[], queue: FunctionSize, floorTunedFirstRespo
 };
 
 /** The floor with the SDK secret read: cold figures only. */
-const floorSecretSummary = (cold: ColdRun[], size: { bytes: number; gzipBytes: number }): BenchResults['summary']['floorSecret'] => ({
+const floorSecretSummary = (
+  cold: ColdRun[],
+  size: { bytes: number; gzipBytes: number },
+): BenchResults['summary']['floorSecret'] => ({
   ...size,
-  coldLoadedMs: round(of(cold, 'floorSecret', (r) => r.loadedMs), 1),
-  coldFirstResponseMs: round(of(cold, 'floorSecret', (r) => r.firstResponseMs), 1),
-  coldCpuMs: round(of(cold, 'floorSecret', (r) => r.cpuToResponseMs), 1),
-  coldPeakRssMB: round(of(cold, 'floorSecret', (r) => r.maxRssMB), 1),
+  coldLoadedMs: round(
+    of(cold, 'floorSecret', (r) => r.loadedMs),
+    1,
+  ),
+  coldFirstResponseMs: round(
+    of(cold, 'floorSecret', (r) => r.firstResponseMs),
+    1,
+  ),
+  coldCpuMs: round(
+    of(cold, 'floorSecret', (r) => r.cpuToResponseMs),
+    1,
+  ),
+  coldPeakRssMB: round(
+    of(cold, 'floorSecret', (r) => r.maxRssMB),
+    1,
+  ),
 });
 
 const atMost = (figure: string, goal: number, measured: number, unit: 'x' | 'KB' | 'us'): TargetResult => ({
@@ -452,12 +659,36 @@ const targetRows = (
 ): TargetResult[] => {
   const maxGzip = Math.max(...sizes.map((s) => s.gzipBytes));
   return [
-    atMost('cold: first response vs floor with the SDK secret read', 1.15, ratio(ours.coldFirstResponseMs, floorSecret.coldFirstResponseMs), 'x'),
-    atMost(`cold: queue function (${queue.function}, batch of one) first response vs floor with the SDK secret read`, 1.15, queue.firstResponseVsFloorSecret, 'x'),
+    atMost(
+      'cold: first response vs floor with the SDK secret read',
+      1.15,
+      ratio(ours.coldFirstResponseMs, floorSecret.coldFirstResponseMs),
+      'x',
+    ),
+    atMost(
+      `cold: queue function (${queue.function}, batch of one) first response vs floor with the SDK secret read`,
+      1.15,
+      queue.firstResponseVsFloorSecret,
+      'x',
+    ),
     atMost('cold: first response vs official SDK', 0.7, ratios.vsSdk.coldFirstResponseMs!, 'x'),
     atMost('cold: first response vs floor', 2, ratios.vsFloor.coldFirstResponseMs!, 'x'),
-    retired(atMost('cold: first response vs floor, built like ours (retired)', 1.5, ratios.vsFloorTuned.coldFirstResponseMs!, 'x')),
-    retired(atMost(`cold: queue function (${queue.function}, batch of one) first response vs floor, built like ours (retired)`, 1.5, queue.firstResponseVsFloorTuned, 'x')),
+    retired(
+      atMost(
+        'cold: first response vs floor, built like ours (retired)',
+        1.5,
+        ratios.vsFloorTuned.coldFirstResponseMs!,
+        'x',
+      ),
+    ),
+    retired(
+      atMost(
+        `cold: queue function (${queue.function}, batch of one) first response vs floor, built like ours (retired)`,
+        1.5,
+        queue.firstResponseVsFloorTuned,
+        'x',
+      ),
+    ),
     atMost('bundle gzip, largest function (what a cold start loads)', 150, round(maxGzip / 1024, 1), 'KB'),
     atMost('ID + token + request build, CPU per call', 60, ours.buildCpuPerCallUs, 'us'),
     atMost('warm p50 vs floor', 1.3, ratios.vsFloor.warmP50Ms!, 'x'),
@@ -472,18 +703,44 @@ const summarise = (
   sizes: FunctionSize[],
   baselineSizes: BenchResults['baselineSizes'],
 ): BenchResults['summary'] => {
-  const perVariant = perVariantSummary(cold, warm, micro, sizes.find((s) => s.function === CONTACT_HTTP)!, baselineSizes);
+  const perVariant = perVariantSummary(
+    cold,
+    warm,
+    micro,
+    sizes.find((s) => s.function === CONTACT_HTTP)!,
+    baselineSizes,
+  );
   const ours = perVariant.ours;
-  const against = (base: VariantSummary) => Object.fromEntries(Object.entries(ours).map(([k, val]) => [k, ratio(val, base[k as keyof VariantSummary])]));
-  const ratios = { vsFloor: against(perVariant.floor), vsFloorTuned: against(perVariant.floorTuned), vsSdk: against(perVariant.sdk) };
+  const against = (base: VariantSummary) =>
+    Object.fromEntries(Object.entries(ours).map(([k, val]) => [k, ratio(val, base[k as keyof VariantSummary])]));
+  const ratios = {
+    vsFloor: against(perVariant.floor),
+    vsFloorTuned: against(perVariant.floorTuned),
+    vsSdk: against(perVariant.sdk),
+  };
   const pairedFirstResponse = {
     oursOverFloor: paired(cold, 'ours', 'floor', (r) => r.firstResponseMs),
     oursOverFloorTuned: paired(cold, 'ours', 'floorTuned', (r) => r.firstResponseMs),
     oursOverSdk: paired(cold, 'ours', 'sdk', (r) => r.firstResponseMs),
   };
   const floorSecret = floorSecretSummary(cold, baselineSizes.floorSecret);
-  const queue = queueSummary(cold, sizes.find((s) => s.function === CONTACT_QUEUE)!, perVariant.floorTuned.coldFirstResponseMs, floorSecret.coldFirstResponseMs);
-  return { perVariant, ratios, pairedFirstResponse: { ...pairedFirstResponse, oursOverFloorSecret: paired(cold, 'ours', 'floorSecret', (r) => r.firstResponseMs) }, queue, floorSecret, targets: targetRows(ratios, queue, ours, floorSecret, sizes) };
+  const queue = queueSummary(
+    cold,
+    sizes.find((s) => s.function === CONTACT_QUEUE)!,
+    perVariant.floorTuned.coldFirstResponseMs,
+    floorSecret.coldFirstResponseMs,
+  );
+  return {
+    perVariant,
+    ratios,
+    pairedFirstResponse: {
+      ...pairedFirstResponse,
+      oursOverFloorSecret: paired(cold, 'ours', 'floorSecret', (r) => r.firstResponseMs),
+    },
+    queue,
+    floorSecret,
+    targets: targetRows(ratios, queue, ours, floorSecret, sizes),
+  };
 };
 
 const writeResults = (results: BenchResults): void => {
@@ -510,19 +767,33 @@ const printSummary = (results: BenchResults): void => {
   line('warm p50', 'warmP50Ms', 'ms');
   line('ID+token+request', 'buildCpuPerCallUs', 'us');
   const q = results.summary.queue;
-  console.log(`${'cold, queue'.padEnd(20)} ${q.function} (batch of one): first response ${q.coldFirstResponseMs} ms, CPU ${q.coldCpuMs} ms  -> /floor built like ours ${q.firstResponseVsFloorTuned}x (paired ${q.pairedFirstResponseVsFloorTuned}x)`);
+  console.log(
+    `${'cold, queue'.padEnd(20)} ${q.function} (batch of one): first response ${q.coldFirstResponseMs} ms, CPU ${q.coldCpuMs} ms  -> /floor built like ours ${q.firstResponseVsFloorTuned}x (paired ${q.pairedFirstResponseVsFloorTuned}x)`,
+  );
   const fs = results.summary.floorSecret;
-  console.log(`${'cold, SDK secret'.padEnd(20)} floor with the SDK secret read: first response ${fs.coldFirstResponseMs} ms, CPU ${fs.coldCpuMs} ms  -> ours ${results.summary.pairedFirstResponse.oursOverFloorSecret}x, ours, queue ${q.pairedFirstResponseVsFloorSecret}x (paired)`);
+  console.log(
+    `${'cold, SDK secret'.padEnd(20)} floor with the SDK secret read: first response ${fs.coldFirstResponseMs} ms, CPU ${fs.coldCpuMs} ms  -> ours ${results.summary.pairedFirstResponse.oursOverFloorSecret}x, ours, queue ${q.pairedFirstResponseVsFloorSecret}x (paired)`,
+  );
   const gz = (v: VariantSummary) => `${(v.gzipBytes / 1024).toFixed(1)} KB`;
-  console.log(`${'bundle gzip'.padEnd(20)} floor ${gz(p.floor)} | floor built like ours ${gz(p.floorTuned)} | SDK ${gz(p.sdk)} | ours ${gz(p.ours)}`);
+  console.log(
+    `${'bundle gzip'.padEnd(20)} floor ${gz(p.floor)} | floor built like ours ${gz(p.floorTuned)} | SDK ${gz(p.sdk)} | ours ${gz(p.ours)}`,
+  );
   const h = results.httpClient;
-  console.log(`HTTP client, first POST in a fresh process: fetch ${h.fetch.firstPostMs} ms, node:http (ESM import) ${h.http.firstPostMs} ms, node:http (getBuiltinModule) ${h.httpBuiltin.firstPostMs} ms`);
+  console.log(
+    `HTTP client, first POST in a fresh process: fetch ${h.fetch.firstPostMs} ms, node:http (ESM import) ${h.http.firstPostMs} ms, node:http (getBuiltinModule) ${h.httpBuiltin.firstPostMs} ms`,
+  );
   console.log('');
-  for (const t of targets) console.log(`${t.informational ? 'INFO  ' : t.met ? 'MET   ' : 'MISSED'} ${t.figure}: ${t.measured} ${t.unit} (target ${t.target})`);
-  console.log(`\nwrote bench/results/latest.json and bench/results/latest.md in ${(results.totalMs / 1000).toFixed(1)} s`);
+  for (const t of targets)
+    console.log(
+      `${t.informational ? 'INFO  ' : t.met ? 'MET   ' : 'MISSED'} ${t.figure}: ${t.measured} ${t.unit} (target ${t.target})`,
+    );
+  console.log(
+    `\nwrote bench/results/latest.json and bench/results/latest.md in ${(results.totalMs / 1000).toFixed(1)} s`,
+  );
 };
 
-if (!existsSync(join(ROOT, 'lib', 'schemas', 'generated'))) console.warn('[bench] lib/schemas/generated is missing: `npm run package` will compile it');
+if (!existsSync(join(ROOT, 'lib', 'schemas', 'generated')))
+  console.warn('[bench] lib/schemas/generated is missing: `npm run package` will compile it');
 main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);

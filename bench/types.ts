@@ -128,7 +128,15 @@ export interface BenchResults {
   machine: MachineInfo;
   /** 1-minute load average as each phase began: well above the core count means other work shared the CPUs. */
   loadAverage: { phase: string; load1: number }[];
-  settings: { coldRuns: number; warmRounds: number; invocations: number; warmup: number; microRounds: number; httpRounds: number; nodeOptions: string };
+  settings: {
+    coldRuns: number;
+    warmRounds: number;
+    invocations: number;
+    warmup: number;
+    microRounds: number;
+    httpRounds: number;
+    nodeOptions: string;
+  };
   packageMs: number;
   totalMs: number;
   sizes: FunctionSize[];

@@ -21,11 +21,16 @@ const DEAD_LETTER_QUEUES = ['CreateGroupDeadLetterQueue', 'CreateContactDeadLett
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 /** osls' logical ID of a function's resource (its naming.getLambdaLogicalId): createGroupHttp -> CreateGroupHttpLambdaFunction. */
-const lambdaLogicalId = (name) => `${name.replace(/-/g, 'Dash').replace(/_/g, 'Underscore').replace(/^./, (c) => c.toUpperCase())}LambdaFunction`;
+const lambdaLogicalId = (name) =>
+  `${name
+    .replace(/-/g, 'Dash')
+    .replace(/_/g, 'Underscore')
+    .replace(/^./, (c) => c.toUpperCase())}LambdaFunction`;
 
 const whole = (name, value, min, max) => {
   const number = typeof value === 'number' ? value : /^\s*\d+\s*$/.test(String(value ?? '')) ? Number(value) : NaN;
-  if (!Number.isInteger(number) || number < min || number > max) throw new Error(`${name}: "${value}" is not a whole number from ${min} to ${max}`);
+  if (!Number.isInteger(number) || number < min || number > max)
+    throw new Error(`${name}: "${value}" is not a whole number from ${min} to ${max}`);
   return number;
 };
 
@@ -35,10 +40,16 @@ const whole = (name, value, min, max) => {
  */
 const alarmSettings = (params) => {
   const email = String(params.alarmEmail ?? '').trim();
-  if (email && !EMAIL.test(email)) throw new Error(`alarmEmail: "${email}" is not an email address (leave it empty for none)`);
+  if (email && !EMAIL.test(email))
+    throw new Error(`alarmEmail: "${email}" is not an email address (leave it empty for none)`);
   const period = whole('alarmPeriodSeconds', params.alarmPeriodSeconds, 60, 86400);
   if (period % 60 !== 0) throw new Error(`alarmPeriodSeconds: ${period} is not a whole number of minutes`);
-  const evaluationPeriods = whole('alarmEvaluationPeriods', params.alarmEvaluationPeriods, 1, Math.floor(86400 / period));
+  const evaluationPeriods = whole(
+    'alarmEvaluationPeriods',
+    params.alarmEvaluationPeriods,
+    1,
+    Math.floor(86400 / period),
+  );
   const threshold = (name) => whole(name, params[name], 1, 1e9);
   return {
     email,
@@ -91,11 +102,27 @@ const functionAlarms = (settings, functionNames) =>
     const base = id.replace(/LambdaFunction$/, '');
     const lambda = (metric, threshold, description) => [
       `${base}${metric}Alarm`,
-      alarm(settings, { name: `${name}-${metric.toLowerCase()}`, description, namespace: 'AWS/Lambda', metric, dimensions: { FunctionName: { Ref: id } }, statistic: 'Sum', threshold }),
+      alarm(settings, {
+        name: `${name}-${metric.toLowerCase()}`,
+        description,
+        namespace: 'AWS/Lambda',
+        metric,
+        dimensions: { FunctionName: { Ref: id } },
+        statistic: 'Sum',
+        threshold,
+      }),
     ];
     return [
-      lambda('Errors', settings.lambdaErrors, `${name} threw: a bug, a timeout, or a keystore/Secrets Manager problem (our own errors are answered, not thrown, on HTTP). See its log group.`),
-      lambda('Throttles', settings.lambdaThrottles, `${name} was throttled: the account or reserved concurrency is exhausted. Raise the limit or lower the queue concurrency.`),
+      lambda(
+        'Errors',
+        settings.lambdaErrors,
+        `${name} threw: a bug, a timeout, or a keystore/Secrets Manager problem (our own errors are answered, not thrown, on HTTP). See its log group.`,
+      ),
+      lambda(
+        'Throttles',
+        settings.lambdaThrottles,
+        `${name} was throttled: the account or reserved concurrency is exhausted. Raise the limit or lower the queue concurrency.`,
+      ),
     ];
   });
 
@@ -103,15 +130,35 @@ const functionAlarms = (settings, functionNames) =>
 const serviceAlarms = (settings, namespace, service) => {
   const emf = (metric, threshold, description) => [
     `${metric}Alarm`,
-    alarm(settings, { name: metric.replace(/[a-z](?=[A-Z])/g, '$&-').toLowerCase(), description, namespace, metric, dimensions: { service }, statistic: 'Sum', threshold }),
+    alarm(settings, {
+      name: metric.replace(/[a-z](?=[A-Z])/g, '$&-').toLowerCase(),
+      description,
+      namespace,
+      metric,
+      dimensions: { service },
+      statistic: 'Sum',
+      threshold,
+    }),
   ];
   return [
     // Any one is an outage of every request until someone acts: no threshold to tune.
-    emf('MixinCredentialsRejected', 1, 'Mixin refused the bot key (401/403) even after re-reading the keystore secret: the session was revoked and the secret not updated. Put the new keystore in the secret.'),
-    emf('KeystoreInvalid', 1, 'Requests failed because no usable keystore is in hand: the secret is malformed, missing, or unreadable by the function roles.'),
+    emf(
+      'MixinCredentialsRejected',
+      1,
+      'Mixin refused the bot key (401/403) even after re-reading the keystore secret: the session was revoked and the secret not updated. Put the new keystore in the secret.',
+    ),
+    emf(
+      'KeystoreInvalid',
+      1,
+      'Requests failed because no usable keystore is in hand: the secret is malformed, missing, or unreadable by the function roles.',
+    ),
     // A failed re-read is hidden while a last good key keeps serving; repeated ones mean the secret or access to it
     // is gone, and new instances (cold starts) will have no key at all.
-    emf('KeystoreReadFailed', settings.keystoreReadFailures, 'Reading the keystore secret keeps failing (a last good key may still be serving): check the secret, its KMS key and Secrets Manager health before cold starts fail.'),
+    emf(
+      'KeystoreReadFailed',
+      settings.keystoreReadFailures,
+      'Reading the keystore secret keeps failing (a last good key may still be serving): check the secret, its KMS key and Secrets Manager health before cold starts fail.',
+    ),
   ];
 };
 
@@ -128,17 +175,34 @@ const alarmResources = (settings, { functionNames, namespace, service }) => ({
         Properties: { TopicArn: { Ref: TOPIC }, Protocol: 'email', Endpoint: settings.email },
       },
     }),
-    ...Object.fromEntries([...deadLetterAlarms(settings), ...functionAlarms(settings, functionNames), ...serviceAlarms(settings, namespace, service)]),
+    ...Object.fromEntries([
+      ...deadLetterAlarms(settings),
+      ...functionAlarms(settings, functionNames),
+      ...serviceAlarms(settings, namespace, service),
+    ]),
   },
   Outputs: {
-    AlarmTopicArn: { Description: 'SNS topic every alarm of this stack notifies (subscribe pagers, chat or email here)', Value: { Ref: TOPIC } },
+    AlarmTopicArn: {
+      Description: 'SNS topic every alarm of this stack notifies (subscribe pagers, chat or email here)',
+      Value: { Ref: TOPIC },
+    },
   },
 });
 
-const PARAMS = ['alarmEmail', 'alarmPeriodSeconds', 'alarmEvaluationPeriods', 'deadLetterMessagesThreshold', 'lambdaErrorsThreshold', 'lambdaThrottlesThreshold', 'keystoreReadFailuresThreshold'];
+const PARAMS = [
+  'alarmEmail',
+  'alarmPeriodSeconds',
+  'alarmEvaluationPeriods',
+  'deadLetterMessagesThreshold',
+  'lambdaErrorsThreshold',
+  'lambdaThrottlesThreshold',
+  'keystoreReadFailuresThreshold',
+];
 
 module.exports = async ({ resolveVariable }) => {
-  const params = Object.fromEntries(await Promise.all(PARAMS.map(async (name) => [name, await resolveVariable(`param:${name}`)])));
+  const params = Object.fromEntries(
+    await Promise.all(PARAMS.map(async (name) => [name, await resolveVariable(`param:${name}`)])),
+  );
   const functions = await resolveVariable('self:functions');
   return alarmResources(alarmSettings(params), {
     functionNames: Object.keys(functions ?? {}),

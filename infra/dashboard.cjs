@@ -24,7 +24,12 @@ const EMF_METRICS = [
   { widget: 'rateLimited', metric: 'MixinRateLimited', dimensions: ['service', 'category', 'trigger'], stat: 'Sum' },
   { widget: 'deferred', metric: 'RecordsDeferred', dimensions: ['service', 'category', 'trigger'], stat: 'Sum' },
   { widget: 'callRate', metric: 'MixinCallRate', dimensions: ['service', 'category', 'trigger'], stat: 'Average' },
-  { widget: 'deadLettered', metric: 'RecordsDeadLettered', dimensions: ['service', 'category', 'trigger', 'error_name'], stat: 'Sum' },
+  {
+    widget: 'deadLettered',
+    metric: 'RecordsDeadLettered',
+    dimensions: ['service', 'category', 'trigger', 'error_name'],
+    stat: 'Sum',
+  },
   { widget: 'latency', metric: 'MixinLatency', dimensions: ['service', 'category', 'trigger'], stat: 'p50' },
   { widget: 'latency', metric: 'MixinLatency', dimensions: ['service', 'category', 'trigger'], stat: 'p99' },
   { widget: 'keystore', metric: 'KeystoreReadFailed', dimensions: ['service'], stat: 'Sum' },
@@ -32,7 +37,12 @@ const EMF_METRICS = [
 
 /** The source queues with their dead-letter queues (infra/queues.yml), and the functions they feed. */
 const QUEUES = [
-  { title: 'Contact queue', queue: 'CreateContactQueue', dlq: 'CreateContactDeadLetterQueue', fn: 'createContactQueue' },
+  {
+    title: 'Contact queue',
+    queue: 'CreateContactQueue',
+    dlq: 'CreateContactDeadLetterQueue',
+    fn: 'createContactQueue',
+  },
   { title: 'Group queue', queue: 'CreateGroupQueue', dlq: 'CreateGroupDeadLetterQueue', fn: 'createGroupQueue' },
 ];
 
@@ -46,8 +56,21 @@ const search = (namespace, service, { metric, dimensions, stat }) =>
 
 const emfWidget = (namespace, service, widget, title, yLabel) => {
   // Percentiles are labelled by their statistic; every other series by its SEARCH's own label (category, trigger...).
-  const metrics = EMF_METRICS.filter((m) => m.widget === widget).map((m, i) => [{ expression: search(namespace, service, m), id: `${widget}${i}`, ...(/^p\d/.test(m.stat) && { label: m.stat }) }]);
-  return { type: 'metric', properties: { title, region: '${AWS::Region}', view: 'timeSeries', stacked: false, period: PERIOD, metrics, yAxis: { left: { label: yLabel, min: 0 } } } };
+  const metrics = EMF_METRICS.filter((m) => m.widget === widget).map((m, i) => [
+    { expression: search(namespace, service, m), id: `${widget}${i}`, ...(/^p\d/.test(m.stat) && { label: m.stat }) },
+  ]);
+  return {
+    type: 'metric',
+    properties: {
+      title,
+      region: '${AWS::Region}',
+      view: 'timeSeries',
+      stacked: false,
+      period: PERIOD,
+      metrics,
+      yAxis: { left: { label: yLabel, min: 0 } },
+    },
+  };
 };
 
 /** A queue's backlog: visible, delayed, in flight, and its DLQ. `${QueueVar}` are Fn::Sub variables. */
@@ -62,7 +85,13 @@ const queueWidget = ({ title, queue, dlq }) => ({
     stat: 'Maximum',
     metrics: [
       ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', `\${${queue}Name}`, { label: 'visible' }],
-      ['AWS/SQS', 'ApproximateNumberOfMessagesDelayed', 'QueueName', `\${${queue}Name}`, { label: 'delayed (deferred)' }],
+      [
+        'AWS/SQS',
+        'ApproximateNumberOfMessagesDelayed',
+        'QueueName',
+        `\${${queue}Name}`,
+        { label: 'delayed (deferred)' },
+      ],
       ['AWS/SQS', 'ApproximateNumberOfMessagesNotVisible', 'QueueName', `\${${queue}Name}`, { label: 'in flight' }],
       ['AWS/SQS', 'ApproximateNumberOfMessagesVisible', 'QueueName', `\${${dlq}Name}`, { label: 'dead-letter queue' }],
     ],
@@ -79,7 +108,13 @@ const ageWidget = () => ({
     stacked: false,
     period: PERIOD,
     stat: 'Maximum',
-    metrics: QUEUES.map(({ title, queue }) => ['AWS/SQS', 'ApproximateAgeOfOldestMessage', 'QueueName', `\${${queue}Name}`, { label: title }]),
+    metrics: QUEUES.map(({ title, queue }) => [
+      'AWS/SQS',
+      'ApproximateAgeOfOldestMessage',
+      'QueueName',
+      `\${${queue}Name}`,
+      { label: title },
+    ]),
     yAxis: { left: { min: 0 } },
   },
 });
@@ -93,7 +128,15 @@ const lambdaWidget = (lambdaLogicalId) => ({
     stacked: false,
     period: PERIOD,
     stat: 'Sum',
-    metrics: QUEUES.flatMap(({ fn }) => ['Errors', 'Throttles'].map((metric) => ['AWS/Lambda', metric, 'FunctionName', `\${${lambdaLogicalId(fn)}}`, { label: `${fn} ${metric.toLowerCase()}` }])),
+    metrics: QUEUES.flatMap(({ fn }) =>
+      ['Errors', 'Throttles'].map((metric) => [
+        'AWS/Lambda',
+        metric,
+        'FunctionName',
+        `\${${lambdaLogicalId(fn)}}`,
+        { label: `${fn} ${metric.toLowerCase()}` },
+      ]),
+    ),
     yAxis: { left: { min: 0 } },
   },
 });
@@ -113,30 +156,50 @@ const widgets = (namespace, service, lambdaLogicalId) => {
     emfWidget(namespace, service, 'keystore', 'Keystore read failures per minute', 'per minute'),
     lambdaWidget(lambdaLogicalId),
   ];
-  return list.map((widget, i) => ({ ...widget, x: (i % 3) * WIDTH, y: Math.floor(i / 3) * HEIGHT, width: WIDTH, height: HEIGHT }));
+  return list.map((widget, i) => ({
+    ...widget,
+    x: (i % 3) * WIDTH,
+    y: Math.floor(i / 3) * HEIGHT,
+    width: WIDTH,
+    height: HEIGHT,
+  }));
 };
 
 /** The dashboard body (JSON for Fn::Sub) and the resources fragment. */
 const dashboardResources = ({ namespace, service, lambdaLogicalId }) => {
-  const body = JSON.stringify({ start: '-PT3H', periodOverride: 'inherit', widgets: widgets(namespace, service, lambdaLogicalId) });
-  const variables = Object.fromEntries(QUEUES.flatMap(({ queue, dlq }) => [queue, dlq]).map((id) => [`${id}Name`, { 'Fn::GetAtt': [id, 'QueueName'] }]));
+  const body = JSON.stringify({
+    start: '-PT3H',
+    periodOverride: 'inherit',
+    widgets: widgets(namespace, service, lambdaLogicalId),
+  });
+  const variables = Object.fromEntries(
+    QUEUES.flatMap(({ queue, dlq }) => [queue, dlq]).map((id) => [`${id}Name`, { 'Fn::GetAtt': [id, 'QueueName'] }]),
+  );
   return {
     Resources: {
       Dashboard: {
         Type: 'AWS::CloudWatch::Dashboard',
-        Properties: { DashboardName: { 'Fn::Sub': '${AWS::StackName}' }, DashboardBody: { 'Fn::Sub': [body, variables] } },
+        Properties: {
+          DashboardName: { 'Fn::Sub': '${AWS::StackName}' },
+          DashboardBody: { 'Fn::Sub': [body, variables] },
+        },
       },
     },
     Outputs: {
       DashboardUrl: {
-        Description: 'CloudWatch dashboard of this stack: queues, creations, 429s, deferrals, dead letters, Mixin latency',
-        Value: { 'Fn::Sub': 'https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards:name=${Dashboard}' },
+        Description:
+          'CloudWatch dashboard of this stack: queues, creations, 429s, deferrals, dead letters, Mixin latency',
+        Value: {
+          'Fn::Sub':
+            'https://${AWS::Region}.console.aws.amazon.com/cloudwatch/home?region=${AWS::Region}#dashboards:name=${Dashboard}',
+        },
       },
     },
   };
 };
 
-module.exports = async ({ resolveVariable }) => dashboardResources({
+module.exports = async ({ resolveVariable }) =>
+  dashboardResources({
     namespace: await resolveVariable('self:provider.environment.POWERTOOLS_METRICS_NAMESPACE'),
     service: await resolveVariable('self:provider.environment.POWERTOOLS_SERVICE_NAME'),
     lambdaLogicalId,

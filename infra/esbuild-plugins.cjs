@@ -50,22 +50,24 @@ module.exports = [
         const mod = require(id);
         const dynamic = args.namespace === 'node-builtin-dynamic';
         const names = Object.keys(mod).filter(
-          (k) => IDENTIFIER.test(k) && k !== 'default' && (!dynamic || 'value' in Object.getOwnPropertyDescriptor(mod, k)),
+          (k) =>
+            IDENTIFIER.test(k) && k !== 'default' && (!dynamic || 'value' in Object.getOwnPropertyDescriptor(mod, k)),
         );
-        const contents = LOAD_ON_FIRST_USE.has(args.path) && !dynamic
-          ? [
-              ...lazyPrelude(id),
-              ...names.map((n) =>
-                typeof mod[n] === 'function'
-                  ? `export const ${n} = /* @__PURE__ */ lazy(${JSON.stringify(n)});`
-                  : `export const ${n} = /* @__PURE__ */ (() => load().${n})();`,
-              ),
-            ].join('\n')
-          : [
-              `const m = process.getBuiltinModule(${JSON.stringify(id)});`,
-              'export default m;',
-              ...names.map((n) => `export const ${n} = /* @__PURE__ */ (() => m.${n})();`),
-            ].join('\n');
+        const contents =
+          LOAD_ON_FIRST_USE.has(args.path) && !dynamic
+            ? [
+                ...lazyPrelude(id),
+                ...names.map((n) =>
+                  typeof mod[n] === 'function'
+                    ? `export const ${n} = /* @__PURE__ */ lazy(${JSON.stringify(n)});`
+                    : `export const ${n} = /* @__PURE__ */ (() => load().${n})();`,
+                ),
+              ].join('\n')
+            : [
+                `const m = process.getBuiltinModule(${JSON.stringify(id)});`,
+                'export default m;',
+                ...names.map((n) => `export const ${n} = /* @__PURE__ */ (() => m.${n})();`),
+              ].join('\n');
         return { contents, loader: 'js' };
       };
       build.onLoad({ filter: /.*/, namespace: 'node-builtin' }, load);

@@ -20,7 +20,12 @@ const keystoreSecret = (value) => {
   if (!SECRET_NAME.test(id)) throw new Error(`keystoreSecret: "${id}" is not a valid secret name (or ARN)`);
   return {
     secretId: id,
-    iamResource: { 'Fn::Sub': ['arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Name}-??????', { Name: id }] },
+    iamResource: {
+      'Fn::Sub': [
+        'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Name}-??????',
+        { Name: id },
+      ],
+    },
   };
 };
 

@@ -21,7 +21,9 @@ const FILE = { attrs: 0o100644 << 16, os: 3, mtime: new Date('1980-01-01T00:00:0
  */
 const reachable = (metafile, handlerFile, names) => {
   const outputs = metafile.outputs ?? {};
-  const entryKey = Object.keys(outputs).find((key) => outputs[key].entryPoint && (key === handlerFile || key.endsWith(`/${handlerFile}`)));
+  const entryKey = Object.keys(outputs).find(
+    (key) => outputs[key].entryPoint && (key === handlerFile || key.endsWith(`/${handlerFile}`)),
+  );
   if (!entryKey) throw new Error(`the metafile of ${handlerFile} names no such entry output`);
   const prefix = entryKey.slice(0, entryKey.length - handlerFile.length);
   const seen = new Set([entryKey]);

@@ -53,7 +53,8 @@ const integer = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN; // digits only: not " 4 ", "0x4" or "4e0"
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
   return value;
 };
 
@@ -67,8 +68,16 @@ const mixinOrigin = (raw: string | undefined): string => {
     throw new Error('MIXIN_API_URL must be a URL such as https://api.mixin.one'); // never echoed: it may carry a password
   }
   // Never echo a URL that carries credentials: the message reaches logs.
-  if (url.username || url.password) throw new Error('MIXIN_API_URL must not carry a user name or password (Mixin authenticates every request with the bot key)');
-  if ((url.protocol !== 'https:' && url.protocol !== 'http:') || (url.pathname !== '/' && url.pathname !== '') || url.search || url.hash) {
+  if (url.username || url.password)
+    throw new Error(
+      'MIXIN_API_URL must not carry a user name or password (Mixin authenticates every request with the bot key)',
+    );
+  if (
+    (url.protocol !== 'https:' && url.protocol !== 'http:') ||
+    (url.pathname !== '/' && url.pathname !== '') ||
+    url.search ||
+    url.hash
+  ) {
     throw new Error('MIXIN_API_URL must be an origin such as https://api.mixin.one (no path, query or fragment)');
   }
   return url.origin;
@@ -92,7 +101,8 @@ const optionalUrl = (env: NodeJS.ProcessEnv, name: string): string | undefined =
 export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServiceConfig => ({
   mixinApiUrl: mixinOrigin(env.MIXIN_API_URL),
   keystoreCacheTtlMs: integer(env, 'KEYSTORE_CACHE_TTL_SECONDS', D.keystoreCacheTtlSeconds, 1, 86_400) * 1000,
-  keystoreRetryAfterFailureMs: integer(env, 'KEYSTORE_RETRY_AFTER_FAILURE_SECONDS', D.keystoreRetryAfterFailureSeconds, 1, 3_600) * 1000,
+  keystoreRetryAfterFailureMs:
+    integer(env, 'KEYSTORE_RETRY_AFTER_FAILURE_SECONDS', D.keystoreRetryAfterFailureSeconds, 1, 3_600) * 1000,
   keystoreRefreshWaitMs: integer(env, 'KEYSTORE_REFRESH_WAIT_MS', D.keystoreRefreshWaitMs, 10, 60_000),
   attemptTimeoutMs: integer(env, 'MIXIN_ATTEMPT_TIMEOUT_MS', D.attemptTimeoutMs, 100, 60_000),
   maxAttempts: integer(env, 'MIXIN_MAX_ATTEMPTS', D.maxAttempts, 1, 10),
@@ -107,11 +117,17 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServiceConfig 
   maxReceiveCount: env.MAX_RECEIVE_COUNT ? integer(env, 'MAX_RECEIVE_COUNT', D.maxReceiveCount, 1, 1_000) : undefined,
   maxDeferredAgeMs: integer(env, 'MAX_DEFERRED_AGE_SECONDS', D.maxDeferredAgeSeconds, 60, 1_209_600) * 1000,
   // Checked after the others, so that a bad value elsewhere is named first.
-  keystoreSecretId: required(env, 'MIXIN_KEYSTORE_SECRET_ID', 'the name or ARN of the Secrets Manager secret holding the bot keystore'),
+  keystoreSecretId: required(
+    env,
+    'MIXIN_KEYSTORE_SECRET_ID',
+    'the name or ARN of the Secrets Manager secret holding the bot keystore',
+  ),
 });
 
 /** What Powertools' logger and metrics are built with (they are built when lib/observability.ts loads, before loadConfig). */
-export const observabilityConfig = (env: NodeJS.ProcessEnv = process.env): { serviceName: string; namespace: string } => ({
+export const observabilityConfig = (
+  env: NodeJS.ProcessEnv = process.env,
+): { serviceName: string; namespace: string } => ({
   serviceName: env.POWERTOOLS_SERVICE_NAME || D.serviceName,
   namespace: env.POWERTOOLS_METRICS_NAMESPACE || D.metricsNamespace,
 });

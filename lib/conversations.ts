@@ -53,15 +53,18 @@ export interface UseCase<R extends UseCaseResult = UseCaseResult> {
   readonly successMetric: string;
 }
 
-const useCase = <R extends UseCaseResult>(successMetric: string, run: (input: unknown, ctx: UseCaseContext) => Promise<R>): UseCase<R> =>
-  Object.assign(run, { successMetric });
+const useCase = <R extends UseCaseResult>(
+  successMetric: string,
+  run: (input: unknown, ctx: UseCaseContext) => Promise<R>,
+): UseCase<R> => Object.assign(run, { successMetric });
 
 const distinctUsers = (participants: { user_id: string }[]): string[] => {
   const first = new Map<string, number>();
   return participants.map((p, i) => {
     const id = p.user_id.toLowerCase();
     const earlier = first.get(id);
-    if (earlier !== undefined) throw InvalidRequestError.field(`participants[${i}].user_id`, `duplicates participants[${earlier}].user_id`);
+    if (earlier !== undefined)
+      throw InvalidRequestError.field(`participants[${i}].user_id`, `duplicates participants[${earlier}].user_id`);
     first.set(id, i);
     return id;
   });
@@ -77,7 +80,8 @@ export const buildGroupRequest = (input: GroupInput, appId: string, idempotencyK
   const participants = input.participants
     .map((p, i) => ({ user_id: users[i]!, role: p.role ?? '' }))
     .filter((p) => p.user_id !== appId);
-  if (participants.length === 0) throw InvalidRequestError.field('participants', 'must name at least one user other than the bot');
+  if (participants.length === 0)
+    throw InvalidRequestError.field('participants', 'must name at least one user other than the bot');
   const request: ConversationRequest = { category: 'GROUP', conversation_id: '', name: input.name, participants };
   if (input.announcement !== undefined) request.announcement = input.announcement;
   if (input.conversation_id) {
@@ -87,7 +91,12 @@ export const buildGroupRequest = (input: GroupInput, appId: string, idempotencyK
   } else {
     const randomId = input.random_id?.toLowerCase() ?? freshRandomId();
     request.random_id = randomId;
-    request.conversation_id = groupConversationId(appId, input.name, participants.map((p) => p.user_id), randomId);
+    request.conversation_id = groupConversationId(
+      appId,
+      input.name,
+      participants.map((p) => p.user_id),
+      randomId,
+    );
   }
   return request;
 };
@@ -96,7 +105,11 @@ export const buildGroupRequest = (input: GroupInput, appId: string, idempotencyK
 export const buildContactRequest = (input: ContactInput, appId: string): ConversationRequest => {
   const userId = input.participants[0].user_id.toLowerCase();
   if (userId === appId) throw InvalidRequestError.field('participants[0].user_id', 'must not be the bot itself');
-  return { category: 'CONTACT', conversation_id: uniqueConversationId(appId, userId), participants: [{ user_id: userId }] };
+  return {
+    category: 'CONTACT',
+    conversation_id: uniqueConversationId(appId, userId),
+    participants: [{ user_id: userId }],
+  };
 };
 
 /** Sends one request, naming its conversation in whatever error it ends with. */

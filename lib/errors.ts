@@ -125,14 +125,20 @@ export class MixinUnavailableError extends ConversationError {
   }
 
   /** Our own budget ran out (the Lambda deadline less DEADLINE_MARGIN_MS) before Mixin could be asked. */
-  static deadlineBeforeMixin(message = 'the function ran out of time before Mixin could be asked'): MixinUnavailableError {
+  static deadlineBeforeMixin(
+    message = 'the function ran out of time before Mixin could be asked',
+  ): MixinUnavailableError {
     return new MixinUnavailableError('deadline', message, 0);
   }
 
   /** A queue batch kept its last moments for its end sends: this record's Mixin call stopped (or never started) there. */
   static batchReserve(attempts: number): MixinUnavailableError {
     const what = attempts === 0 ? 'before Mixin could be asked' : 'before Mixin answered';
-    return new MixinUnavailableError('batch-reserve', `the batch's end reserve (time kept for its sends) was reached ${what}`, attempts);
+    return new MixinUnavailableError(
+      'batch-reserve',
+      `the batch's end reserve (time kept for its sends) was reached ${what}`,
+      attempts,
+    );
   }
 }
 
@@ -187,7 +193,9 @@ export class IdempotencyKeyReusedError extends ConversationError {
   readonly details: FieldProblem[];
 
   constructor(details: FieldProblem[], conversationId: string) {
-    super(`the idempotency key was already used for a different request: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`);
+    super(
+      `the idempotency key was already used for a different request: ${details.map((d) => `${d.field} ${d.message}`).join('; ')}`,
+    );
     this.details = details;
     this.conversationId = conversationId;
   }

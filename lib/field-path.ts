@@ -17,8 +17,10 @@ const shown = (key: string): string => {
 };
 
 export const fieldPath = (parts: readonly PathPart[]): string =>
-  parts.map((part) => (typeof part === 'number' ? part : shown(part))).reduce<string>((acc, part) => {
-    if (typeof part === 'number') return `${acc}[${part}]`;
-    if (PLAIN_KEY.test(part)) return acc ? `${acc}.${part}` : part;
-    return `${acc}[${JSON.stringify(part)}]`;
-  }, '') || 'body';
+  parts
+    .map((part) => (typeof part === 'number' ? part : shown(part)))
+    .reduce<string>((acc, part) => {
+      if (typeof part === 'number') return `${acc}[${part}]`;
+      if (PLAIN_KEY.test(part)) return acc ? `${acc}.${part}` : part;
+      return `${acc}[${JSON.stringify(part)}]`;
+    }, '') || 'body';

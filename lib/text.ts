@@ -6,4 +6,7 @@ export const MAX_MESSAGE_CODE_POINTS = 256;
  * character SQS refuses (failing a dead-letter send) and JSON shows as garbage. Bounds what another system wrote
  * before it reaches an HTTP answer, a log line or a message attribute.
  */
-export const shortMessage = (message: string, max = MAX_MESSAGE_CODE_POINTS): string => Array.from(message.slice(0, 2 * max)).slice(0, max).join('');
+export const shortMessage = (message: string, max = MAX_MESSAGE_CODE_POINTS): string =>
+  Array.from(message.slice(0, 2 * max))
+    .slice(0, max)
+    .join('');

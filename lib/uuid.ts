@@ -10,8 +10,7 @@ import { PATTERN_MESSAGES, UUID_PATTERN as UUID_SOURCE } from './schemas/pattern
 const UUID_PATTERN = new RegExp(UUID_SOURCE); // the schemas' own pattern: one rule for a UUID
 
 /** True when `value` is a canonical 8-4-4-4-12 hex UUID (any version, any variant, any case). */
-export const isUuid = (value: unknown): value is string =>
-  typeof value === 'string' && UUID_PATTERN.test(value);
+export const isUuid = (value: unknown): value is string => typeof value === 'string' && UUID_PATTERN.test(value);
 
 /**
  * Lower-cases a UUID, or throws an {@link InvalidRequestError} naming `field`.

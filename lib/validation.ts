@@ -56,10 +56,14 @@ const describe = (data: unknown, error: SchemaError): FieldProblem => {
     case 'pattern':
       return { field: at(), message: PATTERN_MESSAGES[String(params.pattern)] ?? 'has a form that is not accepted' };
     case 'not':
-      if (error.schemaPath === EXCLUSIVE_FIELDS.schemaPath) return { field: at(EXCLUSIVE_FIELDS.field), message: EXCLUSIVE_FIELDS.message };
+      if (error.schemaPath === EXCLUSIVE_FIELDS.schemaPath)
+        return { field: at(EXCLUSIVE_FIELDS.field), message: EXCLUSIVE_FIELDS.message };
       return { field: at(), message: 'is invalid (not)' };
     case 'enum':
-      return { field: at(), message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+      return {
+        field: at(),
+        message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`,
+      };
     default:
       return { field: at(), message: `is invalid (${keyword})` };
   }

@@ -40,10 +40,20 @@ const num = (name: string, fallback: number): number => {
 /** One function instance: the real handler, fed by its own poller (one batch at a time, as one Lambda instance). */
 const instance = async ({ env, queueUrl, queueArn, region, endpoint }: InstanceData): Promise<void> => {
   Object.assign(process.env, env);
-  const { handler } = (await import('../functions/create-contact/queue')) as unknown as { handler: (e: SQSEvent, c: unknown) => Promise<SQSBatchResponse> };
+  const { handler } = (await import('../functions/create-contact/queue')) as unknown as {
+    handler: (e: SQSEvent, c: unknown) => Promise<SQSBatchResponse>;
+  };
   const { localSqsClient } = await import('../infra/local/sqs');
   const sqs = localSqsClient(endpoint, region);
-  const mapping = new EventSourceMapping({ sqs, queueUrl, queueArn, region, pollers: 1, waitTimeSeconds: 1, invoke: (event) => handler(event, lambdaContext(30_000)) });
+  const mapping = new EventSourceMapping({
+    sqs,
+    queueUrl,
+    queueArn,
+    region,
+    pollers: 1,
+    waitTimeSeconds: 1,
+    invoke: (event) => handler(event, lambdaContext(30_000)),
+  });
   mapping.start();
   parentPort!.on('message', async () => {
     await mapping.stop();
@@ -58,7 +68,11 @@ const main = async (): Promise<number> => {
   const instances = num('DRAIN_INSTANCES', 5);
   const limitS = num('DRAIN_TIME_LIMIT_S', (5 * records) / rate + 60);
   const bot = makeBot();
-  const sandbox = await new MixinSandbox({ apps: [bot.app], rateLimitPerSecond: rate, latencyMs: num('DRAIN_LATENCY_MS', 20) }).start();
+  const sandbox = await new MixinSandbox({
+    apps: [bot.app],
+    rateLimitPerSecond: rate,
+    latencyMs: num('DRAIN_LATENCY_MS', 20),
+  }).start();
   const secrets = await new LocalSecretsManager().start();
   const secretId = `mixin/drain-${randomUUID()}`;
   secrets.put(secretId, JSON.stringify(bot.json));
@@ -84,11 +98,20 @@ const main = async (): Promise<number> => {
   const users = Array.from({ length: records }, () => randomUUID());
   const started = performance.now();
   for (let i = 0; i < users.length; i += 10) {
-    const entries = users.slice(i, i + 10).map((user, j) => ({ Id: String(j), MessageBody: JSON.stringify({ participants: [{ user_id: user }] }) }));
+    const entries = users
+      .slice(i, i + 10)
+      .map((user, j) => ({ Id: String(j), MessageBody: JSON.stringify({ participants: [{ user_id: user }] }) }));
     const out = await client.send(new SendMessageBatchCommand({ QueueUrl: queue.url, Entries: entries }));
     if ((out.Failed ?? []).length > 0) throw new Error('the local queue refused a message');
   }
-  const workers = Array.from({ length: instances }, () => new Worker(__filename, { execArgv: ['--import', 'tsx'], workerData: { env, queueUrl: queue.url, queueArn: queue.arn, region: sqs.region, endpoint: sqs.endpoint } }));
+  const workers = Array.from(
+    { length: instances },
+    () =>
+      new Worker(__filename, {
+        execArgv: ['--import', 'tsx'],
+        workerData: { env, queueUrl: queue.url, queueArn: queue.arn, region: sqs.region, endpoint: sqs.endpoint },
+      }),
+  );
   let lastCreatedAt = started;
   let seen = 0;
   let timedOut = false;
@@ -101,11 +124,26 @@ const main = async (): Promise<number> => {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   if (sandbox.created > seen) lastCreatedAt = performance.now();
-  await Promise.all(workers.map((w) => new Promise((resolve) => { w.once('message', resolve); w.postMessage('stop'); })));
+  await Promise.all(
+    workers.map(
+      (w) =>
+        new Promise((resolve) => {
+          w.once('message', resolve);
+          w.postMessage('stop');
+        }),
+    ),
+  );
   await Promise.all(workers.map((w) => w.terminate()));
   const dead: unknown[] = [];
   for (;;) {
-    const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: dlq.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 600 }));
+    const { Messages = [] } = await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: dlq.url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 600,
+      }),
+    );
     if (Messages.length === 0) break;
     dead.push(...Messages);
   }

@@ -19,7 +19,12 @@ const abort = new AbortController();
 // what was sent stays sent, and the same file may be sent again (contacts and keyed groups are idempotent).
 const watching = process.argv.includes('--watch');
 process.once('SIGINT', () => (watching ? abort.abort() : process.exit(130)));
-runEnqueue(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, signal: abort.signal }).then(
+runEnqueue(process.argv.slice(2), {
+  stdout: process.stdout,
+  stderr: process.stderr,
+  env: process.env,
+  signal: abort.signal,
+}).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`enqueue: ${(error as Error).message}\n`);

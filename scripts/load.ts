@@ -29,7 +29,8 @@ import { handlerLoadOptionsFrom, runHandlerLoad } from './load/handlers';
 
 const timeLimitSeconds = (raw: string | undefined): number => {
   const value = Number(raw || 120);
-  if (!Number.isFinite(value) || value <= 0) throw new Error(`LOAD_TIME_LIMIT_S must be a positive number, got "${raw}"`);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`LOAD_TIME_LIMIT_S must be a positive number, got "${raw}"`);
   return value;
 };
 
@@ -48,7 +49,8 @@ const handlerLoad = async (): Promise<number> => {
 
 const positive = (name: string, raw: string | undefined): number => {
   const value = Number(raw);
-  if (raw === undefined || !Number.isFinite(value) || value <= 0) throw new Error(`${name} takes a number above 0, got "${raw ?? ''}"`);
+  if (raw === undefined || !Number.isFinite(value) || value <= 0)
+    throw new Error(`${name} takes a number above 0, got "${raw ?? ''}"`);
   return value;
 };
 
@@ -85,25 +87,53 @@ const bulkLoad = async (argv: string[]): Promise<number> => {
       const t = value();
       if (t !== 'deployed' && t !== 'local') throw new Error('--timeouts takes deployed or local');
       timeouts = t;
-    }
-    else throw new Error(`unknown bulk option ${arg}`);
+    } else throw new Error(`unknown bulk option ${arg}`);
   }
   if (runs.length === 0) runs.push({ n: 300, rate: 2 }, { n: 3000, rate: 20 });
   const results: BulkResult[] = [];
   for (const { n, rate } of runs) {
-    const result = await runBulk({ kind, n, rate, capSeconds: Math.ceil((capFactor * n) / rate), latencyMs, timeouts, ...(concurrency !== undefined && { maximumConcurrency: concurrency }), log: (line) => console.error(line) });
+    const result = await runBulk({
+      kind,
+      n,
+      rate,
+      capSeconds: Math.ceil((capFactor * n) / rate),
+      latencyMs,
+      timeouts,
+      ...(concurrency !== undefined && { maximumConcurrency: concurrency }),
+      log: (line) => console.error(line),
+    });
     console.error(JSON.stringify(result));
     results.push(result);
   }
-  const report = bulkReport(label, { timeouts: `${timeouts} (queue function ${results[0]?.functionTimeoutSeconds} s, visibility ${results[0]?.visibilityTimeoutSeconds} s)`, 'cap factor': capFactor, 'sandbox latency ms': latencyMs, 'batches at once per queue': concurrency ?? 'template (queueMaximumConcurrency)' }, results);
+  const report = bulkReport(
+    label,
+    {
+      timeouts: `${timeouts} (queue function ${results[0]?.functionTimeoutSeconds} s, visibility ${results[0]?.visibilityTimeoutSeconds} s)`,
+      'cap factor': capFactor,
+      'sandbox latency ms': latencyMs,
+      'batches at once per queue': concurrency ?? 'template (queueMaximumConcurrency)',
+    },
+    results,
+  );
   console.log(bulkMarkdown(report));
   if (write) for (const file of writeBulkReport(report, out, fileLabel)) console.error(`wrote ${file}`);
-  const met = (r: BulkResult) => r.drainRatio !== null && r.drainRatio <= TARGETS.drainRatio && r.callsPerRecord <= TARGETS.callsPerRecord && r.deadLettered === 0 && r.lost === 0 && r.duplicated === 0;
+  const met = (r: BulkResult) =>
+    r.drainRatio !== null &&
+    r.drainRatio <= TARGETS.drainRatio &&
+    r.callsPerRecord <= TARGETS.callsPerRecord &&
+    r.deadLettered === 0 &&
+    r.lost === 0 &&
+    r.duplicated === 0;
   return results.every(met) ? 0 : 1;
 };
 
 const [command, ...rest] = process.argv.slice(2);
-(command === 'bulk' ? bulkLoad(rest) : command === undefined ? handlerLoad() : Promise.reject(new Error(`unknown load "${command}": npm run load [-- bulk ...]`))).then(
+(command === 'bulk'
+  ? bulkLoad(rest)
+  : command === undefined
+    ? handlerLoad()
+    : Promise.reject(new Error(`unknown load "${command}": npm run load [-- bulk ...]`))
+).then(
   // Keep-alive sockets and cache timers of the handlers would hold the process open.
   (code) => process.exit(code),
   (error: unknown) => {

@@ -55,10 +55,15 @@ const errorSamples: Record<ErrorCode, (category: Category) => unknown> = {
     category === 'GROUP'
       ? new ConversationConflictError('GROUP', 'CONTACT', uniqueConversationId(EXAMPLE_BOT_ID, EXAMPLE_USERS[0]))
       : new ConversationConflictError('CONTACT', 'GROUP', groupIdForKey(EXAMPLE_BOT_ID, EXAMPLE_KEY)),
-  body_too_large: () => new HttpRequestError(413, 'body_too_large', 'the body is 70000 bytes; at most 65536 are accepted'),
-  unsupported_media_type: () => new HttpRequestError(415, 'unsupported_media_type', 'Content-Type must be application/json, got "text/plain"'),
+  body_too_large: () =>
+    new HttpRequestError(413, 'body_too_large', 'the body is 70000 bytes; at most 65536 are accepted'),
+  unsupported_media_type: () =>
+    new HttpRequestError(415, 'unsupported_media_type', 'Content-Type must be application/json, got "text/plain"'),
   idempotency_key_reused: () =>
-    new IdempotencyKeyReusedError([{ field: 'name', message: 'differs from the name of the group this key created' }], groupIdForKey(EXAMPLE_BOT_ID, EXAMPLE_KEY)),
+    new IdempotencyKeyReusedError(
+      [{ field: 'name', message: 'differs from the name of the group this key created' }],
+      groupIdForKey(EXAMPLE_BOT_ID, EXAMPLE_KEY),
+    ),
   mixin_rejected: () => new MixinRequestError(10002, 'The request data has invalid field.', null, 1),
   mixin_rate_limited: () => new MixinRateLimitError(4, 2),
   keystore_invalid: () => new KeystoreError('must be 64 hex characters', 'session_private_key'),
@@ -76,7 +81,9 @@ const errorExample = (code: ErrorCode, category: Category): { body: Json; header
   const response = httpErrorResponse(errorSamples[code](category));
   const body = JSON.parse(String(response.body)) as { error: { code: string } };
   if (response.statusCode !== HTTP_ERRORS[code].status || body.error.code !== code) {
-    throw new Error(`the example error for ${code} answers ${response.statusCode} ${body.error.code}: fix errorSamples`);
+    throw new Error(
+      `the example error for ${code} answers ${response.statusCode} ${body.error.code}: fix errorSamples`,
+    );
   }
   return { body, headers: response.headers ?? {} };
 };
@@ -103,11 +110,17 @@ const conversationSchema = (): Json => ({
     code_id: { type: 'string' },
     code_url: { type: 'string' },
     mute_until: { type: 'string', format: 'date-time' },
-    expire_in: { type: 'integer', description: 'seconds after which messages of this conversation disappear; 0: never' },
+    expire_in: {
+      type: 'integer',
+      description: 'seconds after which messages of this conversation disappear; 0: never',
+    },
     participants: { type: 'array', items: ref('ConversationParticipant') },
     participant_sessions: {
       type: 'array',
-      items: { type: 'object', properties: { user_id: { type: 'string', format: 'uuid' }, session_id: { type: 'string', format: 'uuid' } } },
+      items: {
+        type: 'object',
+        properties: { user_id: { type: 'string', format: 'uuid' }, session_id: { type: 'string', format: 'uuid' } },
+      },
     },
     circles: { type: 'array', items: { type: 'object' } },
   },
@@ -125,13 +138,21 @@ const participantSchema = (): Json => ({
 });
 
 const errorSchemas = (): Record<string, Json> => ({
-  ErrorCode: { type: 'string', description: 'Stable: clients may branch on it. Each response lists the codes it can carry.', enum: Object.keys(HTTP_ERRORS) },
+  ErrorCode: {
+    type: 'string',
+    description: 'Stable: clients may branch on it. Each response lists the codes it can carry.',
+    enum: Object.keys(HTTP_ERRORS),
+  },
   FieldProblem: {
     type: 'object',
     description: 'One reason the request was refused.',
     required: ['field', 'message'],
     properties: {
-      field: { type: 'string', description: 'the JSON path of the field (`participants[1].user_id`), `body`, or a header name (`Idempotency-Key`)' },
+      field: {
+        type: 'string',
+        description:
+          'the JSON path of the field (`participants[1].user_id`), `body`, or a header name (`Idempotency-Key`)',
+      },
       message: { type: 'string' },
     },
   },
@@ -141,12 +162,25 @@ const errorSchemas = (): Record<string, Json> => ({
     properties: {
       code: ref('ErrorCode'),
       message: { type: 'string', description: 'for people; never key material or a token' },
-      details: { type: 'array', items: ref('FieldProblem'), description: 'with `invalid_request` and `idempotency_key_reused`: each field and why' },
-      mixin_code: { type: 'integer', description: "with `mixin_rejected` and `mixin_credentials_rejected`: Mixin's error code (10002, 20116, 401, ...)" },
+      details: {
+        type: 'array',
+        items: ref('FieldProblem'),
+        description: 'with `invalid_request` and `idempotency_key_reused`: each field and why',
+      },
+      mixin_code: {
+        type: 'integer',
+        description:
+          "with `mixin_rejected` and `mixin_credentials_rejected`: Mixin's error code (10002, 20116, 401, ...)",
+      },
     },
   },
   ErrorResponse: { type: 'object', required: ['error'], properties: { error: ref('Error') } },
-  GatewayError: { type: 'object', description: "API Gateway's own answer, before the function runs.", required: ['message'], properties: { message: { type: 'string' } } },
+  GatewayError: {
+    type: 'object',
+    description: "API Gateway's own answer, before the function runs.",
+    required: ['message'],
+    properties: { message: { type: 'string' } },
+  },
 });
 
 /** Every schema of the document. The request bodies are the validators' own schemas, unchanged. */
@@ -203,7 +237,8 @@ const idempotencyKeyParameters = (): Record<string, Json> => ({
     name: 'Idempotency-Key',
     in: 'header',
     required: false,
-    description: 'Accepted and ignored, whatever its value: a contact has one ID per bot and user, so creating it is idempotent by nature.',
+    description:
+      'Accepted and ignored, whatever its value: a contact has one ID per bot and user, so creating it is idempotent by nature.',
     schema: { type: 'string' },
   },
 });
@@ -216,7 +251,7 @@ const securitySchemes = (): Record<string, Json> => ({
     in: 'header',
     description:
       'AWS Signature Version 4 (service `execute-api`), by a principal allowed `execute-api:Invoke` on the route ' +
-      "(the API's routes use `AWS_IAM` authorization). For example `curl --aws-sigv4 \"aws:amz:$AWS_REGION:execute-api\"`.",
+      '(the API\'s routes use `AWS_IAM` authorization). For example `curl --aws-sigv4 "aws:amz:$AWS_REGION:execute-api"`.',
     'x-amazon-apigateway-authtype': 'awsSigv4',
   },
 });
@@ -251,7 +286,12 @@ interface Route {
   codes: ErrorCode[];
 }
 
-const exampleParticipant = (userId: string, role: string): Json => ({ type: 'participant', user_id: userId, role, created_at: EXAMPLE_TIME });
+const exampleParticipant = (userId: string, role: string): Json => ({
+  type: 'participant',
+  user_id: userId,
+  role,
+  created_at: EXAMPLE_TIME,
+});
 
 const exampleConversation = (fields: Json, participants: Json[]): Json => ({
   type: 'conversation',
@@ -277,12 +317,12 @@ const groupRoute = (): Route => ({
   summary: 'Create a group conversation',
   description:
     'Creates a GROUP conversation owned by the bot, or returns the one its ID already names (also 201). The ID, first ' +
-    'rule that applies: `conversation_id` as given; derived from `random_id` (the scheme of Mixin\'s Go SDK); the ' +
+    "rule that applies: `conversation_id` as given; derived from `random_id` (the scheme of Mixin's Go SDK); the " +
     'group of the `Idempotency-Key` for this bot; a fresh derived ID. **Send an `Idempotency-Key`**: then a retried ' +
     'request, however many times, creates one group.\n\n' +
     'The schema says `conversation_id` and `random_id` exclude each other (400 naming `conversation_id`). Rules beyond ' +
     'the schema, each a 400 `invalid_request` naming the field: the same user twice (in any letter case); only the bot ' +
-    'itself among the participants (the bot\'s own ID is dropped: Mixin makes the bot the owner). Invalid input never ' +
+    "itself among the participants (the bot's own ID is dropped: Mixin makes the bot the owner). Invalid input never " +
     'reaches Mixin.',
   request: {
     schema: 'CreateGroupRequest',
@@ -297,8 +337,17 @@ const groupRoute = (): Route => ({
   created: {
     description: 'The group: created, or the existing one its ID names.',
     example: exampleConversation(
-      { conversation_id: groupIdForKey(EXAMPLE_BOT_ID, EXAMPLE_KEY), category: 'GROUP', name: 'Team room', announcement: 'Welcome' },
-      [exampleParticipant(EXAMPLE_BOT_ID, 'OWNER'), exampleParticipant(EXAMPLE_USERS[0], 'ADMIN'), exampleParticipant(EXAMPLE_USERS[1], '')],
+      {
+        conversation_id: groupIdForKey(EXAMPLE_BOT_ID, EXAMPLE_KEY),
+        category: 'GROUP',
+        name: 'Team room',
+        announcement: 'Welcome',
+      },
+      [
+        exampleParticipant(EXAMPLE_BOT_ID, 'OWNER'),
+        exampleParticipant(EXAMPLE_USERS[0], 'ADMIN'),
+        exampleParticipant(EXAMPLE_USERS[1], ''),
+      ],
     ),
   },
   codes: allCodes,
@@ -322,7 +371,12 @@ const contactRoute = (): Route => ({
   created: {
     description: 'The contact conversation: created, or the existing one.',
     example: exampleConversation(
-      { conversation_id: uniqueConversationId(EXAMPLE_BOT_ID, EXAMPLE_USERS[0]), category: 'CONTACT', name: '', announcement: '' },
+      {
+        conversation_id: uniqueConversationId(EXAMPLE_BOT_ID, EXAMPLE_USERS[0]),
+        category: 'CONTACT',
+        name: '',
+        announcement: '',
+      },
       [exampleParticipant(EXAMPLE_BOT_ID, ''), exampleParticipant(EXAMPLE_USERS[0], '')],
     ),
   },
@@ -335,9 +389,12 @@ const json = (schema: Json, examples: Json): Json => ({ 'application/json': { sc
 const errorResponse = (codes: ErrorCode[], category: Category): Json => {
   const examples = codes.map((code) => ({ code, ...errorExample(code, category) }));
   const withRetryAfter = examples.filter((e) => e.headers['retry-after'] !== undefined).length;
-  if (withRetryAfter !== 0 && withRetryAfter !== examples.length) throw new Error(`only some of ${codes.join(', ')} send Retry-After`);
+  if (withRetryAfter !== 0 && withRetryAfter !== examples.length)
+    throw new Error(`only some of ${codes.join(', ')} send Retry-After`);
   return {
-    description: codes.map((code) => `\`${code}\`: ${HTTP_ERRORS[code].when}. Retry: ${HTTP_ERRORS[code].retry}.`).join('\n\n'),
+    description: codes
+      .map((code) => `\`${code}\`: ${HTTP_ERRORS[code].when}. Retry: ${HTTP_ERRORS[code].retry}.`)
+      .join('\n\n'),
     ...(withRetryAfter ? { headers: { 'Retry-After': { $ref: '#/components/headers/RetryAfter' } } } : {}),
     content: json(ref('ErrorResponse'), Object.fromEntries(examples.map((e) => [e.code, { value: e.body }]))),
   };
@@ -345,8 +402,11 @@ const errorResponse = (codes: ErrorCode[], category: Category): Json => {
 
 const errorResponses = (codes: ErrorCode[], category: Category): Record<string, Json> => {
   const byStatus = new Map<number, ErrorCode[]>();
-  for (const code of codes) byStatus.set(HTTP_ERRORS[code].status, [...(byStatus.get(HTTP_ERRORS[code].status) ?? []), code]);
-  return Object.fromEntries([...byStatus].map(([status, statusCodes]) => [String(status), errorResponse(statusCodes, category)]));
+  for (const code of codes)
+    byStatus.set(HTTP_ERRORS[code].status, [...(byStatus.get(HTTP_ERRORS[code].status) ?? []), code]);
+  return Object.fromEntries(
+    [...byStatus].map(([status, statusCodes]) => [String(status), errorResponse(statusCodes, category)]),
+  );
 };
 
 /** The answer of the security scheme: API Gateway's, not the function's. */
@@ -369,13 +429,17 @@ const operation = (route: Route): Json => ({
     content: json(ref(route.request.schema), { [route.operationId]: { value: route.request.example } }),
   },
   responses: {
-    '201': { description: route.created.description, content: json(ref('Created'), { [route.operationId]: { value: { data: route.created.example } } }) },
+    '201': {
+      description: route.created.description,
+      content: json(ref('Created'), { [route.operationId]: { value: { data: route.created.example } } }),
+    },
     '403': forbiddenResponse(),
     ...errorResponses(route.codes, route.category),
   },
 });
 
-const paths = (): Json => Object.fromEntries([groupRoute(), contactRoute()].map((route) => [route.path, { post: operation(route) }]));
+const paths = (): Json =>
+  Object.fromEntries([groupRoute(), contactRoute()].map((route) => [route.path, { post: operation(route) }]));
 
 // ---------------------------------------------------------------------------------------------------------------
 // Document
@@ -400,7 +464,10 @@ const info = (): Json => {
       'Generated by `npm run openapi` (scripts/openapi.ts) from the request schemas and the error table the handlers ' +
       'use: do not edit by hand.',
     // The repository is where questions and changes go: package.json's `repository`, when it names one.
-    contact: { name: `the ${pkg.name} repository: issues and changes go there`, ...(repository ? { url: repository } : {}) },
+    contact: {
+      name: `the ${pkg.name} repository: issues and changes go there`,
+      ...(repository ? { url: repository } : {}),
+    },
     license: { name: pkg.license, identifier: pkg.license },
   };
 };
@@ -412,7 +479,10 @@ const servers = (): Json[] => [
     description: "A deployed stage: `apiId` is the HTTP API's ID (`npx serverless info` prints the endpoint).",
     variables: { apiId: { default: 'api-id' }, region: { default: 'us-east-1' } },
   },
-  { url: 'http://127.0.0.1:3000', description: '`npm start` on this machine (serverless-offline; SigV4 is not checked).' },
+  {
+    url: 'http://127.0.0.1:3000',
+    description: '`npm start` on this machine (serverless-offline; SigV4 is not checked).',
+  },
 ];
 
 /** The whole document, keys in a fixed order. */

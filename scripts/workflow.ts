@@ -46,45 +46,83 @@ interface Command {
   endpoint: string;
 }
 
-type Definition = StateMachineDefinition & { States: Record<string, { Type?: string; Resource?: string; Parameters?: { FunctionName?: unknown }; ItemProcessor?: { States: Definition['States'] }; Iterator?: { States: Definition['States'] }; Branches?: { States: Definition['States'] }[] }> };
+type Definition = StateMachineDefinition & {
+  States: Record<
+    string,
+    {
+      Type?: string;
+      Resource?: string;
+      Parameters?: { FunctionName?: unknown };
+      ItemProcessor?: { States: Definition['States'] };
+      Iterator?: { States: Definition['States'] };
+      Branches?: { States: Definition['States'] }[];
+    }
+  >;
+};
 
 /** The execution input: one argument, a JSON object. */
 const parseInput = (positionals: string[]): Record<string, unknown> => {
-  if (positionals.length !== 1) throw new UsageError(`give the execution input as one argument (got ${positionals.length}), e.g.\n  ${EXAMPLE}`);
+  if (positionals.length !== 1)
+    throw new UsageError(`give the execution input as one argument (got ${positionals.length}), e.g.\n  ${EXAMPLE}`);
   let input: unknown;
   try {
     input = JSON.parse(positionals[0]!);
   } catch (error) {
-    throw new UsageError(`the input is not JSON (${(error as Error).message}); quote it for the shell, e.g.\n  ${EXAMPLE}`);
+    throw new UsageError(
+      `the input is not JSON (${(error as Error).message}); quote it for the shell, e.g.\n  ${EXAMPLE}`,
+    );
   }
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new UsageError(`the input must be a JSON object, e.g.\n  ${EXAMPLE}`);
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    throw new UsageError(`the input must be a JSON object, e.g.\n  ${EXAMPLE}`);
   return input as Record<string, unknown>;
 };
 
 const parseRetryInterval = (raw: string | undefined): number | undefined => {
   if (raw === undefined) return undefined;
   const ms = Number(raw);
-  if (!Number.isInteger(ms) || ms < 0) throw new UsageError(`--retry-interval-ms must be a whole number of milliseconds >= 0, got "${raw}"`);
+  if (!Number.isInteger(ms) || ms < 0)
+    throw new UsageError(`--retry-interval-ms must be a whole number of milliseconds >= 0, got "${raw}"`);
   return ms;
 };
 
 const lambdaEndpoint = (env: NodeJS.ProcessEnv): string => {
   if (env.LAMBDA_URL) return env.LAMBDA_URL;
   const port = env.LAMBDA_PORT || '3002';
-  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535) throw new UsageError(`LAMBDA_PORT must be a TCP port (1-65535), got "${port}"`);
+  if (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535)
+    throw new UsageError(`LAMBDA_PORT must be a TCP port (1-65535), got "${port}"`);
   return `http://127.0.0.1:${port}`;
 };
 
 const parseCommand = (argv: string[], env: NodeJS.ProcessEnv): Command => {
-  let parsed: ReturnType<typeof parseArgs<{ options: { 'execution-name': { type: 'string' }; 'retry-interval-ms': { type: 'string' }; definition: { type: 'string' } }; allowPositionals: true }>>;
+  let parsed: ReturnType<
+    typeof parseArgs<{
+      options: {
+        'execution-name': { type: 'string' };
+        'retry-interval-ms': { type: 'string' };
+        definition: { type: 'string' };
+      };
+      allowPositionals: true;
+    }>
+  >;
   try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { 'execution-name': { type: 'string' }, 'retry-interval-ms': { type: 'string' }, definition: { type: 'string' } } });
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        'execution-name': { type: 'string' },
+        'retry-interval-ms': { type: 'string' },
+        definition: { type: 'string' },
+      },
+    });
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
   const { values, positionals } = parsed;
   const executionName = values['execution-name'] ?? randomUUID();
-  if (!/^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,80}$/.test(executionName)) throw new UsageError('--execution-name: 1-80 characters, no whitespace and none of <>{}[]?*"#%\\^|~`$&,;:/ (Step Functions\' rule)');
+  if (!/^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,80}$/.test(executionName))
+    throw new UsageError(
+      '--execution-name: 1-80 characters, no whitespace and none of <>{}[]?*"#%\\^|~`$&,;:/ (Step Functions\' rule)',
+    );
   return {
     input: parseInput(positionals),
     executionName,
@@ -98,8 +136,12 @@ const parseCommand = (argv: string[], env: NodeJS.ProcessEnv): Command => {
 const lambdaTasks = (states: Definition['States']): Map<string, string> => {
   const tasks = new Map<string, string>();
   for (const [name, state] of Object.entries(states)) {
-    if (state.Type === 'Task' && state.Resource === LAMBDA_INVOKE && typeof state.Parameters?.FunctionName === 'string') tasks.set(name, state.Parameters.FunctionName);
-    else if (state.Type === 'Task') throw new Error(`Task ${name}: only ${LAMBDA_INVOKE} with a fixed FunctionName runs here (Resource ${state.Resource})`);
+    if (state.Type === 'Task' && state.Resource === LAMBDA_INVOKE && typeof state.Parameters?.FunctionName === 'string')
+      tasks.set(name, state.Parameters.FunctionName);
+    else if (state.Type === 'Task')
+      throw new Error(
+        `Task ${name}: only ${LAMBDA_INVOKE} with a fixed FunctionName runs here (Resource ${state.Resource})`,
+      );
     for (const nested of [state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])]) {
       if (nested) for (const [n, f] of lambdaTasks(nested.States)) tasks.set(n, f);
     }
@@ -114,9 +156,16 @@ const runOptions = (command: Command, tasks: Map<string, string>, functionNameOf
   return {
     overrides: {
       taskResourceLocalHandlers: Object.fromEntries(names.map((n) => [n, invoke])),
-      ...(command.retryIntervalMs === undefined ? {} : { retryIntervalOverrides: Object.fromEntries(names.map((n) => [n, command.retryIntervalMs!])) }),
+      ...(command.retryIntervalMs === undefined
+        ? {}
+        : { retryIntervalOverrides: Object.fromEntries(names.map((n) => [n, command.retryIntervalMs!])) }),
     },
-    context: { Execution: { Id: `arn:aws:states:local:000000000000:execution:local:${command.executionName}`, Name: command.executionName } },
+    context: {
+      Execution: {
+        Id: `arn:aws:states:local:000000000000:execution:local:${command.executionName}`,
+        Name: command.executionName,
+      },
+    },
   };
 };
 

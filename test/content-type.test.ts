@@ -21,14 +21,25 @@ beforeEach(() => h.sandbox.reset());
 const send = async (contentType: string) => {
   const body = JSON.stringify({ name: 'Media room', participants: [{ user_id: randomUUID() }] });
   const res = await groups(httpEvent(body, { headers: { 'content-type': contentType } }), lambdaContext());
-  return { status: res.statusCode, body: JSON.parse(String(res.body)) as { error?: { code: string; message: string } } };
+  return {
+    status: res.statusCode,
+    body: JSON.parse(String(res.body)) as { error?: { code: string; message: string } },
+  };
 };
 
 describe('Content-Type parameters', () => {
   it.each([
     ['a conflicting charset', 'application/json; charset=utf-8; charset=latin1', 'names charset more than once'],
-    ['a conflicting charset, UTF-8 last', 'application/json; charset=latin1; charset=utf-8', 'names charset more than once'],
-    ['a repeated charset, even the same', 'application/json; charset=utf-8; CHARSET="UTF-8"', 'names charset more than once'],
+    [
+      'a conflicting charset, UTF-8 last',
+      'application/json; charset=latin1; charset=utf-8',
+      'names charset more than once',
+    ],
+    [
+      'a repeated charset, even the same',
+      'application/json; charset=utf-8; CHARSET="UTF-8"',
+      'names charset more than once',
+    ],
     ['an empty charset', 'application/json; charset=', 'malformed'],
     ['an empty quoted charset', 'application/json; charset=""', 'names an empty charset'],
     ['a parameter without a value', 'application/json; charset', 'malformed'],
@@ -37,10 +48,17 @@ describe('Content-Type parameters', () => {
     ['a value with a space', 'application/json; charset=utf 8', 'malformed'],
     ['text after a quoted value', 'application/json; charset="utf-8"x', 'malformed'],
     ['parameters without a semicolon', 'application/json charset=utf-8', 'must be application/json'],
-    ['a charset hidden in another parameter', 'application/json; foo="; charset=utf-8"; charset=latin1', 'names charset "latin1"'],
+    [
+      'a charset hidden in another parameter',
+      'application/json; foo="; charset=utf-8"; charset=latin1',
+      'names charset "latin1"',
+    ],
   ])('415 for %s: %p', async (_label, contentType, says) => {
     const res = await send(contentType);
-    expect(res).toMatchObject({ status: 415, body: { error: { code: 'unsupported_media_type', message: expect.stringContaining(says) } } });
+    expect(res).toMatchObject({
+      status: 415,
+      body: { error: { code: 'unsupported_media_type', message: expect.stringContaining(says) } },
+    });
     expect(h.sandbox.postCount).toBe(0);
   });
 

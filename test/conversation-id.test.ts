@@ -31,7 +31,8 @@ describe('uniqueConversationId', () => {
     const nil = '00000000-0000-0000-0000-000000000000';
     const self = uniqueConversationId(contactVectors[0]!.user_id, contactVectors[0]!.user_id);
     const withNil = uniqueConversationId(nil, contactVectors[0]!.user_id);
-    for (const id of [self, withNil]) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-3[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const id of [self, withNil])
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-3[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(self).not.toBe(withNil);
   });
 
@@ -42,7 +43,9 @@ describe('uniqueConversationId', () => {
     try {
       bad();
     } catch (error) {
-      expect((error as InvalidRequestError).details).toEqual([{ field: 'recipientId', message: expect.stringContaining('UUID') }]);
+      expect((error as InvalidRequestError).details).toEqual([
+        { field: 'recipientId', message: expect.stringContaining('UUID') },
+      ]);
     }
     expect(() => uniqueConversationId('', good)).toThrow(/userId/);
   });
@@ -56,7 +59,9 @@ describe('groupConversationId', () => {
   it('does not depend on participant order or case', () => {
     const v = groupVectors[0]!;
     const shuffled = [...v.participants].reverse().map((p) => p.toUpperCase());
-    expect(groupConversationId(v.owner_id.toUpperCase(), v.group_name, shuffled, v.random_id.toUpperCase())).toBe(v.conversation_id);
+    expect(groupConversationId(v.owner_id.toUpperCase(), v.group_name, shuffled, v.random_id.toUpperCase())).toBe(
+      v.conversation_id,
+    );
   });
 
   it('changes with the name, the random_id and the participants', () => {
@@ -72,7 +77,9 @@ describe('groupConversationId', () => {
 
   it('names the bad participant', () => {
     const v = groupVectors[0]!;
-    expect(() => groupConversationId(v.owner_id, v.group_name, [v.participants[0]!, 'nope'], v.random_id)).toThrow(/participantIds\[1\]/);
+    expect(() => groupConversationId(v.owner_id, v.group_name, [v.participants[0]!, 'nope'], v.random_id)).toThrow(
+      /participantIds\[1\]/,
+    );
     expect(() => groupConversationId(v.owner_id, v.group_name, v.participants, 'nope')).toThrow(/randomId/);
   });
 });
@@ -85,14 +92,19 @@ describe('randomIdFor', () => {
   });
 
   it('implements RFC 9562 UUIDv5 (the RFC example: DNS namespace, www.example.com)', () => {
-    expect(uuidV5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'www.example.com')).toBe('2ed6657d-e927-568b-95e1-2665a8aea6a2');
+    expect(uuidV5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'www.example.com')).toBe(
+      '2ed6657d-e927-568b-95e1-2665a8aea6a2',
+    );
   });
 });
 
 describe('uuidV5 (the uuid package underneath)', () => {
   /** RFC 9562 section 5.5 written out with node:crypto: the hand-rolled version this project shipped before. */
   const reference = (namespace: string, name: string): string => {
-    const digest = createHash('sha1').update(Buffer.from(namespace.replaceAll('-', ''), 'hex')).update(name, 'utf8').digest();
+    const digest = createHash('sha1')
+      .update(Buffer.from(namespace.replaceAll('-', ''), 'hex'))
+      .update(name, 'utf8')
+      .digest();
     digest[6] = (digest[6]! & 0x0f) | 0x50;
     digest[8] = (digest[8]! & 0x3f) | 0x80;
     const hex = digest.subarray(0, 16).toString('hex');
@@ -105,7 +117,10 @@ describe('uuidV5 (the uuid package underneath)', () => {
   );
 
   it('gives every idempotency key the random_id it had before (changing one would fork a group)', () => {
-    fc.assert(fc.property(anyKey, (key) => randomIdFor(key) === reference(IDEMPOTENCY_NAMESPACE, key)), { numRuns: 2000 });
+    fc.assert(
+      fc.property(anyKey, (key) => randomIdFor(key) === reference(IDEMPOTENCY_NAMESPACE, key)),
+      { numRuns: 2000 },
+    );
   });
 
   it('accepts a lone surrogate, hashed as U+FFFD (uuid alone would throw a URIError on a string name)', () => {
@@ -120,7 +135,11 @@ describe('uuidV5 (the uuid package underneath)', () => {
 
 describe('isUuid', () => {
   it('accepts any 8-4-4-4-12 hex, also versions and variants that uuid.validate rejects', () => {
-    const wider = ['00000000-0000-0000-0000-000000000001', 'a0b1c2d3-e4f5-0a6b-7c8d-9e0f1a2b3c4d', 'a0b1c2d3-e4f5-9a6b-cc8d-9e0f1a2b3c4d'];
+    const wider = [
+      '00000000-0000-0000-0000-000000000001',
+      'a0b1c2d3-e4f5-0a6b-7c8d-9e0f1a2b3c4d',
+      'a0b1c2d3-e4f5-9a6b-cc8d-9e0f1a2b3c4d',
+    ];
     for (const id of wider) {
       expect(isUuid(id)).toBe(true);
       expect(validate(id)).toBe(false);
@@ -128,7 +147,13 @@ describe('isUuid', () => {
   });
 
   it('rejects what is not 8-4-4-4-12 hex', () => {
-    for (const bad of ['', 'a0b1c2d3e4f54a6b7c8d9e0f1a2b3c4d', 'a0b1c2d3-e4f5-4a6b-8c8d-9e0f1a2b3c4g', ' a0b1c2d3-e4f5-4a6b-8c8d-9e0f1a2b3c4d', 42]) {
+    for (const bad of [
+      '',
+      'a0b1c2d3e4f54a6b7c8d9e0f1a2b3c4d',
+      'a0b1c2d3-e4f5-4a6b-8c8d-9e0f1a2b3c4g',
+      ' a0b1c2d3-e4f5-4a6b-8c8d-9e0f1a2b3c4d',
+      42,
+    ]) {
       expect(isUuid(bad)).toBe(false);
     }
   });

@@ -11,10 +11,26 @@ import { buildApp } from 'fauxqs';
 import { uniqueConversationId } from '../lib/conversation-id';
 import { shortMessage } from '../lib/text';
 import { takeAll } from './support/queues';
-import { captureConsole, type Harness, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
+import {
+  captureConsole,
+  type Harness,
+  lambdaContext,
+  type LambdaHandler,
+  sqsEvent,
+  startHarness,
+} from './support/harness';
 
 type Queue = LambdaHandler<unknown, SQSBatchResponse>;
-type Attributes = Record<string, { dataType: string; stringValue?: string; binaryValue?: string; stringListValues: string[]; binaryListValues: string[] }>;
+type Attributes = Record<
+  string,
+  {
+    dataType: string;
+    stringValue?: string;
+    binaryValue?: string;
+    stringListValues: string[];
+    binaryListValues: string[];
+  }
+>;
 
 let app: ReturnType<typeof buildApp>;
 let endpoint: string;
@@ -24,7 +40,8 @@ let dlqUrl: string;
 let groups: Queue;
 let contacts: Queue;
 
-const createQueue = async (name: string): Promise<string> => (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
+const createQueue = async (name: string): Promise<string> =>
+  (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl!;
 
 const drain = (url: string) => takeAll(sqs, url);
 
@@ -33,14 +50,23 @@ const withAttributes = <E extends ReturnType<typeof sqsEvent>>(event: E, index: 
   (event.Records[index] as { messageAttributes: Attributes }).messageAttributes = attributes;
   return event;
 };
-const stringAttribute = (value: string, dataType = 'String') => ({ dataType, stringValue: value, stringListValues: [], binaryListValues: [] });
+const stringAttribute = (value: string, dataType = 'String') => ({
+  dataType,
+  stringValue: value,
+  stringListValues: [],
+  binaryListValues: [],
+});
 
 beforeAll(async () => {
   app = buildApp({ logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address() as { port: number };
   endpoint = `http://127.0.0.1:${address.port}`;
-  sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  sqs = new SQSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   dlqUrl = await createQueue(`dlq-${randomUUID()}`);
   h = await startHarness({ DEAD_LETTER_QUEUE_URL: dlqUrl, AWS_ENDPOINT_URL_SQS: endpoint, MIXIN_MAX_ATTEMPTS: '2' });
   groups = h.load<{ handler: Queue }>('../../functions/create-group/queue').handler;
@@ -62,8 +88,17 @@ describe('straight to the dead-letter queue', () => {
     const flaky = randomUUID();
     h.sandbox.inject({ kind: 'error', code: 10002, userId: rejected });
     h.sandbox.inject({ kind: 'error', code: 7000, userId: flaky });
-    const bodies = [group(randomUUID()), '{"name": "broken', JSON.stringify({ name: 'x', participants: [{ user_id: 'nope' }] }), group(rejected), group(flaky)];
-    const event = withAttributes(sqsEvent(bodies, undefined, 3), 3, { IdempotencyKey: stringAttribute('order-9'), Tenant: stringAttribute('acme', 'String.tenant') });
+    const bodies = [
+      group(randomUUID()),
+      '{"name": "broken',
+      JSON.stringify({ name: 'x', participants: [{ user_id: 'nope' }] }),
+      group(rejected),
+      group(flaky),
+    ];
+    const event = withAttributes(sqsEvent(bodies, undefined, 3), 3, {
+      IdempotencyKey: stringAttribute('order-9'),
+      Tenant: stringAttribute('acme', 'String.tenant'),
+    });
     const ids = event.Records.map((r) => r.messageId);
     const before = Date.now();
 
@@ -82,7 +117,9 @@ describe('straight to the dead-letter queue', () => {
     }
     expect(letters.get(ids[1]!)!.MessageAttributes!.ErrorName!.StringValue).toBe('InvalidRequestError');
     expect(letters.get(ids[1]!)!.MessageAttributes!.ErrorMessage!.StringValue).toBe('body: is not valid JSON');
-    expect(letters.get(ids[2]!)!.MessageAttributes!.ErrorMessage!.StringValue).toMatch(/participants\[0\]\.user_id: must be a UUID/);
+    expect(letters.get(ids[2]!)!.MessageAttributes!.ErrorMessage!.StringValue).toMatch(
+      /participants\[0\]\.user_id: must be a UUID/,
+    );
     expect(letters.get(ids[1]!)!.MessageAttributes!.MixinCode).toBeUndefined();
     const mixin = letters.get(ids[3]!)!.MessageAttributes!;
     expect(mixin.ErrorName!.StringValue).toBe('MixinRequestError');
@@ -93,20 +130,43 @@ describe('straight to the dead-letter queue', () => {
   });
 
   it('keeps every original attribute when they leave little room, and fills what is left with the reason, most useful first', async () => {
-    const attributes: Attributes = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`A${i}`, stringAttribute(String(i))]));
+    const attributes: Attributes = Object.fromEntries(
+      Array.from({ length: 8 }, (_, i) => [`A${i}`, stringAttribute(String(i))]),
+    );
     const event = withAttributes(sqsEvent(['not json']), 0, attributes);
     expect(await groups(event, lambdaContext())).toEqual({ batchItemFailures: [] });
     const [letter] = await drain(dlqUrl);
-    expect(Object.keys(letter!.MessageAttributes!).sort()).toEqual(['A0', 'A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'A7', 'ErrorMessage', 'ErrorName']);
+    expect(Object.keys(letter!.MessageAttributes!).sort()).toEqual([
+      'A0',
+      'A1',
+      'A2',
+      'A3',
+      'A4',
+      'A5',
+      'A6',
+      'A7',
+      'ErrorMessage',
+      'ErrorName',
+    ]);
   });
 
   it('splits large records over several sends (1 MiB a batch), each with its reason', async () => {
-    const big = (i: number) => JSON.stringify({ name: `Big ${i}`, participants: [{ user_id: randomUUID() }], announcement: 'x'.repeat(150_000) });
+    const big = (i: number) =>
+      JSON.stringify({
+        name: `Big ${i}`,
+        participants: [{ user_id: randomUUID() }],
+        announcement: 'x'.repeat(150_000),
+      });
     const event = sqsEvent(Array.from({ length: 10 }, (_, i) => big(i)));
     expect(await groups(event, lambdaContext())).toEqual({ batchItemFailures: [] });
     const letters = await drain(dlqUrl);
-    expect(letters.map((m) => m.MessageAttributes!.SourceMessageId!.StringValue).sort()).toEqual(event.Records.map((r) => r.messageId).sort());
-    for (const m of letters) expect(m.MessageAttributes!.ErrorMessage!.StringValue).toMatch(/announcement: must be at most 4096 characters long/);
+    expect(letters.map((m) => m.MessageAttributes!.SourceMessageId!.StringValue).sort()).toEqual(
+      event.Records.map((r) => r.messageId).sort(),
+    );
+    for (const m of letters)
+      expect(m.MessageAttributes!.ErrorMessage!.StringValue).toMatch(
+        /announcement: must be at most 4096 characters long/,
+      );
   });
 
   it('sends a record near the 1 MiB limit with the reasons that still fit, rather than not at all', async () => {
@@ -120,16 +180,24 @@ describe('straight to the dead-letter queue', () => {
 
   it('a group whose conversation_id names an existing CONTACT is a conflict: dead-lettered, not a success', async () => {
     const user = randomUUID();
-    expect(await contacts(sqsEvent([JSON.stringify({ participants: [{ user_id: user }] })]), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(await contacts(sqsEvent([JSON.stringify({ participants: [{ user_id: user }] })]), lambdaContext())).toEqual({
+      batchItemFailures: [],
+    });
     const contactId = uniqueConversationId(h.bot.keystore.appId, user);
-    expect(await groups(sqsEvent([JSON.stringify({ name: 'Clash', conversation_id: contactId, participants: [{ user_id: user }] })]), lambdaContext())).toEqual({ batchItemFailures: [] });
+    expect(
+      await groups(
+        sqsEvent([JSON.stringify({ name: 'Clash', conversation_id: contactId, participants: [{ user_id: user }] })]),
+        lambdaContext(),
+      ),
+    ).toEqual({ batchItemFailures: [] });
     const [letter] = await drain(dlqUrl);
     expect(letter!.MessageAttributes!.ErrorName!.StringValue).toBe('ConversationConflictError');
   });
 
   it('an IdempotencyKey reused with another name is refused and dead-lettered; the same body again succeeds', async () => {
     const user = randomUUID();
-    const keyed = (name: string) => withAttributes(sqsEvent([group(user, name)]), 0, { IdempotencyKey: stringAttribute('order-reuse') });
+    const keyed = (name: string) =>
+      withAttributes(sqsEvent([group(user, name)]), 0, { IdempotencyKey: stringAttribute('order-reuse') });
     expect(await groups(keyed('First'), lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(await groups(keyed('Second'), lambdaContext())).toEqual({ batchItemFailures: [] });
     const [letter] = await drain(dlqUrl);
@@ -143,7 +211,9 @@ describe('straight to the dead-letter queue', () => {
     const denied = randomUUID();
     h.sandbox.inject({ kind: 'error', code: 403, userId: denied });
     const event = sqsEvent([group(denied)]);
-    expect(await groups(event, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+    expect(await groups(event, lambdaContext())).toEqual({
+      batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }],
+    });
     expect(await drain(dlqUrl)).toEqual([]);
   });
 });
@@ -153,7 +223,9 @@ describe('when the dead-letter queue refuses', () => {
     process.env.DEAD_LETTER_QUEUE_URL = `${endpoint}/000000000000/no-such-queue-${randomUUID()}`;
     const broken = h.load<{ handler: Queue }>('../../functions/create-group/queue').handler;
     const event = sqsEvent(['not json', group(randomUUID())]);
-    expect(await broken(event, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+    expect(await broken(event, lambdaContext())).toEqual({
+      batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }],
+    });
     process.env.DEAD_LETTER_QUEUE_URL = dlqUrl;
   });
 });
@@ -182,7 +254,14 @@ describe('the end of a batch keeps a reserve of time for its sends', () => {
     const server: Server = createServer((socket) => void sockets.add(socket));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
-    return { url: `http://127.0.0.1:${port}`, close: () => new Promise((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }) };
+    return {
+      url: `http://127.0.0.1:${port}`,
+      close: () =>
+        new Promise((resolve) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => resolve());
+        }),
+    };
   };
   afterEach(() => {
     jest.restoreAllMocks();
@@ -193,19 +272,28 @@ describe('the end of a batch keeps a reserve of time for its sends', () => {
   it('stops starting Mixin calls when only the reserve is left, cuts the one running there, and sends its dead letter within the reserve', async () => {
     const hung = randomUUID();
     h.sandbox.inject({ kind: 'hang', userId: hung });
-    const handler = loadWith({ QUEUE_CONCURRENCY: '1', MIXIN_ATTEMPT_TIMEOUT_MS: '10000', BATCH_END_RESERVE_MS: '1000', POWERTOOLS_LOG_LEVEL: 'INFO' });
+    const handler = loadWith({
+      QUEUE_CONCURRENCY: '1',
+      MIXIN_ATTEMPT_TIMEOUT_MS: '10000',
+      BATCH_END_RESERVE_MS: '1000',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    });
     const lines = captureConsole();
     const event = sqsEvent(['not json', group(hung), group(randomUUID())]);
     const ids = event.Records.map((r) => r.messageId);
     const started = Date.now();
     // 4,500 ms left, 500 ms margin, 1,000 ms reserve: Mixin calls may run for the first 3,000 ms only.
-    expect(await handler(event, lambdaContext(4_500))).toEqual({ batchItemFailures: [{ itemIdentifier: ids[1] }, { itemIdentifier: ids[2] }] });
+    expect(await handler(event, lambdaContext(4_500))).toEqual({
+      batchItemFailures: [{ itemIdentifier: ids[1] }, { itemIdentifier: ids[2] }],
+    });
     const elapsed = Date.now() - started;
     expect(elapsed).toBeGreaterThanOrEqual(2_950);
     expect(elapsed).toBeLessThan(3_700);
     expect(h.sandbox.requests.map((r) => r.body.includes(hung))).toEqual([true]); // the third record never reached Mixin
     expect((await drain(dlqUrl)).map((m) => m.MessageAttributes!.SourceMessageId!.StringValue)).toEqual([ids[0]]);
-    const failures = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.message === 'record failed');
+    const failures = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.message === 'record failed');
     expect(failures.map((l) => [l.message_id, l.error_name, l.attempts])).toEqual([
       [ids[1], 'MixinUnavailableError', 1],
       [ids[2], 'MixinUnavailableError', 0],
@@ -216,15 +304,27 @@ describe('the end of a batch keeps a reserve of time for its sends', () => {
   it('bounds a hung dead-letter send by the reserve and reports what it could not send', async () => {
     const endpoint = await hungEndpoint();
     try {
-      const handler = loadWith({ AWS_ENDPOINT_URL_SQS: endpoint.url, BATCH_END_RESERVE_MS: '500', POWERTOOLS_LOG_LEVEL: 'INFO' });
+      const handler = loadWith({
+        AWS_ENDPOINT_URL_SQS: endpoint.url,
+        BATCH_END_RESERVE_MS: '500',
+        POWERTOOLS_LOG_LEVEL: 'INFO',
+      });
       const lines = captureConsole();
       const event = sqsEvent(['not json', group(randomUUID())]);
       const started = Date.now();
-      expect(await handler(event, lambdaContext(2_000))).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+      expect(await handler(event, lambdaContext(2_000))).toEqual({
+        batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }],
+      });
       // Answered before the function's deadline (2,000 ms less the 500 ms margin), not cut off by Lambda.
       expect(Date.now() - started).toBeLessThan(1_900);
-      const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'record failed');
-      expect(failed).toMatchObject({ message_id: event.Records[0]!.messageId, error_name: 'InvalidRequestError', dead_letter_send_failed: true });
+      const failed = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.message === 'record failed');
+      expect(failed).toMatchObject({
+        message_id: event.Records[0]!.messageId,
+        error_name: 'InvalidRequestError',
+        dead_letter_send_failed: true,
+      });
       expect(h.sandbox.created).toBe(1);
     } finally {
       await endpoint.close();
@@ -253,10 +353,16 @@ describe('what operators and SQS see of a dead letter', () => {
     const handler = loadLogging();
     const lines = captureConsole();
     expect(await handler(event, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: ids[1] }] });
-    expect((await drain(dlqUrl)).map((m) => m.MessageAttributes!.SourceMessageId!.StringValue).sort()).toEqual([ids[0], ids[2]].sort());
+    expect((await drain(dlqUrl)).map((m) => m.MessageAttributes!.SourceMessageId!.StringValue).sort()).toEqual(
+      [ids[0], ids[2]].sort(),
+    );
     const logs = parsed(lines);
     expect(logs.filter((l) => l.message === 'dead-letter send refused').map((l) => l.message_id)).toEqual([ids[1]]);
-    expect(logs.filter((l) => l.message === 'record failed').map((l) => [l.message_id, l.dead_letter_send_failed, l.error_name])).toEqual([[ids[1], true, 'InvalidRequestError']]);
+    expect(
+      logs
+        .filter((l) => l.message === 'record failed')
+        .map((l) => [l.message_id, l.dead_letter_send_failed, l.error_name]),
+    ).toEqual([[ids[1], true, 'InvalidRequestError']]);
   });
 
   it('logs each dead letter with its reason and counts it in RecordsDeadLettered by error_name', async () => {
@@ -289,7 +395,9 @@ describe('what operators and SQS see of a dead letter', () => {
 
   it('keeps the bytes of a Binary message attribute in the dead letter', async () => {
     const bytes = Buffer.from([0, 1, 2, 254, 255, 0x80, 0x7f]);
-    const event = withAttributes(sqsEvent(['not json']), 0, { Blob: { dataType: 'Binary', binaryValue: bytes.toString('base64'), stringListValues: [], binaryListValues: [] } });
+    const event = withAttributes(sqsEvent(['not json']), 0, {
+      Blob: { dataType: 'Binary', binaryValue: bytes.toString('base64'), stringListValues: [], binaryListValues: [] },
+    });
     expect(await groups(event, lambdaContext())).toEqual({ batchItemFailures: [] });
     const [letter] = await drain(dlqUrl);
     expect(letter!.MessageAttributes!.Blob!.DataType).toBe('Binary');

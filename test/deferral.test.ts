@@ -4,16 +4,38 @@
  * the real queue handlers and the Mixin sandbox.
  */
 import { randomUUID } from 'node:crypto';
-import { CreateQueueCommand, GetQueueAttributesCommand, type Message, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  type Message,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { buildApp } from 'fauxqs';
 import { EventSourceMapping } from '../infra/local/event-source-mapping';
 import { groupIdForKey } from '../lib/conversation-id';
-import { captureConsole, type Harness, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
+import {
+  captureConsole,
+  type Harness,
+  lambdaContext,
+  type LambdaHandler,
+  sqsEvent,
+  startHarness,
+} from './support/harness';
 import { takeAll, waitFor } from './support/queues';
 
 type Queue = LambdaHandler<SQSEvent, SQSBatchResponse>;
-type Attributes = Record<string, { dataType: string; stringValue?: string; binaryValue?: string; stringListValues: string[]; binaryListValues: string[] }>;
+type Attributes = Record<
+  string,
+  {
+    dataType: string;
+    stringValue?: string;
+    binaryValue?: string;
+    stringListValues: string[];
+    binaryListValues: string[];
+  }
+>;
 
 let app: ReturnType<typeof buildApp>;
 let endpoint: string;
@@ -25,13 +47,19 @@ let saved: NodeJS.ProcessEnv | undefined;
 
 const createQueue = async (name: string, attributes: Record<string, string> = {}): Promise<string> =>
   (await sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }))).QueueUrl!;
-const arnOf = async (url: string) => (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!.QueueArn!;
+const arnOf = async (url: string) =>
+  (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes!
+    .QueueArn!;
 
 beforeAll(async () => {
   app = buildApp({ logger: false });
   await app.listen({ host: '127.0.0.1', port: 0 });
   endpoint = `http://127.0.0.1:${(app.server.address() as { port: number }).port}`;
-  sqs = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  sqs = new SQSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   h = await startHarness({ AWS_ENDPOINT_URL_SQS: endpoint, MIXIN_MAX_ATTEMPTS: '1' });
 });
 afterAll(async () => {
@@ -53,12 +81,22 @@ afterEach(() => {
 /** A fresh instance of the group queue function (its own rate limiter), with these settings. */
 const loadGroups = (env: Record<string, string> = {}): Queue => {
   saved ??= { ...process.env };
-  Object.assign(process.env, { DEAD_LETTER_QUEUE_URL: dlqUrl, SOURCE_QUEUE_URL: sourceUrl, MAX_RECEIVE_COUNT: '5', ...env });
+  Object.assign(process.env, {
+    DEAD_LETTER_QUEUE_URL: dlqUrl,
+    SOURCE_QUEUE_URL: sourceUrl,
+    MAX_RECEIVE_COUNT: '5',
+    ...env,
+  });
   return h.load<{ handler: Queue }>('../../functions/create-group/queue').handler;
 };
 
 const group = (user: string) => JSON.stringify({ name: 'Deferred room', participants: [{ user_id: user }] });
-const string = (value: string) => ({ dataType: 'String', stringValue: value, stringListValues: [], binaryListValues: [] });
+const string = (value: string) => ({
+  dataType: 'String',
+  stringValue: value,
+  stringListValues: [],
+  binaryListValues: [],
+});
 const withAttributes = (event: SQSEvent, index: number, attributes: Attributes): SQSEvent => {
   (event.Records[index] as unknown as { messageAttributes: Attributes }).messageAttributes = attributes;
   return event;
@@ -66,23 +104,33 @@ const withAttributes = (event: SQSEvent, index: number, attributes: Attributes):
 /** Waits for `count` messages (delayed copies included) and takes them. */
 const takeCopies = async (url: string, count: number): Promise<Message[]> => {
   const taken: Message[] = [];
-  await waitFor(`${count} copies`, async () => (taken.push(...(await takeAll(sqs, url))), taken.length >= count), 15_000);
+  await waitFor(
+    `${count} copies`,
+    async () => (taken.push(...(await takeAll(sqs, url))), taken.length >= count),
+    15_000,
+  );
   return taken;
 };
-const attributesOf = (m: Message) => Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? v.BinaryValue]));
+const attributesOf = (m: Message) =>
+  Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue ?? v.BinaryValue]));
 
 describe('a record held back by the rate limit', () => {
   it('goes back on its own queue as a delayed copy: body, attributes (Binary bytes too), key, failure count and first-sent time; the original is done', async () => {
     const user = randomUUID();
     h.sandbox.inject({ kind: 'error', code: 429, userId: user, count: 1 });
     const bytes = Buffer.from([0, 255, 1, 128]);
-    const event = withAttributes(sqsEvent([group(user)], undefined, 3), 0, { Team: string('blue'), Blob: { dataType: 'Binary', binaryValue: bytes.toString('base64'), stringListValues: [], binaryListValues: [] } });
+    const event = withAttributes(sqsEvent([group(user)], undefined, 3), 0, {
+      Team: string('blue'),
+      Blob: { dataType: 'Binary', binaryValue: bytes.toString('base64'), stringListValues: [], binaryListValues: [] },
+    });
     const [id] = event.Records.map((r) => r.messageId);
     const sentAt = Number(event.Records[0]!.attributes.SentTimestamp);
     const handler = loadGroups({ POWERTOOLS_LOG_LEVEL: 'INFO' });
     const lines = captureConsole();
     expect(await handler(event, lambdaContext())).toEqual({ batchItemFailures: [] });
-    const deferred = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'record deferred');
+    const deferred = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.message === 'record deferred');
     expect(deferred).toMatchObject({ message_id: id, failure_count: 2 });
     const [copy] = await takeCopies(sourceUrl, 1);
     expect(copy!.Body).toBe(group(user));
@@ -98,27 +146,52 @@ describe('a record held back by the rate limit', () => {
     expect(await takeAll(sqs, dlqUrl)).toEqual([]);
   }, 20_000);
 
-  it('fits in SQS\'s 10 attributes with 7 of the producer\'s; with 8 it cannot, and is reported for redelivery instead', async () => {
+  it("fits in SQS's 10 attributes with 7 of the producer's; with 8 it cannot, and is reported for redelivery instead", async () => {
     const [fits, full] = [randomUUID(), randomUUID()];
     h.sandbox.inject({ kind: 'error', code: 429, userId: fits, count: 1 });
     h.sandbox.inject({ kind: 'error', code: 429, userId: full, count: 1 });
-    const attributes = (n: number): Attributes => Object.fromEntries(Array.from({ length: n }, (_, i) => [`A${i}`, string(String(i))]));
-    const event = withAttributes(withAttributes(sqsEvent([group(fits), group(full)]), 0, attributes(7)), 1, attributes(8));
+    const attributes = (n: number): Attributes =>
+      Object.fromEntries(Array.from({ length: n }, (_, i) => [`A${i}`, string(String(i))]));
+    const event = withAttributes(
+      withAttributes(sqsEvent([group(fits), group(full)]), 0, attributes(7)),
+      1,
+      attributes(8),
+    );
     const ids = event.Records.map((r) => r.messageId);
-    expect(await loadGroups({ QUEUE_CONCURRENCY: '1' })(event, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: ids[1] }] });
+    expect(await loadGroups({ QUEUE_CONCURRENCY: '1' })(event, lambdaContext())).toEqual({
+      batchItemFailures: [{ itemIdentifier: ids[1] }],
+    });
     const [copy] = await takeCopies(sourceUrl, 1);
-    expect(Object.keys(copy!.MessageAttributes!).sort()).toEqual(['A0', 'A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'FailureCount', 'FirstSentAt', 'IdempotencyKey']);
+    expect(Object.keys(copy!.MessageAttributes!).sort()).toEqual([
+      'A0',
+      'A1',
+      'A2',
+      'A3',
+      'A4',
+      'A5',
+      'A6',
+      'FailureCount',
+      'FirstSentAt',
+      'IdempotencyKey',
+    ]);
     expect(attributesOf(copy!).IdempotencyKey).toBe(ids[0]);
   }, 20_000);
 
   it('is reported in batchItemFailures when its copy cannot be sent: one receive spent, nothing lost', async () => {
     const user = randomUUID();
     h.sandbox.inject({ kind: 'error', code: 429, userId: user, count: 1 });
-    const handler = loadGroups({ SOURCE_QUEUE_URL: `${endpoint}/000000000000/no-such-queue-${randomUUID()}`, POWERTOOLS_LOG_LEVEL: 'INFO' });
+    const handler = loadGroups({
+      SOURCE_QUEUE_URL: `${endpoint}/000000000000/no-such-queue-${randomUUID()}`,
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    });
     const lines = captureConsole();
     const event = sqsEvent([group(user)]);
-    expect(await handler(event, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
-    const failed = lines.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === 'record failed');
+    expect(await handler(event, lambdaContext())).toEqual({
+      batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }],
+    });
+    const failed = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .find((l) => l.message === 'record failed');
     expect(failed).toMatchObject({ error_name: 'MixinRateLimitError', deferral_send_failed: true });
     expect(await takeAll(sqs, dlqUrl)).toEqual([]);
   });
@@ -126,10 +199,18 @@ describe('a record held back by the rate limit', () => {
   it('goes to the DLQ as MixinRateLimitError once it has been deferred longer than MAX_DEFERRED_AGE_SECONDS', async () => {
     const user = randomUUID();
     h.sandbox.inject({ kind: 'error', code: 429, userId: user, count: 1 });
-    const event = withAttributes(sqsEvent([group(user)]), 0, { FirstSentAt: string(new Date(Date.now() - 61_000).toISOString()), FailureCount: { ...string('1'), dataType: 'Number' } });
-    expect(await loadGroups({ MAX_DEFERRED_AGE_SECONDS: '60' })(event, lambdaContext())).toEqual({ batchItemFailures: [] });
+    const event = withAttributes(sqsEvent([group(user)]), 0, {
+      FirstSentAt: string(new Date(Date.now() - 61_000).toISOString()),
+      FailureCount: { ...string('1'), dataType: 'Number' },
+    });
+    expect(await loadGroups({ MAX_DEFERRED_AGE_SECONDS: '60' })(event, lambdaContext())).toEqual({
+      batchItemFailures: [],
+    });
     const [letter] = await takeAll(sqs, dlqUrl);
-    expect(attributesOf(letter!)).toMatchObject({ ErrorName: 'MixinRateLimitError', SourceMessageId: event.Records[0]!.messageId });
+    expect(attributesOf(letter!)).toMatchObject({
+      ErrorName: 'MixinRateLimitError',
+      SourceMessageId: event.Records[0]!.messageId,
+    });
     // The copy's bookkeeping stays behind: a redrive starts afresh.
     expect(letter!.MessageAttributes!.FirstSentAt).toBeUndefined();
     expect(letter!.MessageAttributes!.FailureCount).toBeUndefined();
@@ -141,17 +222,26 @@ describe('real failures, counted across copies', () => {
   it('dead-letter a record at the maxReceiveCount-th, with its reason, although this message was received once', async () => {
     const user = randomUUID();
     h.sandbox.inject({ kind: 'html-500', userId: user });
-    const event = withAttributes(sqsEvent([group(user)]), 0, { FailureCount: { ...string('4'), dataType: 'Number' }, IdempotencyKey: string('order-7') });
+    const event = withAttributes(sqsEvent([group(user)]), 0, {
+      FailureCount: { ...string('4'), dataType: 'Number' },
+      IdempotencyKey: string('order-7'),
+    });
     expect(await loadGroups()(event, lambdaContext())).toEqual({ batchItemFailures: [] });
     const [letter] = await takeAll(sqs, dlqUrl);
-    expect(attributesOf(letter!)).toMatchObject({ ErrorName: 'MixinUnavailableError', IdempotencyKey: 'order-7', ReceiveCount: '1' });
+    expect(attributesOf(letter!)).toMatchObject({
+      ErrorName: 'MixinUnavailableError',
+      IdempotencyKey: 'order-7',
+      ReceiveCount: '1',
+    });
   });
 
   it('below maxReceiveCount, stay for redelivery', async () => {
     const user = randomUUID();
     h.sandbox.inject({ kind: 'html-500', userId: user });
     const event = withAttributes(sqsEvent([group(user)]), 0, { FailureCount: { ...string('3'), dataType: 'Number' } });
-    expect(await loadGroups()(event, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+    expect(await loadGroups()(event, lambdaContext())).toEqual({
+      batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }],
+    });
     expect(await takeAll(sqs, dlqUrl)).toEqual([]);
   });
 });
@@ -159,7 +249,10 @@ describe('real failures, counted across copies', () => {
 describe('through the queue', () => {
   it('a record deferred more often than maxReceiveCount is still created, once, and never dead-lettered', async () => {
     // A queue that SQS itself would dead-letter after 2 receives of one message.
-    const url = await createQueue(`redriven-${randomUUID()}`, { VisibilityTimeout: '60', RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await arnOf(dlqUrl), maxReceiveCount: '2' }) });
+    const url = await createQueue(`redriven-${randomUUID()}`, {
+      VisibilityTimeout: '60',
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: await arnOf(dlqUrl), maxReceiveCount: '2' }),
+    });
     const user = randomUUID();
     h.sandbox.inject({ kind: 'error', code: 429, userId: user, count: 3 });
     const receives: number[] = [];
@@ -190,7 +283,7 @@ describe('through the queue', () => {
 });
 
 describe('metrics of the rate limit', () => {
-  it('count each 429, each deferred record, each answered attempt\'s latency and the instance\'s rate, with the standard dimensions', async () => {
+  it("count each 429, each deferred record, each answered attempt's latency and the instance's rate, with the standard dimensions", async () => {
     const [limited, fine] = [randomUUID(), randomUUID()];
     h.sandbox.inject({ kind: 'error', code: 429, userId: limited, count: 1 });
     const handler = loadGroups({ POWERTOOLS_METRICS_DISABLED: 'false', QUEUE_CONCURRENCY: '1' });
@@ -198,12 +291,25 @@ describe('metrics of the rate limit', () => {
     expect(await handler(sqsEvent([group(limited), group(fine)]), lambdaContext())).toEqual({ batchItemFailures: [] });
     const emf = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l._aws !== undefined);
     const metric = (name: string) => emf.filter((l) => l[name] !== undefined);
-    const units = new Map(emf.flatMap((l) => (l._aws as { CloudWatchMetrics: { Metrics: { Name: string; Unit: string }[] }[] }).CloudWatchMetrics[0]!.Metrics.map((m) => [m.Name, m.Unit] as const)));
+    const units = new Map(
+      emf.flatMap((l) =>
+        (
+          l._aws as { CloudWatchMetrics: { Metrics: { Name: string; Unit: string }[] }[] }
+        ).CloudWatchMetrics[0]!.Metrics.map((m) => [m.Name, m.Unit] as const),
+      ),
+    );
     expect(metric('MixinRateLimited').map((l) => l.MixinRateLimited)).toEqual([1]);
     expect(metric('RecordsDeferred').map((l) => l.RecordsDeferred)).toEqual([1]);
     // Two answers (the 429 and the creation): two latencies; the rate once for the batch.
-    expect([metric('MixinLatency').flatMap((l) => [l.MixinLatency].flat()).length, metric('MixinCallRate').length]).toEqual([2, 1]);
-    expect(Object.fromEntries(['MixinRateLimited', 'RecordsDeferred', 'MixinLatency', 'MixinCallRate'].map((n) => [n, units.get(n)]))).toEqual({
+    expect([
+      metric('MixinLatency').flatMap((l) => [l.MixinLatency].flat()).length,
+      metric('MixinCallRate').length,
+    ]).toEqual([2, 1]);
+    expect(
+      Object.fromEntries(
+        ['MixinRateLimited', 'RecordsDeferred', 'MixinLatency', 'MixinCallRate'].map((n) => [n, units.get(n)]),
+      ),
+    ).toEqual({
       MixinRateLimited: 'Count',
       RecordsDeferred: 'Count',
       MixinLatency: 'Milliseconds',
@@ -212,7 +318,10 @@ describe('metrics of the rate limit', () => {
     for (const name of ['MixinRateLimited', 'RecordsDeferred', 'MixinLatency', 'MixinCallRate']) {
       for (const l of metric(name)) {
         const { Dimensions } = (l._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0]!;
-        expect({ name, dimensions: [...Dimensions[0]!].sort() }).toEqual({ name, dimensions: ['category', 'service', 'trigger'] });
+        expect({ name, dimensions: [...Dimensions[0]!].sort() }).toEqual({
+          name,
+          dimensions: ['category', 'service', 'trigger'],
+        });
       }
     }
     await takeCopies(sourceUrl, 1);

@@ -17,14 +17,29 @@ const section = (title: string): string => {
 };
 /** Rows of the markdown tables in `text`: cells trimmed. */
 const rows = (text: string): string[][] =>
-  text.split('\n').filter((l) => l.startsWith('|') && !/^\|[-| ]+\|$/.test(l)).map((l) => l.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim()));
+  text
+    .split('\n')
+    .filter((l) => l.startsWith('|') && !/^\|[-| ]+\|$/.test(l))
+    .map((l) =>
+      l
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim()),
+    );
 
 describe('README', () => {
   it('lists exactly the HTTP errors of HTTP_ERRORS, in full: status, code, when and retry, in its order', () => {
     const documented = rows(section('HTTP API'))
       .filter((r) => /^\d{3}$/.test(r[0]!))
-      .map(([status, code, when, retry]) => ({ status: Number(status), code: code!.replaceAll('`', ''), when: when!.replaceAll('\\|', '|'), retry }));
-    expect(documented).toEqual(Object.entries(HTTP_ERRORS).map(([code, { status, when, retry }]) => ({ status, code, when, retry })));
+      .map(([status, code, when, retry]) => ({
+        status: Number(status),
+        code: code!.replaceAll('`', ''),
+        when: when!.replaceAll('\\|', '|'),
+        retry,
+      }));
+    expect(documented).toEqual(
+      Object.entries(HTTP_ERRORS).map(([code, { status, when, retry }]) => ({ status, code, when, retry })),
+    );
   });
 
   it('names every public error class of lib/errors.ts in its Errors table, with the right retryable', () => {
@@ -40,16 +55,21 @@ describe('README', () => {
       new errors.MixinUnavailableError('network', 'x', 1),
       new errors.MixinRequestError(10002, '', undefined, 1),
     ];
-    const exported = Object.values(errors).filter((v) => typeof v === 'function' && v.prototype instanceof errors.ConversationError).map((v) => v.name);
+    const exported = Object.values(errors)
+      .filter((v) => typeof v === 'function' && v.prototype instanceof errors.ConversationError)
+      .map((v) => v.name);
     expect(samples.map((e) => e.name).sort()).toEqual(exported.sort());
-    for (const error of samples) expect([error.name, table.get(error.name)]).toEqual([error.name, error.retryable ? '**yes**' : 'no']);
+    for (const error of samples)
+      expect([error.name, table.get(error.name)]).toEqual([error.name, error.retryable ? '**yes**' : 'no']);
   });
 
   it('documents every environment variable the functions read', () => {
     const config = readFileSync(join(ROOT, 'lib', 'config.ts'), 'utf8');
     const read = new Set([...config.matchAll(/env(?:\.|, ')([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]!));
     expect(read.size).toBeGreaterThanOrEqual(8);
-    const documented = new Set(rows(section('Configuration')).flatMap((r) => [...r[0]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!)));
+    const documented = new Set(
+      rows(section('Configuration')).flatMap((r) => [...r[0]!.matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]!)),
+    );
     for (const name of read) expect([name, documented.has(name)]).toEqual([name, true]);
   });
 
@@ -63,7 +83,9 @@ describe('README', () => {
 describe('CONTRIBUTING.md', () => {
   it('names only files and folders that exist in its map and checklists', () => {
     const text = readFileSync(join(ROOT, 'CONTRIBUTING.md'), 'utf8');
-    const paths = [...text.matchAll(/`((?:lib|functions|infra|test|bench|scripts)\/[\w./-]*)`/g)].map((m) => m[1]!).filter((p) => !p.includes('<'));
+    const paths = [...text.matchAll(/`((?:lib|functions|infra|test|bench|scripts)\/[\w./-]*)`/g)]
+      .map((m) => m[1]!)
+      .filter((p) => !p.includes('<'));
     expect(paths.length).toBeGreaterThan(15);
     for (const path of paths) expect([path, existsSync(join(ROOT, path))]).toEqual([path, true]);
   });
@@ -73,7 +95,17 @@ describe('README Performance', () => {
   it('is the run in bench/results/latest.json: every target line, with its measured figure and verdict', () => {
     const results = JSON.parse(readFileSync(join(ROOT, 'bench', 'results', 'latest.json'), 'utf8')) as {
       machine: { date: string; node: string };
-      summary: { targets: { figure: string; target: string; measured: number; met: boolean; unit: string; informational?: boolean }[]; perVariant: { floor: { buildCpuPerCallUs: number } } };
+      summary: {
+        targets: {
+          figure: string;
+          target: string;
+          measured: number;
+          met: boolean;
+          unit: string;
+          informational?: boolean;
+        }[];
+        perVariant: { floor: { buildCpuPerCallUs: number } };
+      };
     };
     const text = section('Performance');
     expect(text).toContain(`The run of ${results.machine.date.slice(0, 10)}`);

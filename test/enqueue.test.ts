@@ -57,29 +57,44 @@ const file = (name: string, text: string): string => {
 const run = async (argv: string[], env: NodeJS.ProcessEnv = {}) => {
   let stdout = '';
   let stderr = '';
-  const code = await runEnqueue(argv, { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: (t: string) => (stderr += t) }, env: { SQS_PORT: port, ...env } });
+  const code = await runEnqueue(argv, {
+    stdout: { write: (t: string) => (stdout += t) },
+    stderr: { write: (t: string) => (stderr += t) },
+    env: { SQS_PORT: port, ...env },
+  });
   return { code, stdout, stderr };
 };
 
-const bodies = (messages: Message[]) => messages.map((m) => JSON.parse(m.Body!)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+const bodies = (messages: Message[]) =>
+  messages.map((m) => JSON.parse(m.Body!)).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 const contact = (user_id: string) => ({ participants: [{ user_id }] });
 const contacts = () => takeAll(client, sqs.queue('CreateContactQueue').url);
 const groups = () => takeAll(client, sqs.queue('CreateGroupQueue').url);
 
 describe('contacts', () => {
   it('sends one contact request per user ID line, skips blank lines, and exits 0 when every line was sent', async () => {
-    const { code, stdout, stderr } = await run(['contacts', file('ids.txt', `\uFEFF${U1}\n\n${U2.toUpperCase()}\r\n  ${U3}  \n`)]);
+    const { code, stdout, stderr } = await run([
+      'contacts',
+      file('ids.txt', `\uFEFF${U1}\n\n${U2.toUpperCase()}\r\n  ${U3}  \n`),
+    ]);
     expect(code).toBe(0);
-    expect(bodies(await contacts())).toEqual(bodies([contact(U1), contact(U2.toUpperCase()), contact(U3)].map((b) => ({ Body: JSON.stringify(b) }))));
+    expect(bodies(await contacts())).toEqual(
+      bodies([contact(U1), contact(U2.toUpperCase()), contact(U3)].map((b) => ({ Body: JSON.stringify(b) }))),
+    );
     expect(stdout).toContain('(user IDs, one per line) -> http://127.0.0.1:');
     expect(stdout).toMatch(/sent +3\n +refused lines +0\n +failed sends +0\n +time +[\d.]+ s/);
     expect(stderr).toContain('sent 100%: 3/3 (0 failed)');
   });
 
   it('refuses a bad line with its number and why, never sends it, sends the rest and exits 1', async () => {
-    const { code, stdout, stderr } = await run(['contacts', file('bad.txt', `${U1}\nnot-a-uuid\n${U2}\n${U1},extra\n`)]);
+    const { code, stdout, stderr } = await run([
+      'contacts',
+      file('bad.txt', `${U1}\nnot-a-uuid\n${U2}\n${U1},extra\n`),
+    ]);
     expect(code).toBe(1);
-    expect(bodies(await contacts())).toEqual(bodies([{ Body: JSON.stringify(contact(U1)) }, { Body: JSON.stringify(contact(U2)) }]));
+    expect(bodies(await contacts())).toEqual(
+      bodies([{ Body: JSON.stringify(contact(U1)) }, { Body: JSON.stringify(contact(U2)) }]),
+    );
     expect(stderr).toContain('refused line 2: participants[0].user_id: must be a UUID');
     expect(stderr).toContain('refused line 4: participants[0].user_id: must be a UUID');
     expect(stdout).toMatch(/sent +2\n +refused lines +2 /);
@@ -91,7 +106,9 @@ describe('contacts', () => {
     expect(code).toBe(1);
     expect(stdout).toContain('CSV (column 2, user_id, of 3)');
     expect(stderr).toContain('refused line 4: user_id: the line has 2 fields, the header 3');
-    expect(bodies(await contacts())).toEqual(bodies([contact(U1), contact(U2)].map((b) => ({ Body: JSON.stringify(b) }))));
+    expect(bodies(await contacts())).toEqual(
+      bodies([contact(U1), contact(U2)].map((b) => ({ Body: JSON.stringify(b) }))),
+    );
     const missing = await run(['contacts', file('nocol.csv', `name,id\nann,${U1}\n`)]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('refused line 1: a CSV file needs a header line with a user_id column');
@@ -109,7 +126,9 @@ describe('contacts', () => {
     ];
     const { code, stderr } = await run(['contacts', file('users.jsonl', lines.join('\n'))]);
     expect(code).toBe(1);
-    expect(bodies(await contacts())).toEqual(bodies([contact(U1), contact(U2)].map((b) => ({ Body: JSON.stringify(b) }))));
+    expect(bodies(await contacts())).toEqual(
+      bodies([contact(U1), contact(U2)].map((b) => ({ Body: JSON.stringify(b) }))),
+    );
     expect(stderr).toMatch(/refused line 3: participants: /);
     expect(stderr).toContain('refused line 4: name: is not allowed beside user_id');
     expect(stderr).toMatch(/refused line 5: user_id: /);
@@ -122,13 +141,22 @@ describe('groups', () => {
     const withKey = { name: 'Team 1', participants: [{ user_id: U1 }], idempotency_key: 'order-1' };
     const withRandom = { name: 'Team 2', participants: [{ user_id: U2, role: 'ADMIN' }], random_id: U3 };
     const withId = { name: 'Team 3', participants: [{ user_id: U3 }], conversation_id: U1 };
-    const { code } = await run(['groups', file('groups.jsonl', [withKey, withRandom, withId].map((g) => JSON.stringify(g)).join('\n'))]);
+    const { code } = await run([
+      'groups',
+      file('groups.jsonl', [withKey, withRandom, withId].map((g) => JSON.stringify(g)).join('\n')),
+    ]);
     expect(code).toBe(0);
     const sent = await groups();
     const byName = new Map(sent.map((m) => [JSON.parse(m.Body!).name as string, m]));
     expect(JSON.parse(byName.get('Team 1')!.Body!)).toEqual({ name: 'Team 1', participants: [{ user_id: U1 }] });
-    expect(byName.get('Team 1')!.MessageAttributes).toEqual({ IdempotencyKey: { DataType: 'String', StringValue: 'order-1' } });
-    expect(JSON.parse(byName.get('Team 2')!.Body!)).toEqual({ name: 'Team 2', participants: [{ user_id: U2, role: 'ADMIN' }], random_id: U3 });
+    expect(byName.get('Team 1')!.MessageAttributes).toEqual({
+      IdempotencyKey: { DataType: 'String', StringValue: 'order-1' },
+    });
+    expect(JSON.parse(byName.get('Team 2')!.Body!)).toEqual({
+      name: 'Team 2',
+      participants: [{ user_id: U2, role: 'ADMIN' }],
+      random_id: U3,
+    });
     expect(byName.get('Team 2')!.MessageAttributes).toBeUndefined();
     expect(JSON.parse(byName.get('Team 3')!.Body!).conversation_id).toBe(U1);
   });
@@ -143,9 +171,14 @@ describe('groups', () => {
       { name: 'ok', participants: [{ user_id: U1 }], idempotency_key: 'k6' },
       { name: 'same key', participants: [{ user_id: U2 }], idempotency_key: 'k6' },
     ];
-    const { code, stderr, stdout } = await run(['groups', file('bad-groups.jsonl', lines.map((g) => JSON.stringify(g)).join('\n'))]);
+    const { code, stderr, stdout } = await run([
+      'groups',
+      file('bad-groups.jsonl', lines.map((g) => JSON.stringify(g)).join('\n')),
+    ]);
     expect(code).toBe(1);
-    expect(stderr).toContain('refused line 1: idempotency_key: is required unless random_id or conversation_id is given');
+    expect(stderr).toContain(
+      'refused line 1: idempotency_key: is required unless random_id or conversation_id is given',
+    );
     expect(stderr).toContain('refused line 2: participants[1].user_id: duplicates participants[0].user_id');
     expect(stderr).toContain('refused line 3: conversation_id: cannot be combined with random_id');
     expect(stderr).toMatch(/refused line 4: name: /);
@@ -168,7 +201,11 @@ describe('clear errors', () => {
     const { code, stderr } = await run(['contacts', file('one.txt', `${U1}\n`)], { SQS_PORT: closed });
     expect(code).toBe(1);
     expect(stderr.trim().split('\n')).toHaveLength(1);
-    expect(stderr).toMatch(new RegExp(`^enqueue: cannot reach the queue http://127\\.0\\.0\\.1:${closed}/000000000000/mixin-conversations-local-create-contact: .*ECONNREFUSED`));
+    expect(stderr).toMatch(
+      new RegExp(
+        `^enqueue: cannot reach the queue http://127\\.0\\.0\\.1:${closed}/000000000000/mixin-conversations-local-create-contact: .*ECONNREFUSED`,
+      ),
+    );
   });
 
   it('a queue that does not exist, named by --queue-url with the usual AWS variables: one line, exit 1', async () => {
@@ -176,10 +213,16 @@ describe('clear errors', () => {
     const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
     Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test' });
     try {
-      const missing = await run(['contacts', file('one.txt', `${U1}\n`), '--queue-url', `${sqs.endpoint}/000000000000/nope`], env);
+      const missing = await run(
+        ['contacts', file('one.txt', `${U1}\n`), '--queue-url', `${sqs.endpoint}/000000000000/nope`],
+        env,
+      );
       expect(missing.code).toBe(1);
       expect(missing.stderr).toMatch(/^enqueue: cannot reach the queue .*\/nope: .*\n$/);
-      const found = await run(['contacts', file('one.txt', `${U1}\n`), '--queue-url', sqs.queue('CreateGroupDeadLetterQueue').url], env);
+      const found = await run(
+        ['contacts', file('one.txt', `${U1}\n`), '--queue-url', sqs.queue('CreateGroupDeadLetterQueue').url],
+        env,
+      );
       expect(found.code).toBe(0);
       expect(bodies(await takeAll(client, sqs.queue('CreateGroupDeadLetterQueue').url))).toEqual([contact(U1)]);
     } finally {
@@ -190,9 +233,18 @@ describe('clear errors', () => {
   });
 
   it('a usage mistake: the usage, exit 1', async () => {
-    expect(await run(['contact', 'x'])).toMatchObject({ code: 1, stderr: expect.stringContaining('"contact" is neither contacts nor groups') });
-    expect(await run(['contacts'])).toMatchObject({ code: 1, stderr: expect.stringContaining('usage: npm run enqueue -- contacts FILE') });
-    expect(await run(['--watch', '--interval', '0'])).toMatchObject({ code: 1, stderr: expect.stringContaining('--interval takes a number above 0') });
+    expect(await run(['contact', 'x'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('"contact" is neither contacts nor groups'),
+    });
+    expect(await run(['contacts'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('usage: npm run enqueue -- contacts FILE'),
+    });
+    expect(await run(['--watch', '--interval', '0'])).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('--interval takes a number above 0'),
+    });
   });
 });
 
@@ -207,7 +259,13 @@ it('--watch shows the backlog draining, then created against failed by reason fr
   const { code } = await run(['contacts', file('five.txt', [U1, U2, U3, U1, U2].join('\n'))]);
   expect(code).toBe(0);
   const dlq = sqs.deadLetterQueueOf('CreateContactQueue').url;
-  await client.send(new SendMessageCommand({ QueueUrl: dlq, MessageBody: '{}', MessageAttributes: { ErrorName: { DataType: 'String', StringValue: 'InvalidRequestError' } } }));
+  await client.send(
+    new SendMessageCommand({
+      QueueUrl: dlq,
+      MessageBody: '{}',
+      MessageAttributes: { ErrorName: { DataType: 'String', StringValue: 'InvalidRequestError' } },
+    }),
+  );
   // A consumer: takes the five after a moment, one of them "dead-lettered" by SQS (no ErrorName).
   const consumer = (async () => {
     await new Promise((r) => setTimeout(r, 700));
@@ -218,10 +276,16 @@ it('--watch shows the backlog draining, then created against failed by reason fr
   await consumer;
   expect(watched.code).toBe(0);
   const lines = watched.stdout.split('\n');
-  expect(lines[0]).toMatch(/^ +0 s {2}mixin-conversations-local-create-contact +visible +5 {2}delayed \(deferred\) +0 {2}in flight +0 {2}created +0\.0\/s {2}DLQ +1$/);
+  expect(lines[0]).toMatch(
+    /^ +0 s {2}mixin-conversations-local-create-contact +visible +5 {2}delayed \(deferred\) +0 {2}in flight +0 {2}created +0\.0\/s {2}DLQ +1$/,
+  );
   expect(watched.stdout).toMatch(/created +\d+\.\d\/s {2}DLQ +2\n/);
-  expect(watched.stdout).toContain('mixin-conversations-local-create-contact: created 4 while watched (left the queue, not dead-lettered), dead-lettered 1, 0 still queued');
-  expect(watched.stdout).toMatch(/in its DLQ now: 2, by reason:\n +1 {2}InvalidRequestError\n +1 {2}no ErrorName \(moved by SQS after maxReceiveCount receives\)/);
+  expect(watched.stdout).toContain(
+    'mixin-conversations-local-create-contact: created 4 while watched (left the queue, not dead-lettered), dead-lettered 1, 0 still queued',
+  );
+  expect(watched.stdout).toMatch(
+    /in its DLQ now: 2, by reason:\n +1 {2}InvalidRequestError\n +1 {2}no ErrorName \(moved by SQS after maxReceiveCount receives\)/,
+  );
   // Nothing was taken from the DLQ by looking.
   expect(await takeAll(client, dlq)).toHaveLength(2);
 });

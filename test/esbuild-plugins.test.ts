@@ -23,12 +23,22 @@ const bundleAndRun = async (source: string): Promise<Record<string, unknown>> =>
   const entry = join(dir, `entry-${Math.random().toString(36).slice(2)}.mjs`);
   writeFileSync(entry, source);
   const outfile = entry.replace(/\.mjs$/, '.out.mjs');
-  await build({ entryPoints: [entry], outfile, bundle: true, minify: true, format: 'esm', platform: 'node', target: 'node24', plugins, logLevel: 'error' });
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    minify: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node24',
+    plugins,
+    logLevel: 'error',
+  });
   const out = await run(process.execPath, [outfile], { PATH: process.env.PATH ?? '' }, 20_000);
   return JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
 };
 
-const loaded = "const loaded = (name) => process.moduleLoadList.includes(`NativeModule ${name}`);";
+const loaded = 'const loaded = (name) => process.moduleLoadList.includes(`NativeModule ${name}`);';
 
 it('loads node:https and node:stream/web only when first used, then behaves as them', async () => {
   const result = await bundleAndRun(`

@@ -49,16 +49,28 @@ describe('a caller mistake is not logged as a bug', () => {
 
 describe('the field named is the field sent', () => {
   it('a made-up key is cut by code points: 60 emoji (120 UTF-16 units) shown whole, 101 cut to 100 and marked', async () => {
-    expect(await details(JSON.stringify({ ...body, ['😀'.repeat(60)]: 1 }))).toEqual({ status: 400, details: [expect.objectContaining({ field: `["${'😀'.repeat(60)}"]` })] });
-    expect(await details(JSON.stringify({ ...body, ['😀'.repeat(101)]: 1 }))).toEqual({ status: 400, details: [expect.objectContaining({ field: `["${'😀'.repeat(100)}…"]` })] });
+    expect(await details(JSON.stringify({ ...body, ['😀'.repeat(60)]: 1 }))).toEqual({
+      status: 400,
+      details: [expect.objectContaining({ field: `["${'😀'.repeat(60)}"]` })],
+    });
+    expect(await details(JSON.stringify({ ...body, ['😀'.repeat(101)]: 1 }))).toEqual({
+      status: 400,
+      details: [expect.objectContaining({ field: `["${'😀'.repeat(100)}…"]` })],
+    });
   });
 
   it('an unknown top-level key "0" is named "0", not "[0]" (an array index)', async () => {
-    expect(await details(JSON.stringify({ ...body, 0: 1 }))).toEqual({ status: 400, details: [expect.objectContaining({ field: '["0"]' })] });
+    expect(await details(JSON.stringify({ ...body, 0: 1 }))).toEqual({
+      status: 400,
+      details: [expect.objectContaining({ field: '["0"]' })],
+    });
   });
 
   it('an unknown participant key "7" is named participants[0].7, as the duplicate-key check names it', async () => {
-    expect(await details(JSON.stringify({ name: 'n', participants: [{ user_id: user, 7: 1 }] }))).toEqual({ status: 400, details: [expect.objectContaining({ field: 'participants[0]["7"]' })] });
+    expect(await details(JSON.stringify({ name: 'n', participants: [{ user_id: user, 7: 1 }] }))).toEqual({
+      status: 400,
+      details: [expect.objectContaining({ field: 'participants[0]["7"]' })],
+    });
   });
 
   it('an unknown empty key "" is not reported as "body" (the whole body)', async () => {

@@ -35,7 +35,20 @@ const typeCheck = (...files: string[]): string => {
   try {
     execFileSync(
       join(BIN, 'tsc'),
-      ['--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', 'preserve', '--moduleResolution', 'bundler', '--types', 'node', ...files.map((file) => join(dir, file))],
+      [
+        '--noEmit',
+        '--strict',
+        '--skipLibCheck',
+        '--target',
+        'es2022',
+        '--module',
+        'preserve',
+        '--moduleResolution',
+        'bundler',
+        '--types',
+        'node',
+        ...files.map((file) => join(dir, file)),
+      ],
       { cwd: dir, encoding: 'utf8', stdio: 'pipe' },
     );
     return '';
@@ -47,7 +60,9 @@ const typeCheck = (...files: string[]): string => {
 beforeAll(() => {
   mkdirSync(CACHE, { recursive: true });
   dir = mkdtempSync(join(CACHE, 'generated-client-'));
-  execFileSync(join(BIN, 'openapi-typescript'), [join(ROOT, 'infra', 'openapi.json'), '-o', join(dir, 'api.d.ts')], { stdio: 'pipe' });
+  execFileSync(join(BIN, 'openapi-typescript'), [join(ROOT, 'infra', 'openapi.json'), '-o', join(dir, 'api.d.ts')], {
+    stdio: 'pipe',
+  });
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -72,14 +87,20 @@ describe('the README generated-client example', () => {
       writeFileSync(join(dir, file), text);
     }
     const diagnostics = typeCheck(...Object.keys(broken));
-    for (const file of Object.keys(broken)) expect([file, diagnostics]).toEqual([file, expect.stringMatching(new RegExp(`${file}\\(\\d+,\\d+\\): error TS`))]);
+    for (const file of Object.keys(broken))
+      expect([file, diagnostics]).toEqual([
+        file,
+        expect.stringMatching(new RegExp(`${file}\\(\\d+,\\d+\\): error TS`)),
+      ]);
   }, 60_000);
 });
 
 describe('the README generated-client example, run', () => {
   it('signs its call with SigV4 (a signature that verifies) and gets the group of its key from the real handler', async () => {
     const h = await startHarness();
-    const handler = h.load<{ handler: LambdaHandler<unknown, APIGatewayProxyStructuredResultV2> }>('../../functions/create-group/http').handler;
+    const handler = h.load<{ handler: LambdaHandler<unknown, APIGatewayProxyStructuredResultV2> }>(
+      '../../functions/create-group/http',
+    ).handler;
     const received: { headers: Record<string, string>; body: string; url: string }[] = [];
     // API Gateway in one line: the request becomes an HTTP API event for the real handler.
     const server = createServer((req, res) => {
@@ -96,18 +117,38 @@ describe('the README generated-client example, run', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY', region: 'eu-west-1' };
+    const credentials = {
+      accessKeyId: 'AKIDEXAMPLE',
+      secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+      region: 'eu-west-1',
+    };
     try {
       writeFileSync(join(dir, 'example.ts'), readmeExample());
-      writeFileSync(join(dir, 'run.ts'), "import { createTeamRoom } from './example';\ncreateTeamRoom('42').then((text) => process.stdout.write(text));\n");
-      const env: NodeJS.ProcessEnv = { ...process.env, API_URL: apiUrl, AWS_ACCESS_KEY_ID: credentials.accessKeyId, AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey, AWS_REGION: credentials.region };
+      writeFileSync(
+        join(dir, 'run.ts'),
+        "import { createTeamRoom } from './example';\ncreateTeamRoom('42').then((text) => process.stdout.write(text));\n",
+      );
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        API_URL: apiUrl,
+        AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        AWS_REGION: credentials.region,
+      };
       delete env.AWS_SESSION_TOKEN;
-      const { stdout } = await promisify(execFile)(join(BIN, 'tsx'), [join(dir, 'run.ts')], { cwd: dir, env, encoding: 'utf8' });
+      const { stdout } = await promisify(execFile)(join(BIN, 'tsx'), [join(dir, 'run.ts')], {
+        cwd: dir,
+        env,
+        encoding: 'utf8',
+      });
       expect(stdout).toBe(`${groupIdForKey(h.bot.keystore.appId, 'order-42')} (messages expire after 0 s)`);
       expect(received).toHaveLength(1);
       const [{ headers, body, url }] = received as [(typeof received)[0]];
       expect(headers['idempotency-key']).toBe('order-42');
-      const authorization = /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=[0-9a-f]{64}$/.exec(headers.authorization ?? '');
+      const authorization =
+        /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=[0-9a-f]{64}$/.exec(
+          headers.authorization ?? '',
+        );
       expect(authorization).not.toBeNull();
       // Signed again here from what arrived, by the same rules: the same signature, so it covers these bytes.
       const signed = authorization![1]!.split(';');

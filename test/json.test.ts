@@ -11,7 +11,15 @@ describe('findDuplicateKey', () => {
     expect(findDuplicateKey(text)).toBe(path);
   });
 
-  it.each(['{"a":1,"b":{"a":1}}', '[{"a":1},{"a":1}]', '{"a":"\\"a\\":1,","b":"{"}', '"{\\"a\\":1,\\"a\\":2}"', '{}', '[]', '1'])('accepts %s', (text) => {
+  it.each([
+    '{"a":1,"b":{"a":1}}',
+    '[{"a":1},{"a":1}]',
+    '{"a":"\\"a\\":1,","b":"{"}',
+    '"{\\"a\\":1,\\"a\\":2}"',
+    '{}',
+    '[]',
+    '1',
+  ])('accepts %s', (text) => {
     expect(findDuplicateKey(text)).toBeUndefined();
   });
 });

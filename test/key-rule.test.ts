@@ -30,30 +30,42 @@ const users = [randomUUID()];
 const group = () => ({ name: 'Key room', participants: users.map((user_id) => ({ user_id })) });
 const viaHttp = async (key: string) => {
   const res = await http(httpEvent(JSON.stringify(group()), { headers: { 'idempotency-key': key } }), lambdaContext());
-  return { status: res.statusCode, body: JSON.parse(String(res.body)) as { data?: { conversation_id: string }; error?: unknown } };
+  return {
+    status: res.statusCode,
+    body: JSON.parse(String(res.body)) as { data?: { conversation_id: string }; error?: unknown },
+  };
 };
 const viaQueue = async (key: string) => {
   const event = sqsEvent([JSON.stringify(group())]);
-  (event.Records[0] as { messageAttributes: unknown }).messageAttributes = { IdempotencyKey: { dataType: 'String', stringValue: key } };
+  (event.Records[0] as { messageAttributes: unknown }).messageAttributes = {
+    IdempotencyKey: { dataType: 'String', stringValue: key },
+  };
   return queue(event, lambdaContext());
 };
 const viaTask = (key: string) => task({ ...group(), idempotency_key: key }, lambdaContext());
-const taskError = (key: string) => viaTask(key).then(() => undefined, (e: Error & Record<string, unknown>) => e);
+const taskError = (key: string) =>
+  viaTask(key).then(
+    () => undefined,
+    (e: Error & Record<string, unknown>) => e,
+  );
 
 describe('a key in double quotes is the key without them, on every trigger', () => {
   it.each([
     ['plain', 'order-42', '"order-42"'],
     ['with escaped quote and backslash', 'order "a\\b"', '"order \\"a\\\\b\\""'],
-  ])('%s: HTTP bare, HTTP quoted, the queue attribute quoted and the workflow input quoted make one group', async (_label, bare, quoted) => {
-    const expected = groupIdForKey(h.bot.keystore.appId, bare);
-    expect(await viaHttp(bare)).toMatchObject({ status: 201, body: { data: { conversation_id: expected } } });
-    expect(await viaHttp(quoted)).toMatchObject({ status: 201, body: { data: { conversation_id: expected } } });
-    expect(await viaQueue(quoted)).toEqual({ batchItemFailures: [] });
-    expect(await viaQueue(bare)).toEqual({ batchItemFailures: [] });
-    expect((await viaTask(quoted)).conversation_id).toBe(expected);
-    expect((await viaTask(bare)).conversation_id).toBe(expected);
-    expect(h.sandbox.created).toBe(1);
-  });
+  ])(
+    '%s: HTTP bare, HTTP quoted, the queue attribute quoted and the workflow input quoted make one group',
+    async (_label, bare, quoted) => {
+      const expected = groupIdForKey(h.bot.keystore.appId, bare);
+      expect(await viaHttp(bare)).toMatchObject({ status: 201, body: { data: { conversation_id: expected } } });
+      expect(await viaHttp(quoted)).toMatchObject({ status: 201, body: { data: { conversation_id: expected } } });
+      expect(await viaQueue(quoted)).toEqual({ batchItemFailures: [] });
+      expect(await viaQueue(bare)).toEqual({ batchItemFailures: [] });
+      expect((await viaTask(quoted)).conversation_id).toBe(expected);
+      expect((await viaTask(bare)).conversation_id).toBe(expected);
+      expect(h.sandbox.created).toBe(1);
+    },
+  );
 
   it('a quoted key beyond the ASCII of a header is the same key on the queue and in a workflow', async () => {
     const expected = groupIdForKey(h.bot.keystore.appId, 'ключ-😀');
@@ -63,9 +75,15 @@ describe('a key in double quotes is the key without them, on every trigger', () 
   });
 
   it('quotes count as no characters: "" is an empty key and a quoted 256-character key is accepted, on every trigger', async () => {
-    const empty = { status: 400, body: { error: { details: [{ field: 'Idempotency-Key', message: 'must be 1 to 256 characters' }] } } };
+    const empty = {
+      status: 400,
+      body: { error: { details: [{ field: 'Idempotency-Key', message: 'must be 1 to 256 characters' }] } },
+    };
     expect(await viaHttp('""')).toMatchObject(empty);
-    expect(await taskError('""')).toMatchObject({ name: 'InvalidRequestError', details: [{ field: 'idempotency_key', message: 'must be 1 to 256 characters' }] });
+    expect(await taskError('""')).toMatchObject({
+      name: 'InvalidRequestError',
+      details: [{ field: 'idempotency_key', message: 'must be 1 to 256 characters' }],
+    });
     expect((await viaQueue('""')).batchItemFailures).toHaveLength(1);
     const longest = 'k'.repeat(256);
     expect(await viaHttp(`"${longest}"`)).toMatchObject({ status: 201 });

@@ -31,7 +31,13 @@ beforeEach(() => {
   h.secrets.put(h.secretId, JSON.stringify(h.bot.json));
 });
 
-const contact = async (handler: Http) => (await handler(httpEvent(JSON.stringify({ participants: [{ user_id: randomUUID() }] }), { path: '/contacts' }), lambdaContext())).statusCode;
+const contact = async (handler: Http) =>
+  (
+    await handler(
+      httpEvent(JSON.stringify({ participants: [{ user_id: randomUUID() }] }), { path: '/contacts' }),
+      lambdaContext(),
+    )
+  ).statusCode;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('keystore cache', () => {
@@ -60,13 +66,18 @@ describe('keystore cache', () => {
 
   it('re-reads once for a whole batch of 401s after a key rotation', async () => {
     const queue = h.load<{ handler: Queue }>('../../functions/create-contact/queue').handler;
-    expect((await queue(sqsEvent([JSON.stringify({ participants: [{ user_id: randomUUID() }] })]), lambdaContext())).batchItemFailures).toEqual([]);
+    expect(
+      (await queue(sqsEvent([JSON.stringify({ participants: [{ user_id: randomUUID() }] })]), lambdaContext()))
+        .batchItemFailures,
+    ).toEqual([]);
     const rotated = makeBot(h.bot.keystore.appId);
     h.sandbox.registerApp(rotated.app);
     h.secrets.put(h.secretId, JSON.stringify(rotated.json));
     h.sandbox.latencyMs = 20; // let the records' first attempts overlap
     const before = h.secrets.count();
-    const batch = sqsEvent(Array.from({ length: 5 }, () => JSON.stringify({ participants: [{ user_id: randomUUID() }] })));
+    const batch = sqsEvent(
+      Array.from({ length: 5 }, () => JSON.stringify({ participants: [{ user_id: randomUUID() }] })),
+    );
     expect(await queue(batch, lambdaContext())).toEqual({ batchItemFailures: [] });
     // Several records met the 401 at once; they shared one read of the rotated secret.
     expect(h.sandbox.requests.filter((r) => r.outcome.startsWith('error:401')).length).toBeGreaterThan(1);
@@ -85,7 +96,10 @@ describe('configuration', () => {
     [{ MIXIN_MAX_ATTEMPTS: ' 4 ' }, /MIXIN_MAX_ATTEMPTS must be an integer/],
     [{ MIXIN_MAX_ATTEMPTS: '0x4' }, /MIXIN_MAX_ATTEMPTS must be an integer/],
     [{ QUEUE_CONCURRENCY: '4e0' }, /QUEUE_CONCURRENCY must be an integer/],
-    [{ KEYSTORE_RETRY_AFTER_FAILURE_SECONDS: '0' }, /KEYSTORE_RETRY_AFTER_FAILURE_SECONDS must be an integer from 1 to 3600/],
+    [
+      { KEYSTORE_RETRY_AFTER_FAILURE_SECONDS: '0' },
+      /KEYSTORE_RETRY_AFTER_FAILURE_SECONDS must be an integer from 1 to 3600/,
+    ],
     [{ DEAD_LETTER_QUEUE_URL: '[object Object]' }, /DEAD_LETTER_QUEUE_URL must be an SQS queue URL/],
     [{ KEYSTORE_REFRESH_WAIT_MS: '9' }, /KEYSTORE_REFRESH_WAIT_MS must be an integer from 10 to 60000/],
     [{ KEYSTORE_REFRESH_WAIT_MS: '60001' }, /KEYSTORE_REFRESH_WAIT_MS/],
@@ -93,9 +107,12 @@ describe('configuration', () => {
     expect(() => loadConfig({ MIXIN_KEYSTORE_SECRET_ID: 'mixin/keystore', ...env })).toThrow(message);
   });
 
-  it.each([{}, { MIXIN_KEYSTORE_SECRET_ID: '' }, { MIXIN_KEYSTORE_SECRET_ID: '  ' }])('fails the cold start loudly, naming the variable, without a keystore secret: %p', (env) => {
-    expect(() => loadConfig(env)).toThrow(/^MIXIN_KEYSTORE_SECRET_ID must be set/);
-  });
+  it.each([{}, { MIXIN_KEYSTORE_SECRET_ID: '' }, { MIXIN_KEYSTORE_SECRET_ID: '  ' }])(
+    'fails the cold start loudly, naming the variable, without a keystore secret: %p',
+    (env) => {
+      expect(() => loadConfig(env)).toThrow(/^MIXIN_KEYSTORE_SECRET_ID must be set/);
+    },
+  );
 
   it('a handler without a keystore secret fails to load instead of answering every request', () => {
     const saved = process.env.MIXIN_KEYSTORE_SECRET_ID;
@@ -109,8 +126,17 @@ describe('configuration', () => {
 
   it('refuses a MIXIN_API_URL with credentials without repeating them, however malformed', () => {
     const secret = { MIXIN_KEYSTORE_SECRET_ID: 'mixin/keystore' };
-    expect(() => loadConfig({ ...secret, MIXIN_API_URL: 'https://user:s3cr3t@api.mixin.one' })).toThrow(/must not carry a user name or password/);
-    for (const url of ['https://user:s3cr3t@api.mixin.one', 'https://u:s3cr3t@', 'https://u:s3cr3t@[bad', 'u:s3cr3t@x.example', 'https://x.example/?p=s3cr3t', 'https://x.example#s3cr3t']) {
+    expect(() => loadConfig({ ...secret, MIXIN_API_URL: 'https://user:s3cr3t@api.mixin.one' })).toThrow(
+      /must not carry a user name or password/,
+    );
+    for (const url of [
+      'https://user:s3cr3t@api.mixin.one',
+      'https://u:s3cr3t@',
+      'https://u:s3cr3t@[bad',
+      'u:s3cr3t@x.example',
+      'https://x.example/?p=s3cr3t',
+      'https://x.example#s3cr3t',
+    ]) {
       expect(() => loadConfig({ ...secret, MIXIN_API_URL: url })).toThrow(/MIXIN_API_URL/);
       expect(() => loadConfig({ ...secret, MIXIN_API_URL: url })).not.toThrow(/s3cr3t/);
     }
@@ -118,14 +144,38 @@ describe('configuration', () => {
 
   it('has the documented defaults', () => {
     const secret = { MIXIN_KEYSTORE_SECRET_ID: 'mixin/keystore' };
-    expect(loadConfig(secret)).toEqual({ keystoreSecretId: 'mixin/keystore', mixinApiUrl: 'https://api.mixin.one', keystoreCacheTtlMs: 300_000, keystoreRetryAfterFailureMs: 10_000, keystoreRefreshWaitMs: 250, deadLetterQueueUrl: undefined, attemptTimeoutMs: 5_000, maxAttempts: 4, deadlineMarginMs: 500, queueConcurrency: 5, batchEndReserveMs: 2_000, mixinMaxCallsPerSecond: 0, sourceQueueUrl: undefined, maxReceiveCount: undefined, maxDeferredAgeMs: 345_600_000 });
-    expect(loadConfig({ ...secret, MIXIN_API_URL: 'http://127.0.0.1:4100/' }).mixinApiUrl).toBe('http://127.0.0.1:4100');
+    expect(loadConfig(secret)).toEqual({
+      keystoreSecretId: 'mixin/keystore',
+      mixinApiUrl: 'https://api.mixin.one',
+      keystoreCacheTtlMs: 300_000,
+      keystoreRetryAfterFailureMs: 10_000,
+      keystoreRefreshWaitMs: 250,
+      deadLetterQueueUrl: undefined,
+      attemptTimeoutMs: 5_000,
+      maxAttempts: 4,
+      deadlineMarginMs: 500,
+      queueConcurrency: 5,
+      batchEndReserveMs: 2_000,
+      mixinMaxCallsPerSecond: 0,
+      sourceQueueUrl: undefined,
+      maxReceiveCount: undefined,
+      maxDeferredAgeMs: 345_600_000,
+    });
+    expect(loadConfig({ ...secret, MIXIN_API_URL: 'http://127.0.0.1:4100/' }).mixinApiUrl).toBe(
+      'http://127.0.0.1:4100',
+    );
   });
 });
 
 describe('KeystoreCache on its own (no Lambda context)', () => {
   const cacheOf = (secretId: string, options: Partial<KeystoreCacheOptions> = {}) =>
-    new KeystoreCache({ read: secretsManagerReader(secretId), ttlMs: 60_000, retryAfterFailureMs: 60_000, refreshWaitMs: 250, ...options });
+    new KeystoreCache({
+      read: secretsManagerReader(secretId),
+      ttlMs: 60_000,
+      retryAfterFailureMs: 60_000,
+      refreshWaitMs: 250,
+      ...options,
+    });
 
   it('gives up on a read at the deadline it is given, aborts it, and tries again on the next get', async () => {
     const secretId = `mixin/unit-${randomUUID()}`;
@@ -133,7 +183,10 @@ describe('KeystoreCache on its own (no Lambda context)', () => {
     h.secrets.inject({ type: 'hang', count: 1 });
     const cache = cacheOf(secretId);
     const started = Date.now();
-    await expect(cache.get(Date.now() + 150)).rejects.toMatchObject({ name: 'KeystoreUnavailableError', message: expect.stringContaining('deadline') });
+    await expect(cache.get(Date.now() + 150)).rejects.toMatchObject({
+      name: 'KeystoreUnavailableError',
+      message: expect.stringContaining('deadline'),
+    });
     expect(Date.now() - started).toBeLessThan(500);
     await sleep(50);
     expect(h.secrets.inFlight).toBe(0);

@@ -7,7 +7,15 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyStructuredResultV2, SQSBatchResponse } from 'aws-lambda';
 import { makeBot } from '../infra/local/keys';
 import type { SecretsFault } from '../infra/local/secrets-manager';
-import { captureConsole, type Harness, httpEvent, lambdaContext, type LambdaHandler, sqsEvent, startHarness } from './support/harness';
+import {
+  captureConsole,
+  type Harness,
+  httpEvent,
+  lambdaContext,
+  type LambdaHandler,
+  sqsEvent,
+  startHarness,
+} from './support/harness';
 
 type Http = LambdaHandler<unknown, APIGatewayProxyStructuredResultV2>;
 type Queue = LambdaHandler<unknown, SQSBatchResponse>;
@@ -17,7 +25,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 beforeAll(async () => {
   lines = captureConsole();
-  h = await startHarness({ KEYSTORE_CACHE_TTL_SECONDS: '1', KEYSTORE_RETRY_AFTER_FAILURE_SECONDS: '1', POWERTOOLS_LOG_LEVEL: 'INFO', POWERTOOLS_METRICS_DISABLED: 'false' });
+  h = await startHarness({
+    KEYSTORE_CACHE_TTL_SECONDS: '1',
+    KEYSTORE_RETRY_AFTER_FAILURE_SECONDS: '1',
+    POWERTOOLS_LOG_LEVEL: 'INFO',
+    POWERTOOLS_METRICS_DISABLED: 'false',
+  });
 });
 afterAll(async () => {
   await h.stop();
@@ -31,7 +44,10 @@ beforeEach(() => {
 });
 
 const contact = async (handler: Http) => {
-  const res = await handler(httpEvent(JSON.stringify({ participants: [{ user_id: randomUUID() }] }), { path: '/contacts' }), lambdaContext());
+  const res = await handler(
+    httpEvent(JSON.stringify({ participants: [{ user_id: randomUUID() }] }), { path: '/contacts' }),
+    lambdaContext(),
+  );
   return { status: res.statusCode, code: JSON.parse(String(res.body)).error?.code as string | undefined };
 };
 /** A handler of its own, reading its own secret (a fresh cold start), with `env` set while it loads. */
@@ -42,32 +58,44 @@ const coldHandler = <T>(path: string, secretId: string, env: Record<string, stri
   process.env = saved;
   return handler;
 };
-const coldContactHandler = (secretId: string, env: Record<string, string> = {}): Http => coldHandler<Http>('../../functions/create-contact/http', secretId, env);
-const reads = (secretId: string) => h.secrets.calls.filter((c) => c.operation === 'GetSecretValue' && c.secretId === secretId).length;
+const coldContactHandler = (secretId: string, env: Record<string, string> = {}): Http =>
+  coldHandler<Http>('../../functions/create-contact/http', secretId, env);
+const reads = (secretId: string) =>
+  h.secrets.calls.filter((c) => c.operation === 'GetSecretValue' && c.secretId === secretId).length;
 const readFailures = () => lines.filter((l) => l.includes('"keystore read failed"'));
-const alarmCounts = (metric: string) => lines.filter((l) => l.includes(`"${metric}":1`) && l.includes('"Dimensions":[["service"]]')).length;
+const alarmCounts = (metric: string) =>
+  lines.filter((l) => l.includes(`"${metric}":1`) && l.includes('"Dimensions":[["service"]]')).length;
 
 describe('a broken secret at cold start', () => {
   it.each<[string, (json: Record<string, string>) => { value: string; binary?: boolean }]>([
-    ['malformed (session_private_key "TODO")', (json) => ({ value: JSON.stringify({ ...json, session_private_key: 'TODO' }) })],
-    ['malformed, stored as SecretBinary', (json) => ({ value: JSON.stringify({ ...json, session_private_key: 'TODO' }), binary: true })],
-  ])('%s: answers keystore_invalid without re-reading inside the backoff, then heals once the secret is fixed', async (_label, broken) => {
-    const secretId = `mixin/heal-${randomUUID()}`;
-    const bot = h.bot;
-    const { value, binary } = broken(bot.json);
-    h.secrets.put(secretId, value, { binary: binary ?? false });
-    const handler = coldContactHandler(secretId);
-    expect(await contact(handler)).toEqual({ status: 500, code: 'keystore_invalid' });
-    expect(await contact(handler)).toEqual({ status: 500, code: 'keystore_invalid' });
-    expect(reads(secretId)).toBe(1); // the cold start's read; none more inside the backoff
-    expect(readFailures()).toHaveLength(1);
-    expect(alarmCounts('KeystoreInvalid')).toBe(2);
-    h.secrets.put(secretId, JSON.stringify(bot.json), { binary: binary ?? false }); // the operator fixes it
-    await sleep(1_100);
-    expect(await contact(handler)).toEqual({ status: 201, code: undefined });
-    expect(reads(secretId)).toBe(2);
-    expect(h.sandbox.postCount).toBe(1);
-  });
+    [
+      'malformed (session_private_key "TODO")',
+      (json) => ({ value: JSON.stringify({ ...json, session_private_key: 'TODO' }) }),
+    ],
+    [
+      'malformed, stored as SecretBinary',
+      (json) => ({ value: JSON.stringify({ ...json, session_private_key: 'TODO' }), binary: true }),
+    ],
+  ])(
+    '%s: answers keystore_invalid without re-reading inside the backoff, then heals once the secret is fixed',
+    async (_label, broken) => {
+      const secretId = `mixin/heal-${randomUUID()}`;
+      const bot = h.bot;
+      const { value, binary } = broken(bot.json);
+      h.secrets.put(secretId, value, { binary: binary ?? false });
+      const handler = coldContactHandler(secretId);
+      expect(await contact(handler)).toEqual({ status: 500, code: 'keystore_invalid' });
+      expect(await contact(handler)).toEqual({ status: 500, code: 'keystore_invalid' });
+      expect(reads(secretId)).toBe(1); // the cold start's read; none more inside the backoff
+      expect(readFailures()).toHaveLength(1);
+      expect(alarmCounts('KeystoreInvalid')).toBe(2);
+      h.secrets.put(secretId, JSON.stringify(bot.json), { binary: binary ?? false }); // the operator fixes it
+      await sleep(1_100);
+      expect(await contact(handler)).toEqual({ status: 201, code: undefined });
+      expect(reads(secretId)).toBe(2);
+      expect(h.sandbox.postCount).toBe(1);
+    },
+  );
 
   it.each([
     ['stored as SecretBinary', '', true],
@@ -97,34 +125,40 @@ describe('a broken secret at cold start', () => {
 describe('a warm instance whose secret breaks', () => {
   const cases: [string, (secretId: string) => void][] = [
     ['rotated to a malformed value', (id) => void h.secrets.put(id, '{"app_id": "oops"}')],
-    ['made unreadable (AccessDenied)', () => h.secrets.inject({ type: 'AccessDeniedException' } satisfies SecretsFault)],
+    [
+      'made unreadable (AccessDenied)',
+      () => h.secrets.inject({ type: 'AccessDeniedException' } satisfies SecretsFault),
+    ],
     ['throttled', () => h.secrets.inject({ type: 'ThrottlingException' } satisfies SecretsFault)],
   ];
-  it.each(cases)('%s: keeps serving the good key, at most one read per backoff window, one ERROR line per failed read', async (_label, breakIt) => {
-    const secretId = `mixin/warm-${randomUUID()}`;
-    h.secrets.put(secretId, JSON.stringify(h.bot.json));
-    const handler = coldContactHandler(secretId);
-    expect((await contact(handler)).status).toBe(201);
-    breakIt(secretId);
-    await sleep(1_050); // past the TTL: the next request reads again, and that read fails
-    const before = h.secrets.calls.length;
-    for (let i = 0; i < 5; i++) expect((await contact(handler)).status).toBe(201);
-    const readsInWindow = h.secrets.calls.length - before;
-    expect(readsInWindow).toBe(1); // one read, one SDK attempt, not one per request
-    expect(readFailures()).toHaveLength(1);
-    expect(readFailures()[0]).toMatch(/"level":\s*"ERROR"/);
-    expect(readFailures()[0]).not.toContain(h.bot.seedHex);
-    expect(alarmCounts('KeystoreReadFailed')).toBe(1);
-    // Healed: a rotated good key is picked up after the backoff, with no redeploy.
-    h.secrets.clearFaults();
-    const rotated = makeBot(h.bot.keystore.appId);
-    h.sandbox.registerApp(rotated.app);
-    h.secrets.put(secretId, JSON.stringify(rotated.json));
-    await sleep(1_100);
-    expect((await contact(handler)).status).toBe(201);
-    expect(h.sandbox.requests.at(-1)!.outcome).toBe('created');
-    h.sandbox.registerApp(h.bot.app);
-  });
+  it.each(cases)(
+    '%s: keeps serving the good key, at most one read per backoff window, one ERROR line per failed read',
+    async (_label, breakIt) => {
+      const secretId = `mixin/warm-${randomUUID()}`;
+      h.secrets.put(secretId, JSON.stringify(h.bot.json));
+      const handler = coldContactHandler(secretId);
+      expect((await contact(handler)).status).toBe(201);
+      breakIt(secretId);
+      await sleep(1_050); // past the TTL: the next request reads again, and that read fails
+      const before = h.secrets.calls.length;
+      for (let i = 0; i < 5; i++) expect((await contact(handler)).status).toBe(201);
+      const readsInWindow = h.secrets.calls.length - before;
+      expect(readsInWindow).toBe(1); // one read, one SDK attempt, not one per request
+      expect(readFailures()).toHaveLength(1);
+      expect(readFailures()[0]).toMatch(/"level":\s*"ERROR"/);
+      expect(readFailures()[0]).not.toContain(h.bot.seedHex);
+      expect(alarmCounts('KeystoreReadFailed')).toBe(1);
+      // Healed: a rotated good key is picked up after the backoff, with no redeploy.
+      h.secrets.clearFaults();
+      const rotated = makeBot(h.bot.keystore.appId);
+      h.sandbox.registerApp(rotated.app);
+      h.secrets.put(secretId, JSON.stringify(rotated.json));
+      await sleep(1_100);
+      expect((await contact(handler)).status).toBe(201);
+      expect(h.sandbox.requests.at(-1)!.outcome).toBe('created');
+      h.sandbox.registerApp(h.bot.app);
+    },
+  );
 });
 
 describe('a key Mixin refuses while the secret still holds it', () => {
@@ -139,7 +173,8 @@ describe('a key Mixin refuses while the secret still holds it', () => {
     const rotated = makeBot(h.bot.keystore.appId);
     h.sandbox.registerApp(rotated.app); // Mixin revoked our session before the secret was updated
     const before = reads(secretId);
-    for (let i = 0; i < 30; i++) expect(await contact(handler)).toEqual({ status: 502, code: 'mixin_credentials_rejected' });
+    for (let i = 0; i < 30; i++)
+      expect(await contact(handler)).toEqual({ status: 502, code: 'mixin_credentials_rejected' });
     expect(reads(secretId) - before).toBe(1); // the first 401 re-read the secret; the same key started the window
     expect(h.sandbox.postCount).toBe(1 + 30);
     expect(readFailures()).toEqual([]);
@@ -158,7 +193,8 @@ describe('a key Mixin refuses while the secret still holds it', () => {
     const secretId = `mixin/revoked-queue-${randomUUID()}`;
     h.secrets.put(secretId, JSON.stringify(h.bot.json));
     const queue = coldHandler<Queue>('../../functions/create-contact/queue', secretId, env);
-    const batch = (n: number) => sqsEvent(Array.from({ length: n }, () => JSON.stringify({ participants: [{ user_id: randomUUID() }] })));
+    const batch = (n: number) =>
+      sqsEvent(Array.from({ length: n }, () => JSON.stringify({ participants: [{ user_id: randomUUID() }] })));
     expect(await queue(batch(1), lambdaContext())).toEqual({ batchItemFailures: [] });
     h.sandbox.registerApp(makeBot(h.bot.keystore.appId).app);
     const before = reads(secretId);

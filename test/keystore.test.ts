@@ -5,8 +5,16 @@ import { makeBot } from '../infra/local/keys';
 
 const bot = makeBot();
 const dashboard = bot.json;
-const legacyKey = Buffer.concat([Buffer.from(bot.seedHex, 'hex'), Buffer.from(bot.app.publicKeyHex, 'hex')]).toString('base64url');
-const legacy = { client_id: dashboard.app_id, session_id: dashboard.session_id, private_key: legacyKey, pin_token: 'x', pin: '123456' };
+const legacyKey = Buffer.concat([Buffer.from(bot.seedHex, 'hex'), Buffer.from(bot.app.publicKeyHex, 'hex')]).toString(
+  'base64url',
+);
+const legacy = {
+  client_id: dashboard.app_id,
+  session_id: dashboard.session_id,
+  private_key: legacyKey,
+  pin_token: 'x',
+  pin: '123456',
+};
 
 const failure = (input: unknown): KeystoreError => {
   try {
@@ -57,12 +65,30 @@ describe('parseKeystore', () => {
     ['app_id not a UUID', { ...dashboard, app_id: 'bot' }, 'app_id', /UUID/],
     ['session_id missing', { ...dashboard, session_id: '' }, 'session_id', /missing/],
     ['session_private_key missing', { ...dashboard, session_private_key: undefined }, 'session_private_key', /missing/],
-    ['session_private_key short', { ...dashboard, session_private_key: bot.seedHex.slice(2) }, 'session_private_key', /64 hex/],
-    ['session_private_key not hex', { ...dashboard, session_private_key: `zz${bot.seedHex.slice(2)}` }, 'session_private_key', /64 hex/],
+    [
+      'session_private_key short',
+      { ...dashboard, session_private_key: bot.seedHex.slice(2) },
+      'session_private_key',
+      /64 hex/,
+    ],
+    [
+      'session_private_key not hex',
+      { ...dashboard, session_private_key: `zz${bot.seedHex.slice(2)}` },
+      'session_private_key',
+      /64 hex/,
+    ],
     ['server_public_key bad', { ...dashboard, server_public_key: 'abc' }, 'server_public_key', /64 hex/],
     ['legacy client_id missing', { ...legacy, client_id: undefined }, 'client_id', /missing/],
     ['legacy key truncated', { ...legacy, private_key: legacyKey.slice(0, 40) }, 'private_key', /64-byte/],
-    ['legacy key halves mismatch', { ...legacy, private_key: Buffer.concat([Buffer.from(bot.seedHex, 'hex'), Buffer.alloc(32)]).toString('base64url') }, 'private_key', /does not match/],
+    [
+      'legacy key halves mismatch',
+      {
+        ...legacy,
+        private_key: Buffer.concat([Buffer.from(bot.seedHex, 'hex'), Buffer.alloc(32)]).toString('base64url'),
+      },
+      'private_key',
+      /does not match/,
+    ],
     ['legacy RSA key', { ...legacy, private_key: '-----BEGIN RSA PRIVATE KEY-----\nMIIE...' }, 'private_key', /RSA/],
   ])('fails loudly on %s, naming the field', (_label, input, field, message) => {
     const error = failure(input);

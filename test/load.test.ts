@@ -12,9 +12,23 @@ it('runs a short handler load with transient faults: nothing lost, nothing missi
   const log = jest.spyOn(console, 'log').mockImplementation(() => undefined);
   const table = jest.spyOn(console, 'table').mockImplementation(() => undefined);
   try {
-    const { summary, violations } = await runHandlerLoad({ requests: 40, concurrency: 10, batchSize: 10, latencyMs: 1, faultRate: 0.1, maxRounds: 10 });
+    const { summary, violations } = await runHandlerLoad({
+      requests: 40,
+      concurrency: 10,
+      batchSize: 10,
+      latencyMs: 1,
+      faultRate: 0.1,
+      maxRounds: 10,
+    });
     expect(violations).toEqual([]);
-    expect(summary).toMatchObject({ 'logical requests': 80, 'groups created': 80, 'expected groups missing': 0, duplicates: 0, lost: 0, 'non-retryable failures': 0 });
+    expect(summary).toMatchObject({
+      'logical requests': 80,
+      'groups created': 80,
+      'expected groups missing': 0,
+      duplicates: 0,
+      lost: 0,
+      'non-retryable failures': 0,
+    });
     expect(summary['Mixin POSTs']).toBeGreaterThanOrEqual(80);
   } finally {
     log.mockRestore();
@@ -24,8 +38,29 @@ it('runs a short handler load with transient faults: nothing lost, nothing missi
 
 it('runs a short bulk scenario through npm start (serverless-offline, the local SQS, the queue functions) against a rate-limited sandbox: every record created once, none lost', async () => {
   const log: string[] = [];
-  const result = await runBulk({ kind: 'groups', n: 30, rate: 50, capSeconds: 100, latencyMs: 0, maximumConcurrency: 2, timeouts: 'local', log: (line) => log.push(line) });
-  expect({ created: result.created, lost: result.lost, duplicated: result.duplicated, stillQueued: result.stillQueued, log: log.join('\n').slice(0, 2000) }).toEqual({ created: 30, lost: 0, duplicated: 0, stillQueued: 0, log: expect.stringContaining('createGroupQueue (2 batches at once, timeout 5 s)') });
+  const result = await runBulk({
+    kind: 'groups',
+    n: 30,
+    rate: 50,
+    capSeconds: 100,
+    latencyMs: 0,
+    maximumConcurrency: 2,
+    timeouts: 'local',
+    log: (line) => log.push(line),
+  });
+  expect({
+    created: result.created,
+    lost: result.lost,
+    duplicated: result.duplicated,
+    stillQueued: result.stillQueued,
+    log: log.join('\n').slice(0, 2000),
+  }).toEqual({
+    created: 30,
+    lost: 0,
+    duplicated: 0,
+    stillQueued: 0,
+    log: expect.stringContaining('createGroupQueue (2 batches at once, timeout 5 s)'),
+  });
   expect(result.drainSeconds).toBeGreaterThan(0);
   expect(result.mixinCalls).toBeGreaterThanOrEqual(30);
   expect(result.callsPerRecord).toBe(result.mixinCalls / 30);

@@ -25,7 +25,11 @@ const fast = (extra: MixinCallOptions = {}): MixinCallOptions => ({
 
 const contact = (): ConversationRequest => {
   const user = randomUUID();
-  return { category: 'CONTACT', conversation_id: uniqueConversationId(bot.keystore.appId, user), participants: [{ user_id: user }] };
+  return {
+    category: 'CONTACT',
+    conversation_id: uniqueConversationId(bot.keystore.appId, user),
+    participants: [{ user_id: user }],
+  };
 };
 
 const group = (): ConversationRequest => {
@@ -54,7 +58,12 @@ describe('createConversation against the sandbox', () => {
     const req = contact();
     const result = await createConversation({ keystore: bot.keystore }, req, fast());
     expect(result.attempts).toBe(1);
-    expect(result.data).toMatchObject({ type: 'conversation', conversation_id: req.conversation_id, category: 'CONTACT', creator_id: bot.keystore.appId });
+    expect(result.data).toMatchObject({
+      type: 'conversation',
+      conversation_id: req.conversation_id,
+      category: 'CONTACT',
+      creator_id: bot.keystore.appId,
+    });
     expect(sandbox.postCount).toBe(1);
     expect(sandbox.requests[0]!.requestId).toBe(sandbox.requests[0]!.jti);
   });
@@ -80,20 +89,31 @@ describe('createConversation against the sandbox', () => {
     ['HTTP 502 from a proxy', { kind: 'http-status', status: 502, body: '<html>bad gateway</html>' }],
   ];
 
-  it.each(retried)('retries %s twice then succeeds on attempt 3, resending the same body with fresh tokens', async (_label, fault) => {
-    sandbox.inject({ ...fault, count: 2 });
-    const req = group();
-    const attempts: AttemptReport[] = [];
-    const result = await createConversation({ keystore: bot.keystore }, req, fast({ attemptTimeoutMs: 200, onAttempt: (a) => attempts.push(a) }));
-    expect(result.attempts).toBe(3);
-    expect(attempts.map((a) => a.outcome)).toEqual([expect.not.stringMatching('success'), expect.not.stringMatching('success'), 'success']);
-    const posts = sandbox.requests.filter((r) => r.method === 'POST');
-    expect(posts).toHaveLength(3);
-    expect(new Set(posts.map((p) => p.body)).size).toBe(1);
-    expect(new Set(posts.map((p) => p.jti)).size).toBe(3);
-    expect(new Set(posts.map((p) => p.requestId)).size).toBe(3);
-    expect(sandbox.created).toBe(1);
-  });
+  it.each(retried)(
+    'retries %s twice then succeeds on attempt 3, resending the same body with fresh tokens',
+    async (_label, fault) => {
+      sandbox.inject({ ...fault, count: 2 });
+      const req = group();
+      const attempts: AttemptReport[] = [];
+      const result = await createConversation(
+        { keystore: bot.keystore },
+        req,
+        fast({ attemptTimeoutMs: 200, onAttempt: (a) => attempts.push(a) }),
+      );
+      expect(result.attempts).toBe(3);
+      expect(attempts.map((a) => a.outcome)).toEqual([
+        expect.not.stringMatching('success'),
+        expect.not.stringMatching('success'),
+        'success',
+      ]);
+      const posts = sandbox.requests.filter((r) => r.method === 'POST');
+      expect(posts).toHaveLength(3);
+      expect(new Set(posts.map((p) => p.body)).size).toBe(1);
+      expect(new Set(posts.map((p) => p.jti)).size).toBe(3);
+      expect(new Set(posts.map((p) => p.requestId)).size).toBe(3);
+      expect(sandbox.created).toBe(1);
+    },
+  );
 
   it('gives up after maxAttempts on a persistent 429 with MixinRateLimitError', async () => {
     sandbox.inject({ kind: 'error', code: 429 });
@@ -118,31 +138,49 @@ describe('createConversation against the sandbox', () => {
     ['hang', { kind: 'hang' }, 'timeout'],
     ['7001', { kind: 'error', code: 7001 }, 'server-error'],
     ['garbage', { kind: 'http-status', status: 200, body: '<html>' }, 'bad-response'],
-  ] as [string, FaultSpec, string][])('gives up after exactly maxAttempts on a persistent %s with MixinUnavailableError', async (_l, fault, reason) => {
-    sandbox.inject(fault);
-    const error = await failWith(contact(), fast({ maxAttempts: 3, attemptTimeoutMs: 150 }));
-    expect(error).toBeInstanceOf(MixinUnavailableError);
-    expect(error).toMatchObject({ name: 'MixinUnavailableError', retryable: true, attempts: 3, reason });
-    expect(sandbox.postCount).toBe(3);
-  });
+  ] as [string, FaultSpec, string][])(
+    'gives up after exactly maxAttempts on a persistent %s with MixinUnavailableError',
+    async (_l, fault, reason) => {
+      sandbox.inject(fault);
+      const error = await failWith(contact(), fast({ maxAttempts: 3, attemptTimeoutMs: 150 }));
+      expect(error).toBeInstanceOf(MixinUnavailableError);
+      expect(error).toMatchObject({ name: 'MixinUnavailableError', retryable: true, attempts: 3, reason });
+      expect(sandbox.postCount).toBe(3);
+    },
+  );
 
   it.each([400, 401, 403, 404, 10002, 20116])('never retries Mixin code %i', async (code) => {
     sandbox.inject({ kind: 'error', code, extra: { field: 'x' } });
     const error = await failWith(contact(), fast());
     expect(error).toBeInstanceOf(MixinRequestError);
-    expect(error).toMatchObject({ name: 'MixinRequestError', retryable: false, code, attempts: 1, extra: { field: 'x' } });
+    expect(error).toMatchObject({
+      name: 'MixinRequestError',
+      retryable: false,
+      code,
+      attempts: 1,
+      extra: { field: 'x' },
+    });
     expect(sandbox.postCount).toBe(1);
   });
 
   it('surfaces the sandbox validation of a wrong derived group ID as 10002, once', async () => {
     const req = { ...group(), conversation_id: randomUUID() };
     const error = await failWith(req, fast());
-    expect(error).toMatchObject({ name: 'MixinRequestError', code: 10002, attempts: 1, extra: { field: 'conversation_id' } });
+    expect(error).toMatchObject({
+      name: 'MixinRequestError',
+      code: 10002,
+      attempts: 1,
+      extra: { field: 'conversation_id' },
+    });
   });
 
   it('is refused with 401 when the keystore does not match the registered key', async () => {
     const stranger = makeBot(bot.keystore.appId);
-    await expect(createConversation({ keystore: stranger.keystore }, contact(), fast())).rejects.toMatchObject({ name: 'MixinRequestError', code: 401, attempts: 1 });
+    await expect(createConversation({ keystore: stranger.keystore }, contact(), fast())).rejects.toMatchObject({
+      name: 'MixinRequestError',
+      code: 401,
+      attempts: 1,
+    });
     expect(sandbox.requests[0]!.outcome).toBe('error:401:unknown sid');
   });
 
@@ -164,7 +202,10 @@ describe('createConversation against the sandbox', () => {
   it('stops retrying when the next backoff would cross the deadline', async () => {
     sandbox.inject({ kind: 'error', code: 7000 });
     const started = Date.now();
-    const error = await failWith(contact(), fast({ maxAttempts: 10, backoffBaseMs: 400, backoffCapMs: 400, random: () => 1, deadline: started + 700 }));
+    const error = await failWith(
+      contact(),
+      fast({ maxAttempts: 10, backoffBaseMs: 400, backoffCapMs: 400, random: () => 1, deadline: started + 700 }),
+    );
     expect(error).toMatchObject({ name: 'MixinUnavailableError', attempts: 2 });
     expect(Date.now() - started).toBeLessThan(700);
   });
@@ -172,7 +213,16 @@ describe('createConversation against the sandbox', () => {
   it('uses full jitter: delays stay within the exponential window', async () => {
     sandbox.inject({ kind: 'error', code: 7000 });
     const delays: number[] = [];
-    await failWith(contact(), fast({ maxAttempts: 4, backoffBaseMs: 10, backoffCapMs: 25, random: () => 0.999, onAttempt: (a) => a.nextDelayMs !== undefined && delays.push(a.nextDelayMs) }));
+    await failWith(
+      contact(),
+      fast({
+        maxAttempts: 4,
+        backoffBaseMs: 10,
+        backoffCapMs: 25,
+        random: () => 0.999,
+        onAttempt: (a) => a.nextDelayMs !== undefined && delays.push(a.nextDelayMs),
+      }),
+    );
     expect(delays).toEqual([9, 19, 24]);
   });
 });

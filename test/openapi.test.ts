@@ -72,14 +72,18 @@ beforeAll(async () => {
 const operation = (route: Route): Operation => doc.paths[route].post;
 const jsonOf = (part: { content: Record<string, MediaType> }): MediaType => part.content[JSON_TYPE]!;
 const only = <T>(record: Record<string, T> | undefined): T => Object.values(record ?? {})[0]!;
-const requestExample = (route: Route) => only(jsonOf(operation(route).requestBody).examples).value as Record<string, unknown>;
-const keyParameter = (route: Route): Parameter => operation(route).parameters.find((p) => p.in === 'header' && p.name === 'Idempotency-Key')!;
+const requestExample = (route: Route) =>
+  only(jsonOf(operation(route).requestBody).examples).value as Record<string, unknown>;
+const keyParameter = (route: Route): Parameter =>
+  operation(route).parameters.find((p) => p.in === 'header' && p.name === 'Idempotency-Key')!;
 
 describe('infra/openapi.json', () => {
   it('is what `npm run openapi` writes now, byte for byte', () => {
     const fresh = renderOpenApi();
     expect(renderOpenApi()).toBe(fresh);
-    expect(committed === fresh ? 'up to date' : 'stale: run `npm run openapi` and commit infra/openapi.json').toBe('up to date');
+    expect(committed === fresh ? 'up to date' : 'stale: run `npm run openapi` and commit infra/openapi.json').toBe(
+      'up to date',
+    );
   });
 
   it("carries the validators' own request schemas, unchanged, and every error code under its status", () => {
@@ -93,7 +97,9 @@ describe('infra/openapi.json', () => {
         .sort();
     const expected = Object.entries(HTTP_ERRORS).map(([code, { status }]) => `${status} ${code}`);
     expect(codesByStatus('/groups')).toEqual([...expected].sort());
-    expect(codesByStatus('/contacts')).toEqual(expected.filter((line) => !line.endsWith(' idempotency_key_reused')).sort());
+    expect(codesByStatus('/contacts')).toEqual(
+      expected.filter((line) => !line.endsWith(' idempotency_key_reused')).sort(),
+    );
   });
 
   it('passes the OpenAPI 3.1 validator (swagger-parser), which refuses a broken copy', async () => {
@@ -106,37 +112,50 @@ describe('infra/openapi.json', () => {
     await expect(SwaggerParser.validate(dangling as never)).rejects.toThrow(/Nowhere/);
   });
 
-  it.each<Route>(['/groups', '/contacts'])('%s: every schema compiles as strict JSON Schema 2020-12 and every example fits its schema', (route) => {
-    const op = operation(route);
-    const checked: string[] = [];
-    const check = (where: string, schema: Schema, examples: Record<string, Example> | undefined) => {
-      for (const [name, example] of Object.entries(examples ?? {})) {
-        expect({ where: `${where} ${name}`, problems: problems(schema, example.value) }).toEqual({ where: `${where} ${name}`, problems: [] });
-        checked.push(`${where} ${name}`);
+  it.each<Route>(['/groups', '/contacts'])(
+    '%s: every schema compiles as strict JSON Schema 2020-12 and every example fits its schema',
+    (route) => {
+      const op = operation(route);
+      const checked: string[] = [];
+      const check = (where: string, schema: Schema, examples: Record<string, Example> | undefined) => {
+        for (const [name, example] of Object.entries(examples ?? {})) {
+          expect({ where: `${where} ${name}`, problems: problems(schema, example.value) }).toEqual({
+            where: `${where} ${name}`,
+            problems: [],
+          });
+          checked.push(`${where} ${name}`);
+        }
+      };
+      for (const p of op.parameters) check(`parameter ${p.name}`, p.schema, p.examples);
+      check('request', jsonOf(op.requestBody).schema, jsonOf(op.requestBody).examples);
+      for (const [status, response] of Object.entries(op.responses)) {
+        for (const header of Object.values(response.headers ?? {})) ajv.compile(header.schema);
+        check(status, jsonOf(response).schema, jsonOf(response).examples);
       }
-    };
-    for (const p of op.parameters) check(`parameter ${p.name}`, p.schema, p.examples);
-    check('request', jsonOf(op.requestBody).schema, jsonOf(op.requestBody).examples);
-    for (const [status, response] of Object.entries(op.responses)) {
-      for (const header of Object.values(response.headers ?? {})) ajv.compile(header.schema);
-      check(status, jsonOf(response).schema, jsonOf(response).examples);
-    }
-    expect(checked.length).toBeGreaterThanOrEqual(Object.keys(op.responses).length + 1);
-  });
+      expect(checked.length).toBeGreaterThanOrEqual(Object.keys(op.responses).length + 1);
+    },
+  );
 
   it('gives every HTTP error code with the "when" and "retry" texts of HTTP_ERRORS, in full', () => {
     for (const route of ['/groups', '/contacts'] as Route[]) {
       for (const [status, response] of Object.entries(raw.paths[route].post.responses)) {
         for (const code of Object.keys(jsonOf(response).examples ?? {}).filter((c) => c in HTTP_ERRORS)) {
           const { when, retry } = HTTP_ERRORS[code as keyof typeof HTTP_ERRORS];
-          expect([route, status, response.description]).toEqual([route, status, expect.stringContaining(`\`${code}\`: ${when}. Retry: ${retry}.`)]);
+          expect([route, status, response.description]).toEqual([
+            route,
+            status,
+            expect.stringContaining(`\`${code}\`: ${when}. Retry: ${retry}.`),
+          ]);
         }
       }
     }
   });
 
   it('names the repository as its contact', () => {
-    const pkg = JSON.parse(readFileSync(`${__dirname}/../package.json`, 'utf8')) as { name: string; repository?: string | { url: string } };
+    const pkg = JSON.parse(readFileSync(`${__dirname}/../package.json`, 'utf8')) as {
+      name: string;
+      repository?: string | { url: string };
+    };
     expect(raw.info.contact?.name).toContain(pkg.name);
     const url = typeof pkg.repository === 'string' ? pkg.repository : pkg.repository?.url;
     expect(raw.info.contact?.url).toBe(url);
@@ -158,7 +177,8 @@ describe('infra/openapi.json', () => {
 
   it('says the name and announcement patterns need the `u` flag, which is true: without it they are other rules', () => {
     const group = raw.components.schemas.CreateGroupRequest!.properties!;
-    for (const field of ['name', 'announcement']) expect([field, group[field]!.description]).toEqual([field, expect.stringContaining('`u` flag')]);
+    for (const field of ['name', 'announcement'])
+      expect([field, group[field]!.description]).toEqual([field, expect.stringContaining('`u` flag')]);
     expect([new RegExp(NAME_PATTERN, 'u').test('😀'), new RegExp(NAME_PATTERN).test('😀')]).toEqual([true, false]);
     expect([new RegExp(TEXT_PATTERN, 'u').test('😀'), new RegExp(TEXT_PATTERN).test('😀')]).toEqual([true, false]);
   });
@@ -175,7 +195,12 @@ describe('infra/openapi.json', () => {
   it('declares IAM (SigV4) authorization the way API Gateway exports it', () => {
     const document = raw as unknown as { security: unknown; components: { securitySchemes: Record<string, unknown> } };
     expect(document.security).toEqual([{ sigv4: [] }]);
-    expect(document.components.securitySchemes.sigv4).toMatchObject({ type: 'apiKey', name: 'Authorization', in: 'header', 'x-amazon-apigateway-authtype': 'awsSigv4' });
+    expect(document.components.securitySchemes.sigv4).toMatchObject({
+      type: 'apiKey',
+      name: 'Authorization',
+      in: 'header',
+      'x-amazon-apigateway-authtype': 'awsSigv4',
+    });
   });
 });
 
@@ -193,10 +218,20 @@ describe('the handlers answer as the document says', () => {
 
   /** Sends `body` to the real handler of `route`; returns its status and body once the document's response for that status is checked. */
   const call = async (route: Route, body: unknown, headers: Record<string, string> = {}) => {
-    const res = await handlers[route](httpEvent(typeof body === 'string' ? body : JSON.stringify(body), { path: route, headers }), lambdaContext());
+    const res = await handlers[route](
+      httpEvent(typeof body === 'string' ? body : JSON.stringify(body), { path: route, headers }),
+      lambdaContext(),
+    );
     const documented = operation(route).responses[String(res.statusCode)];
-    expect({ route, status: res.statusCode, documented: documented !== undefined }).toEqual({ route, status: res.statusCode, documented: true });
-    const parsed = JSON.parse(String(res.body)) as { data?: Record<string, unknown>; error?: { code: string; details?: unknown } };
+    expect({ route, status: res.statusCode, documented: documented !== undefined }).toEqual({
+      route,
+      status: res.statusCode,
+      documented: true,
+    });
+    const parsed = JSON.parse(String(res.body)) as {
+      data?: Record<string, unknown>;
+      error?: { code: string; details?: unknown };
+    };
     expect(res.headers?.['content-type']).toBe(JSON_TYPE);
     expect(problems(jsonOf(documented!).schema, parsed)).toEqual([]);
     if (parsed.error) expect(Object.keys(jsonOf(documented!).examples)).toContain(parsed.error.code);
@@ -210,7 +245,10 @@ describe('the handlers answer as the document says', () => {
   it('the request example of each route (with the Idempotency-Key example) gets 201 and the documented conversation', async () => {
     const key = only(keyParameter('/groups').examples).value as string;
     const group = await call('/groups', requestExample('/groups'), { 'Idempotency-Key': key });
-    expect(group).toMatchObject({ status: 201, body: { data: { category: 'GROUP', name: requestExample('/groups').name } } });
+    expect(group).toMatchObject({
+      status: 201,
+      body: { data: { category: 'GROUP', name: requestExample('/groups').name } },
+    });
     const contact = await call('/contacts', requestExample('/contacts'));
     expect(contact).toMatchObject({ status: 201, body: { data: { category: 'CONTACT' } } });
     expect(h.sandbox.created).toBe(2);
@@ -219,32 +257,47 @@ describe('the handlers answer as the document says', () => {
   it('the group example without `name` gets 400 invalid_request naming the field; Mixin is never asked', async () => {
     const { name: _name, ...nameless } = requestExample('/groups');
     const res = await call('/groups', nameless);
-    expect(res).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', details: [{ field: 'name', message: 'is required' }] } } });
+    expect(res).toMatchObject({
+      status: 400,
+      body: { error: { code: 'invalid_request', details: [{ field: 'name', message: 'is required' }] } },
+    });
     expect(h.sandbox.postCount).toBe(0);
   });
 
-  it.each<Route>(['/groups', '/contacts'])('%s: a media type the document does not list gets 415, an over-64 KB body 413', async (route) => {
-    expect(Object.keys(operation(route).requestBody.content)).toEqual([JSON_TYPE]);
-    const wrongType = await call(route, requestExample(route), { 'content-type': 'text/plain' });
-    expect(wrongType).toMatchObject({ status: 415, body: { error: { code: 'unsupported_media_type' } } });
-    const tooLarge = await call(route, { ...requestExample(route), padding: 'x'.repeat(64 * 1024) });
-    expect(tooLarge).toMatchObject({ status: 413, body: { error: { code: 'body_too_large' } } });
-    expect(h.sandbox.postCount).toBe(0);
-  });
+  it.each<Route>(['/groups', '/contacts'])(
+    '%s: a media type the document does not list gets 415, an over-64 KB body 413',
+    async (route) => {
+      expect(Object.keys(operation(route).requestBody.content)).toEqual([JSON_TYPE]);
+      const wrongType = await call(route, requestExample(route), { 'content-type': 'text/plain' });
+      expect(wrongType).toMatchObject({ status: 415, body: { error: { code: 'unsupported_media_type' } } });
+      const tooLarge = await call(route, { ...requestExample(route), padding: 'x'.repeat(64 * 1024) });
+      expect(tooLarge).toMatchObject({ status: 413, body: { error: { code: 'body_too_large' } } });
+      expect(h.sandbox.postCount).toBe(0);
+    },
+  );
 
   it('Idempotency-Key: /groups takes the longest key bare or quoted, and refuses one more, "" and a quoted empty key (400); /contacts ignores it', async () => {
     const schema = keyParameter('/groups').schema;
     const longest = 'k'.repeat(256);
     for (const key of [longest, `"${longest}"`, `"${'\\"'.repeat(256)}"`]) {
-      expect({ key, schema: problems(schema, key), status: (await call('/groups', requestExample('/groups'), { 'Idempotency-Key': key })).status }).toEqual({ key, schema: [], status: 201 });
+      expect({
+        key,
+        schema: problems(schema, key),
+        status: (await call('/groups', requestExample('/groups'), { 'Idempotency-Key': key })).status,
+      }).toEqual({ key, schema: [], status: 201 });
     }
     for (const key of ['', '""', `${longest}k`, `"${longest}k"`]) {
       const refused = await call('/groups', requestExample('/groups'), { 'Idempotency-Key': key });
-      expect(refused).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', details: [{ field: 'Idempotency-Key' }] } } });
+      expect(refused).toMatchObject({
+        status: 400,
+        body: { error: { code: 'invalid_request', details: [{ field: 'Idempotency-Key' }] } },
+      });
       expect({ key, schema: problems(schema, key).length > 0 }).toEqual({ key, schema: true });
     }
     expect(keyParameter('/contacts').schema).toEqual({ type: 'string' });
-    expect(await call('/contacts', requestExample('/contacts'), { 'Idempotency-Key': `"${longest}k"` })).toMatchObject({ status: 201 });
+    expect(await call('/contacts', requestExample('/contacts'), { 'Idempotency-Key': `"${longest}k"` })).toMatchObject({
+      status: 201,
+    });
   });
 
   it('Idempotency-Key: the header schema and the handler accept exactly the same keys (property)', async () => {
@@ -257,16 +310,22 @@ describe('the handlers answer as the document says', () => {
     const key = fc.oneof(
       fc.string({ unit, maxLength: 12 }),
       fc.string({ unit, maxLength: 12 }).map((k) => `"${k}"`),
-      fc.tuple(fc.constantFrom(250, 254, 255, 256, 257), fc.constantFrom('', '"', '\\"', '\\\\')).chain(([n, escape]) => run(n - 4).map((k) => `"${escape}${k}"`)),
+      fc
+        .tuple(fc.constantFrom(250, 254, 255, 256, 257), fc.constantFrom('', '"', '\\"', '\\\\'))
+        .chain(([n, escape]) => run(n - 4).map((k) => `"${escape}${k}"`)),
       run(253),
       fc.string({ unit: 'grapheme-ascii', maxLength: 300 }),
     );
     const seen = { accepted: 0, refused: 0 };
     await fc.assert(
       fc.asyncProperty(key, async (k) => {
-        const res = await handlers['/groups'](httpEvent(JSON.stringify(body), { path: '/groups', headers: { 'Idempotency-Key': k } }), lambdaContext());
+        const res = await handlers['/groups'](
+          httpEvent(JSON.stringify(body), { path: '/groups', headers: { 'Idempotency-Key': k } }),
+          lambdaContext(),
+        );
         const byHandler = res.statusCode === 201;
-        if (!byHandler) expect(JSON.parse(String(res.body))).toMatchObject({ error: { details: [{ field: 'Idempotency-Key' }] } });
+        if (!byHandler)
+          expect(JSON.parse(String(res.body))).toMatchObject({ error: { details: [{ field: 'Idempotency-Key' }] } });
         seen[byHandler ? 'accepted' : 'refused']++;
         expect({ key: k, bySchema: problems(schema, k).length === 0 }).toEqual({ key: k, bySchema: byHandler });
       }),
@@ -281,7 +340,10 @@ describe('the handlers answer as the document says', () => {
     const example = requestExample('/groups');
     expect(await call('/groups', example, { 'Idempotency-Key': key })).toMatchObject({ status: 201 });
     const reused = await call('/groups', { ...example, name: `${String(example.name)} 2` }, { 'Idempotency-Key': key });
-    expect(reused).toMatchObject({ status: 422, body: { error: { code: 'idempotency_key_reused', details: [{ field: 'name' }] } } });
+    expect(reused).toMatchObject({
+      status: 422,
+      body: { error: { code: 'idempotency_key_reused', details: [{ field: 'name' }] } },
+    });
   });
 
   it('/contacts: Mixin failing gets 503 with the documented Retry-After header', async () => {

@@ -19,7 +19,10 @@ import { ALARM_METRIC } from '../lib/observability';
 
 // asl-validator ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const aslValidator = require('asl-validator') as (definition: unknown) => { isValid: boolean; errorsText: () => string };
+const aslValidator = require('asl-validator') as (definition: unknown) => {
+  isValid: boolean;
+  errorsText: () => string;
+};
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mixin-conversations/test/keystore-AbCdEf';
 
@@ -45,7 +48,9 @@ const functions = (): [string, Resource][] => ofType('AWS::Lambda::Function');
 /** Every statement a role grants: its inline policies and the managed policies of this stack it attaches. */
 const statementsOf = (roleId: string): Statement[] => {
   const role = resources[roleId]!;
-  const inline = (role.Properties.Policies ?? []).flatMap((p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement);
+  const inline = (role.Properties.Policies ?? []).flatMap(
+    (p: { PolicyDocument: { Statement: Statement[] } }) => p.PolicyDocument.Statement,
+  );
   const managed = (role.Properties.ManagedPolicyArns ?? []).flatMap((ref: { Ref?: string }) => {
     expect(ref.Ref && resources[ref.Ref]?.Type).toBe('AWS::IAM::ManagedPolicy');
     return resources[ref.Ref!]!.Properties.PolicyDocument.Statement as Statement[];
@@ -71,9 +76,21 @@ const packageInto = async (dir: string, params: string[]): Promise<void> => {
     npm_config_update_notifier: 'false',
     npm_config_ignore_scripts: 'true',
   };
-  for (const name of ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_DEFAULT_PROFILE']) delete env[name];
+  for (const name of [
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_PROFILE',
+    'AWS_DEFAULT_PROFILE',
+  ])
+    delete env[name];
   const workFolder = `esbuildWorkFolder=.esbuild/test-package-${process.pid}-${dir.slice(-6)}`;
-  await run('npm', ['run', '-s', 'package', '--', '--package', dir, ...[...params, workFolder].flatMap((p) => ['--param', p])], env, 170_000);
+  await run(
+    'npm',
+    ['run', '-s', 'package', '--', '--package', dir, ...[...params, workFolder].flatMap((p) => ['--param', p])],
+    env,
+    170_000,
+  );
 };
 
 beforeAll(async () => {
@@ -107,7 +124,10 @@ describe('functions', () => {
     for (const [id, fn] of functions()) {
       const vars = fn.Properties.Environment.Variables as Record<string, string>;
       expect({ id, secret: vars.MIXIN_KEYSTORE_SECRET_ID }).toEqual({ id, secret: SECRET_ARN });
-      expect({ id, queueConcurrency: vars.QUEUE_CONCURRENCY }).toEqual({ id, queueConcurrency: /Queue/.test(id) ? '5' : undefined });
+      expect({ id, queueConcurrency: vars.QUEUE_CONCURRENCY }).toEqual({
+        id,
+        queueConcurrency: /Queue/.test(id) ? '5' : undefined,
+      });
       expect(vars).toMatchObject({
         MIXIN_API_URL: 'https://api.mixin.one',
         KEYSTORE_CACHE_TTL_SECONDS: '300',
@@ -119,7 +139,10 @@ describe('functions', () => {
         POWERTOOLS_LOG_LEVEL: 'INFO',
       });
       // Source maps are read only when a stack is printed (lib/bundle/source-mapped-stacks.mjs), never at every load.
-      expect({ id, nodeOptions: vars.NODE_OPTIONS ?? '' }).toEqual({ id, nodeOptions: expect.not.stringContaining('--enable-source-maps') });
+      expect({ id, nodeOptions: vars.NODE_OPTIONS ?? '' }).toEqual({
+        id,
+        nodeOptions: expect.not.stringContaining('--enable-source-maps'),
+      });
     }
   });
 
@@ -147,7 +170,8 @@ describe('HTTP API', () => {
   });
 
   it('has no route without authorization', () => {
-    for (const [, route] of ofType('AWS::ApiGatewayV2::Route')) expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
+    for (const [, route] of ofType('AWS::ApiGatewayV2::Route'))
+      expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 });
 
@@ -166,8 +190,15 @@ describe('IAM', () => {
 
   it('lets each function read exactly the keystore secret, and nothing else of Secrets Manager', () => {
     for (const [id, fn] of functions()) {
-      const statements = statementsOf(roleOf(fn)).filter((s) => asArray(s.Action).some((a) => a.startsWith('secretsmanager:')));
-      expect({ id, statements }).toEqual({ id, statements: [{ Sid: expect.any(String), Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: SECRET_ARN }] });
+      const statements = statementsOf(roleOf(fn)).filter((s) =>
+        asArray(s.Action).some((a) => a.startsWith('secretsmanager:')),
+      );
+      expect({ id, statements }).toEqual({
+        id,
+        statements: [
+          { Sid: expect.any(String), Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: SECRET_ARN },
+        ],
+      });
     }
   });
 
@@ -196,10 +227,17 @@ describe('IAM', () => {
     expect(keystoreSecret(partial)).toEqual({ secretId: partial, iamResource: `${partial}-??????` });
     expect(keystoreSecret('mixin/keystore')).toEqual({
       secretId: 'mixin/keystore',
-      iamResource: { 'Fn::Sub': ['arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Name}-??????', { Name: 'mixin/keystore' }] },
+      iamResource: {
+        'Fn::Sub': [
+          'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:${Name}-??????',
+          { Name: 'mixin/keystore' },
+        ],
+      },
     });
     expect(() => keystoreSecret('*')).toThrow(/not a valid secret name/);
-    expect(() => keystoreSecret('arn:aws:secretsmanager:eu-west-1:123456789012:secret:*')).toThrow(/not a Secrets Manager secret ARN/);
+    expect(() => keystoreSecret('arn:aws:secretsmanager:eu-west-1:123456789012:secret:*')).toThrow(
+      /not a Secrets Manager secret ARN/,
+    );
     expect(() => keystoreSecret('')).toThrow();
   });
 });
@@ -216,7 +254,8 @@ describe('bundles', () => {
       const names = [...entries.keys()];
       expect(names).toContain(handlerFile);
       expect(names).toContain(`${handlerFile}.map`);
-      for (const name of names.filter((n) => n !== handlerFile && n !== `${handlerFile}.map`)) expect(name).toMatch(/^functions\/[\w-]+\/chunks\/[\w-]+\.mjs(\.map)?$/);
+      for (const name of names.filter((n) => n !== handlerFile && n !== `${handlerFile}.map`))
+        expect(name).toMatch(/^functions\/[\w-]+\/chunks\/[\w-]+\.mjs(\.map)?$/);
       // Only what the entry can load (infra/zip-reachable-chunks.cjs), found here from the code itself, not the metafile.
       const textOf = (name: string) => entries.get(name)?.toString('utf8');
       const loadable = new Set([handlerFile]);
@@ -230,8 +269,14 @@ describe('bundles', () => {
           queue.push(target);
         }
       }
-      expect({ id, files: names.filter((n) => !n.endsWith('.map')).sort() }).toEqual({ id, files: [...loadable].sort() });
-      expect({ id, maps: names.filter((n) => n.endsWith('.map')).sort() }).toEqual({ id, maps: [...loadable].map((n) => `${n}.map`).sort() });
+      expect({ id, files: names.filter((n) => !n.endsWith('.map')).sort() }).toEqual({
+        id,
+        files: [...loadable].sort(),
+      });
+      expect({ id, maps: names.filter((n) => n.endsWith('.map')).sort() }).toEqual({
+        id,
+        maps: [...loadable].map((n) => `${n}.map`).sort(),
+      });
       const code = entries.get(handlerFile)!.toString('utf8');
       expect(code.length / code.split('\n').length).toBeGreaterThan(1000); // minified: long lines, no indentation
       expect(code).toMatch(/export\s*\{[^}]*\bas handler\b|export\s*\{[^}]*\bhandler\b/);
@@ -239,26 +284,33 @@ describe('bundles', () => {
     }
   });
 
-  it('keeps the SQS client of the dead-letter path out of the queue functions\' cold start: a chunk loaded on first use', () => {
+  it("keeps the SQS client of the dead-letter path out of the queue functions' cold start: a chunk loaded on first use", () => {
     for (const name of ['createGroupQueue', 'createContactQueue']) {
       const entries = unzip(join(outDir, `${name}.zip`));
       const [entryName, entry] = [...entries].find(([n]) => /^functions\/[\w-]+\/queue\.mjs$/.test(n))!;
       const code = entry.toString('utf8');
       const statics = [...code.matchAll(/(?:from|import)\s*"(\.\/chunks\/[^"]+)"/g)].map((m) => m[1]!);
-      const loadedAtStart = [code, ...statics.map((c) => entries.get(join(entryName, '..', c))!.toString('utf8'))].join('\n');
+      const loadedAtStart = [code, ...statics.map((c) => entries.get(join(entryName, '..', c))!.toString('utf8'))].join(
+        '\n',
+      );
       // 'AmazonSQS', the JSON-protocol target prefix of every SQS operation, is in the SDK client and only there.
       expect(loadedAtStart).not.toContain('AmazonSQS');
-      const lazy = [...code.matchAll(/import\("(\.\/chunks\/[^"]+)"\)/g)].map((m) => entries.get(join(entryName, '..', m[1]!))?.toString('utf8') ?? '');
+      const lazy = [...code.matchAll(/import\("(\.\/chunks\/[^"]+)"\)/g)].map(
+        (m) => entries.get(join(entryName, '..', m[1]!))?.toString('utf8') ?? '',
+      );
       expect(lazy.some((chunk) => chunk.includes('AmazonSQS') && chunk.includes('SendMessageBatch'))).toBe(true);
     }
   });
 
-  it('bundles the AWS SDK Secrets Manager client it was tested with, rather than relying on the runtime\'s AWS SDK or a stand-in', () => {
+  it("bundles the AWS SDK Secrets Manager client it was tested with, rather than relying on the runtime's AWS SDK or a stand-in", () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { version } = require('@aws-sdk/client-secrets-manager/package.json') as { version: string };
     for (const name of ['createGroupHttp', 'createContactQueue']) {
       const zip = unzip(join(outDir, `${name}.zip`));
-      const code = [...zip.entries()].filter(([file]) => file.endsWith('.mjs')).map(([, text]) => text.toString('utf8')).join('\n');
+      const code = [...zip.entries()]
+        .filter(([file]) => file.endsWith('.mjs'))
+        .map(([, text]) => text.toString('utf8'))
+        .join('\n');
       expect(code).not.toMatch(/from\s*["']@aws-sdk\//);
       expect(code).toContain('GetSecretValue');
       expect(code).toContain(`name:"@aws-sdk/client-secrets-manager",version:"${version}"`);
@@ -274,10 +326,29 @@ describe('bundles', () => {
       expect(existsSync(entry)).toBe(true);
       // Its init prefetches the keystore: to a closed port on this machine, never to AWS.
       // A queue's Ref (DEAD_LETTER_QUEUE_URL) becomes its URL on deploy.
-      const variables = Object.entries(fn.Properties.Environment.Variables as Record<string, string | { Ref: string }>).map(([name, value]) => [name, typeof value === 'string' ? value : `https://sqs.us-east-1.amazonaws.com/123456789012/${value.Ref}`]);
-      const env = { ...process.env, ...Object.fromEntries(variables), AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9' };
+      const variables = Object.entries(
+        fn.Properties.Environment.Variables as Record<string, string | { Ref: string }>,
+      ).map(([name, value]) => [
+        name,
+        typeof value === 'string' ? value : `https://sqs.us-east-1.amazonaws.com/123456789012/${value.Ref}`,
+      ]);
+      const env = {
+        ...process.env,
+        ...Object.fromEntries(variables),
+        AWS_REGION: 'us-east-1',
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: 'http://127.0.0.1:9',
+      };
       // process.execPath is Node 24 under `npm test` (the node devDependency), as in Lambda.
-      const out = await run(process.execPath, ['--input-type=module', '-e', `const m = await import(${JSON.stringify(entry)}); console.log(typeof m.handler);`], env, 30_000);
+      const out = await run(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(entry)}); console.log(typeof m.handler);`,
+        ],
+        env,
+        30_000,
+      );
       // The failed prefetch logs (and counts) once: the handler's type is still printed.
       expect(out.trim().split('\n')).toContain('function');
     }
@@ -320,7 +391,9 @@ const QUEUES = [
 
 describe('queues', () => {
   it.each(QUEUES)('feeds $queue to $fn with partial batch responses', ({ queue, fn }) => {
-    const mappings = ofType('AWS::Lambda::EventSourceMapping').map(([, m]) => m).filter((m) => JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [queue, 'Arn'] }));
+    const mappings = ofType('AWS::Lambda::EventSourceMapping')
+      .map(([, m]) => m)
+      .filter((m) => JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify({ 'Fn::GetAtt': [queue, 'Arn'] }));
     expect(mappings).toHaveLength(1);
     const mapping = mappings[0]!.Properties;
     expect(mapping.FunctionName).toEqual({ 'Fn::GetAtt': [`${fn}LambdaFunction`, 'Arn'] });
@@ -331,19 +404,26 @@ describe('queues', () => {
     expect(mapping.Enabled).toBe(true);
   });
 
-  it.each(QUEUES)('moves $queue messages to $dlq after a few receives, and hides them long enough for $fn', ({ queue, dlq, fn }) => {
-    const props = resources[queue]!.Properties;
-    expect(resources[queue]!.Type).toBe('AWS::SQS::Queue');
-    expect(resources[dlq]!.Type).toBe('AWS::SQS::Queue');
-    expect(props.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': [dlq, 'Arn'] });
-    expect(props.RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(3);
-    const timeout = resources[`${fn}LambdaFunction`]!.Properties.Timeout as number;
-    const mapping = ofType('AWS::Lambda::EventSourceMapping').find(([, m]) => JSON.stringify(m.Properties.EventSourceArn).includes(`"${queue}"`))![1];
-    expect(props.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout + (mapping.Properties.MaximumBatchingWindowInSeconds ?? 0));
-    // A dead letter must outlive the message it was.
-    expect(resources[dlq]!.Properties.MessageRetentionPeriod).toBeGreaterThan(props.MessageRetentionPeriod ?? 345600);
-    expect(resources[dlq]!.Properties.RedrivePolicy).toBeUndefined();
-  });
+  it.each(QUEUES)(
+    'moves $queue messages to $dlq after a few receives, and hides them long enough for $fn',
+    ({ queue, dlq, fn }) => {
+      const props = resources[queue]!.Properties;
+      expect(resources[queue]!.Type).toBe('AWS::SQS::Queue');
+      expect(resources[dlq]!.Type).toBe('AWS::SQS::Queue');
+      expect(props.RedrivePolicy.deadLetterTargetArn).toEqual({ 'Fn::GetAtt': [dlq, 'Arn'] });
+      expect(props.RedrivePolicy.maxReceiveCount).toBeGreaterThanOrEqual(3);
+      const timeout = resources[`${fn}LambdaFunction`]!.Properties.Timeout as number;
+      const mapping = ofType('AWS::Lambda::EventSourceMapping').find(([, m]) =>
+        JSON.stringify(m.Properties.EventSourceArn).includes(`"${queue}"`),
+      )![1];
+      expect(props.VisibilityTimeout).toBeGreaterThanOrEqual(
+        6 * timeout + (mapping.Properties.MaximumBatchingWindowInSeconds ?? 0),
+      );
+      // A dead letter must outlive the message it was.
+      expect(resources[dlq]!.Properties.MessageRetentionPeriod).toBeGreaterThan(props.MessageRetentionPeriod ?? 345600);
+      expect(resources[dlq]!.Properties.RedrivePolicy).toBeUndefined();
+    },
+  );
 
   it('lets each queue function consume its own queue, and no other function touch SQS', () => {
     for (const [id, fn] of functions()) {
@@ -356,7 +436,12 @@ describe('queues', () => {
       // Sending to its own dead-letter queue is checked in 'dead-letter queues' below.
       const consume = sqs.filter((s) => !asArray(s.Action).includes('sqs:SendMessage'));
       expect(consume).toHaveLength(1);
-      expect(asArray(consume[0]!.Action).sort()).toEqual(['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage']);
+      expect(asArray(consume[0]!.Action).sort()).toEqual([
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:ReceiveMessage',
+      ]);
       expect(consume[0]!.Resource).toEqual({ 'Fn::GetAtt': [own.queue, 'Arn'] });
     }
   });
@@ -365,25 +450,43 @@ describe('queues', () => {
 describe('dead-letter queues', () => {
   /** Every statement of any role in the template that grants sqs:SendMessage. */
   const sendGrants = () =>
-    ofType('AWS::IAM::Role').flatMap(([roleId]) => statementsOf(roleId).filter((s) => asArray(s.Action).includes('sqs:SendMessage')).map((statement) => ({ roleId, statement })));
+    ofType('AWS::IAM::Role').flatMap(([roleId]) =>
+      statementsOf(roleId)
+        .filter((s) => asArray(s.Action).includes('sqs:SendMessage'))
+        .map((statement) => ({ roleId, statement })),
+    );
 
   it.each(QUEUES)('tells $fn the URL of $dlq in DEAD_LETTER_QUEUE_URL', ({ dlq, fn }) => {
-    expect(resources[`${fn}LambdaFunction`]!.Properties.Environment.Variables.DEAD_LETTER_QUEUE_URL).toEqual({ Ref: dlq });
+    expect(resources[`${fn}LambdaFunction`]!.Properties.Environment.Variables.DEAD_LETTER_QUEUE_URL).toEqual({
+      Ref: dlq,
+    });
   });
 
-  it.each(QUEUES)('lets $fn send to $dlq and re-send to $queue, exactly that action on exactly those queues', ({ queue, dlq, fn }) => {
-    const role = roleOf(resources[`${fn}LambdaFunction`]!);
-    expect(sendGrants().filter((g) => g.roleId === role).map((g) => g.statement)).toEqual([
-      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [dlq, 'Arn'] } },
-      { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [queue, 'Arn'] } },
-    ]);
-  });
+  it.each(QUEUES)(
+    'lets $fn send to $dlq and re-send to $queue, exactly that action on exactly those queues',
+    ({ queue, dlq, fn }) => {
+      const role = roleOf(resources[`${fn}LambdaFunction`]!);
+      expect(
+        sendGrants()
+          .filter((g) => g.roleId === role)
+          .map((g) => g.statement),
+      ).toEqual([
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [dlq, 'Arn'] } },
+        { Effect: 'Allow', Action: 'sqs:SendMessage', Resource: { 'Fn::GetAtt': [queue, 'Arn'] } },
+      ]);
+    },
+  );
 
-  it.each(QUEUES)('tells $fn its own queue in SOURCE_QUEUE_URL and its maxReceiveCount in MAX_RECEIVE_COUNT (deferred copies)', ({ queue, fn }) => {
-    const variables = resources[`${fn}LambdaFunction`]!.Properties.Environment.Variables;
-    expect(variables.SOURCE_QUEUE_URL).toEqual({ Ref: queue });
-    expect(String(variables.MAX_RECEIVE_COUNT)).toBe(String(resources[queue]!.Properties.RedrivePolicy.maxReceiveCount));
-  });
+  it.each(QUEUES)(
+    'tells $fn its own queue in SOURCE_QUEUE_URL and its maxReceiveCount in MAX_RECEIVE_COUNT (deferred copies)',
+    ({ queue, fn }) => {
+      const variables = resources[`${fn}LambdaFunction`]!.Properties.Environment.Variables;
+      expect(variables.SOURCE_QUEUE_URL).toEqual({ Ref: queue });
+      expect(String(variables.MAX_RECEIVE_COUNT)).toBe(
+        String(resources[queue]!.Properties.RedrivePolicy.maxReceiveCount),
+      );
+    },
+  );
 
   it('lets no other role send to any queue, and gives no other function a dead-letter queue URL', () => {
     const queueRoles = QUEUES.map(({ fn }) => roleOf(resources[`${fn}LambdaFunction`]!));
@@ -397,7 +500,9 @@ describe('dead-letter queues', () => {
   });
 
   it('resolves DEAD_LETTER_QUEUE_URL to the local queue under npm start (the localQueueUrls parameter)', () => {
-    const local = Object.fromEntries(QUEUES.flatMap(({ queue, dlq }) => [queue, dlq]).map((id) => [id, `http://127.0.0.1:4102/000000000000/${id}`]));
+    const local = Object.fromEntries(
+      QUEUES.flatMap(({ queue, dlq }) => [queue, dlq]).map((id) => [id, `http://127.0.0.1:4102/000000000000/${id}`]),
+    );
     expect(queueUrls(JSON.stringify(local))).toEqual(local);
     expect(queueUrls('')).toEqual(Object.fromEntries(Object.keys(local).map((id) => [id, { Ref: id }])));
     const { CreateGroupDeadLetterQueue: _, ...missing } = local;
@@ -439,14 +544,19 @@ describe('workflow', () => {
 
   it('lets the state machine invoke the two workflow functions and nothing else', () => {
     const role = (stateMachine()[0]![1].Properties.RoleArn as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
-    expect(resources[role]!.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({ Service: 'states.amazonaws.com' });
+    expect(resources[role]!.Properties.AssumeRolePolicyDocument.Statement[0].Principal).toEqual({
+      Service: 'states.amazonaws.com',
+    });
     expect(resources[role]!.Properties.ManagedPolicyArns).toBeUndefined();
     const statements = statementsOf(role);
     expect(statements).toEqual([
       {
         Effect: 'Allow',
         Action: 'lambda:InvokeFunction',
-        Resource: [{ 'Fn::GetAtt': ['CreateGroupWorkflowLambdaFunction', 'Arn'] }, { 'Fn::GetAtt': ['CreateContactWorkflowLambdaFunction', 'Arn'] }],
+        Resource: [
+          { 'Fn::GetAtt': ['CreateGroupWorkflowLambdaFunction', 'Arn'] },
+          { 'Fn::GetAtt': ['CreateContactWorkflowLambdaFunction', 'Arn'] },
+        ],
       },
     ]);
   });
@@ -454,14 +564,35 @@ describe('workflow', () => {
   it('gives the workflow functions no trigger of their own: Step Functions invokes them directly', () => {
     for (const name of ['CreateGroupWorkflow', 'CreateContactWorkflow']) {
       expect(resources[`${name}LambdaFunction`]?.Type).toBe('AWS::Lambda::Function');
-      const triggers = Object.entries(resources).filter(([, r]) => r.Type !== 'AWS::IAM::Role' && r.Type !== 'AWS::StepFunctions::StateMachine' && r.Type !== 'AWS::CloudWatch::Alarm' && JSON.stringify(r).includes(`"${name}LambdaFunction"`));
+      const triggers = Object.entries(resources).filter(
+        ([, r]) =>
+          r.Type !== 'AWS::IAM::Role' &&
+          r.Type !== 'AWS::StepFunctions::StateMachine' &&
+          r.Type !== 'AWS::CloudWatch::Alarm' &&
+          JSON.stringify(r).includes(`"${name}LambdaFunction"`),
+      );
       expect(triggers).toEqual([]);
     }
   });
 
-  type State = { Type: string; Retry?: { ErrorEquals: string[]; JitterStrategy?: string; BackoffRate?: number; IntervalSeconds?: number; MaxAttempts?: number }[]; Catch?: { ErrorEquals: string[]; Next: string }[]; Parameters?: { Payload?: Record<string, unknown> }; ItemProcessor?: { States: Record<string, State> } };
+  type State = {
+    Type: string;
+    Retry?: {
+      ErrorEquals: string[];
+      JitterStrategy?: string;
+      BackoffRate?: number;
+      IntervalSeconds?: number;
+      MaxAttempts?: number;
+    }[];
+    Catch?: { ErrorEquals: string[]; Next: string }[];
+    Parameters?: { Payload?: Record<string, unknown> };
+    ItemProcessor?: { States: Record<string, State> };
+  };
   const tasks = (states: Record<string, State>): [string, State][] =>
-    Object.entries(states).flatMap(([name, state]) => [...(state.Type === 'Task' ? [[name, state] as [string, State]] : []), ...(state.ItemProcessor ? tasks(state.ItemProcessor.States) : [])]);
+    Object.entries(states).flatMap(([name, state]) => [
+      ...(state.Type === 'Task' ? [[name, state] as [string, State]] : []),
+      ...(state.ItemProcessor ? tasks(state.ItemProcessor.States) : []),
+    ]);
 
   it('retries every task on the retryable names with jittered backoff, and catches everything else', () => {
     const all = tasks(openTeamRoom.States as unknown as Record<string, State>);
@@ -471,7 +602,16 @@ describe('workflow', () => {
         name,
         retry: [
           expect.objectContaining({
-            ErrorEquals: expect.arrayContaining(['MixinRateLimitError', 'MixinUnavailableError', 'KeystoreUnavailableError', 'Lambda.ServiceException', 'Lambda.TooManyRequestsException', 'Lambda.SdkClientException', 'Lambda.ClientExecutionTimeoutException', 'Sandbox.Timedout']),
+            ErrorEquals: expect.arrayContaining([
+              'MixinRateLimitError',
+              'MixinUnavailableError',
+              'KeystoreUnavailableError',
+              'Lambda.ServiceException',
+              'Lambda.TooManyRequestsException',
+              'Lambda.SdkClientException',
+              'Lambda.ClientExecutionTimeoutException',
+              'Sandbox.Timedout',
+            ]),
             JitterStrategy: 'FULL',
             IntervalSeconds: expect.any(Number),
             BackoffRate: expect.any(Number),
@@ -488,7 +628,9 @@ describe('workflow', () => {
 });
 
 /** The template `npm run package` wrote into `dir`. */
-const templateIn = (dir: string): { Resources: Record<string, Resource>; Outputs: Record<string, { Value: unknown }> } =>
+const templateIn = (
+  dir: string,
+): { Resources: Record<string, Resource>; Outputs: Record<string, { Value: unknown }> } =>
   JSON.parse(readFileSync(join(dir, 'cloudformation-template-update-stack.json'), 'utf8'));
 
 /** Is `cfn-lint` on PATH? `missing` only when there is no such command (a broken install still runs, and fails). */
@@ -505,7 +647,10 @@ interface CfnLintMatch {
 /** Runs cfn-lint on `templates` with `configFile`; resolves with its findings (it exits non-zero when there are any). */
 const cfnLint = (configFile: string, templates: string[]): Promise<CfnLintMatch[]> =>
   new Promise((resolve, reject) => {
-    const child = spawn('cfn-lint', ['--config-file', configFile, '--format', 'json', ...templates], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('cfn-lint', ['--config-file', configFile, '--format', 'json', ...templates], {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -523,8 +668,22 @@ const cfnLint = (configFile: string, templates: string[]): Promise<CfnLintMatch[
 /** Operations: the alarms, on the default template and on one packaged with every alarm parameter set; cfn-lint on both. */
 describe('operations', () => {
   /** The README's defaults of the alarm parameters (serverless.yml `params.default`). */
-  const DEFAULTS = { period: 300, evaluationPeriods: 1, deadLetterMessages: 1, lambdaErrors: 1, lambdaThrottles: 1, keystoreReadFailures: 5 };
-  const CUSTOM = { period: 120, evaluationPeriods: 3, deadLetterMessages: 4, lambdaErrors: 2, lambdaThrottles: 7, keystoreReadFailures: 20 };
+  const DEFAULTS = {
+    period: 300,
+    evaluationPeriods: 1,
+    deadLetterMessages: 1,
+    lambdaErrors: 1,
+    lambdaThrottles: 1,
+    keystoreReadFailures: 5,
+  };
+  const CUSTOM = {
+    period: 120,
+    evaluationPeriods: 3,
+    deadLetterMessages: 4,
+    lambdaErrors: 2,
+    lambdaThrottles: 7,
+    keystoreReadFailures: 20,
+  };
   let customDir: string;
 
   beforeAll(async () => {
@@ -551,12 +710,30 @@ describe('operations', () => {
       ['custom parameters', () => templateIn(customDir).Resources, CUSTOM],
     ] as const;
     type Alarm = Resource['Properties'];
-    const alarmsIn = (all: Record<string, Resource>): Alarm[] => Object.values(all).filter((r) => r.Type === 'AWS::CloudWatch::Alarm').map((r) => r.Properties);
+    const alarmsIn = (all: Record<string, Resource>): Alarm[] =>
+      Object.values(all)
+        .filter((r) => r.Type === 'AWS::CloudWatch::Alarm')
+        .map((r) => r.Properties);
     /** The one alarm on `metric` of `namespace` with exactly these dimensions. */
-    const alarmOn = (all: Record<string, Resource>, namespace: string, metric: string, dimensions: Record<string, unknown>): Alarm => {
+    const alarmOn = (
+      all: Record<string, Resource>,
+      namespace: string,
+      metric: string,
+      dimensions: Record<string, unknown>,
+    ): Alarm => {
       const wanted = Object.entries(dimensions).map(([Name, Value]) => ({ Name, Value }));
-      const found = alarmsIn(all).filter((a) => a.Namespace === namespace && a.MetricName === metric && JSON.stringify(a.Dimensions) === JSON.stringify(wanted));
-      expect({ namespace, metric, dimensions, alarms: found.length }).toEqual({ namespace, metric, dimensions, alarms: 1 });
+      const found = alarmsIn(all).filter(
+        (a) =>
+          a.Namespace === namespace &&
+          a.MetricName === metric &&
+          JSON.stringify(a.Dimensions) === JSON.stringify(wanted),
+      );
+      expect({ namespace, metric, dimensions, alarms: found.length }).toEqual({
+        namespace,
+        metric,
+        dimensions,
+        alarms: 1,
+      });
       return found[0]!;
     };
     const firesAtOrAbove = (threshold: number, statistic: string, settings: typeof DEFAULTS) => ({
@@ -569,39 +746,65 @@ describe('operations', () => {
     });
     /** The dead-letter queues: every queue's RedrivePolicy target. */
     const deadLetterQueues = (all: Record<string, Resource>): string[] =>
-      Object.values(all).flatMap((r) => (r.Type === 'AWS::SQS::Queue' && r.Properties.RedrivePolicy ? [r.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0] as string] : []));
+      Object.values(all).flatMap((r) =>
+        r.Type === 'AWS::SQS::Queue' && r.Properties.RedrivePolicy
+          ? [r.Properties.RedrivePolicy.deadLetterTargetArn['Fn::GetAtt'][0] as string]
+          : [],
+      );
     /** The namespace and `service` dimension the functions emit their EMF metrics with. */
     const emfOf = (all: Record<string, Resource>) => {
-      const vars = Object.values(all).find((r) => r.Type === 'AWS::Lambda::Function')!.Properties.Environment.Variables as Record<string, string>;
+      const vars = Object.values(all).find((r) => r.Type === 'AWS::Lambda::Function')!.Properties.Environment
+        .Variables as Record<string, string>;
       return { namespace: vars.POWERTOOLS_METRICS_NAMESPACE!, service: vars.POWERTOOLS_SERVICE_NAME! };
     };
 
     it.each(TEMPLATES)('alarms when a dead-letter queue holds a message (%s)', (_, all, settings) => {
       expect(deadLetterQueues(all()).sort()).toEqual(['CreateContactDeadLetterQueue', 'CreateGroupDeadLetterQueue']);
       for (const dlq of deadLetterQueues(all())) {
-        const alarm = alarmOn(all(), 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', { QueueName: { 'Fn::GetAtt': [dlq, 'QueueName'] } });
+        const alarm = alarmOn(all(), 'AWS/SQS', 'ApproximateNumberOfMessagesVisible', {
+          QueueName: { 'Fn::GetAtt': [dlq, 'QueueName'] },
+        });
         expect(alarm).toMatchObject(firesAtOrAbove(settings.deadLetterMessages, 'Maximum', settings));
       }
     });
 
     it.each(TEMPLATES)('alarms on the errors and throttles of every function (%s)', (_, all, settings) => {
-      const ids = Object.entries(all()).filter(([, r]) => r.Type === 'AWS::Lambda::Function').map(([id]) => id);
+      const ids = Object.entries(all())
+        .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+        .map(([id]) => id);
       expect(ids).toHaveLength(6);
       for (const id of ids) {
-        expect(alarmOn(all(), 'AWS/Lambda', 'Errors', { FunctionName: { Ref: id } })).toMatchObject(firesAtOrAbove(settings.lambdaErrors, 'Sum', settings));
-        expect(alarmOn(all(), 'AWS/Lambda', 'Throttles', { FunctionName: { Ref: id } })).toMatchObject(firesAtOrAbove(settings.lambdaThrottles, 'Sum', settings));
+        expect(alarmOn(all(), 'AWS/Lambda', 'Errors', { FunctionName: { Ref: id } })).toMatchObject(
+          firesAtOrAbove(settings.lambdaErrors, 'Sum', settings),
+        );
+        expect(alarmOn(all(), 'AWS/Lambda', 'Throttles', { FunctionName: { Ref: id } })).toMatchObject(
+          firesAtOrAbove(settings.lambdaThrottles, 'Sum', settings),
+        );
       }
     });
 
-    it.each(TEMPLATES)('alarms on our credential and keystore metrics, in the namespace and service the functions emit them with (%s)', (_, all, settings) => {
-      const { namespace, service } = emfOf(all());
-      expect([namespace, service]).toEqual(['MixinConversations', 'mixin-conversations']);
-      expect(alarmOn(all(), namespace, 'MixinCredentialsRejected', { service })).toMatchObject(firesAtOrAbove(1, 'Sum', settings));
-      expect(alarmOn(all(), namespace, 'KeystoreInvalid', { service })).toMatchObject(firesAtOrAbove(1, 'Sum', settings));
-      expect(alarmOn(all(), namespace, 'KeystoreReadFailed', { service })).toMatchObject(firesAtOrAbove(settings.keystoreReadFailures, 'Sum', settings));
-      // Every alarm metric the code emits (lib/observability.ts) has its alarm: a renamed metric cannot go unwatched.
-      expect(Object.values(ALARM_METRIC).sort()).toEqual(['KeystoreInvalid', 'KeystoreReadFailed', 'MixinCredentialsRejected']);
-    });
+    it.each(TEMPLATES)(
+      'alarms on our credential and keystore metrics, in the namespace and service the functions emit them with (%s)',
+      (_, all, settings) => {
+        const { namespace, service } = emfOf(all());
+        expect([namespace, service]).toEqual(['MixinConversations', 'mixin-conversations']);
+        expect(alarmOn(all(), namespace, 'MixinCredentialsRejected', { service })).toMatchObject(
+          firesAtOrAbove(1, 'Sum', settings),
+        );
+        expect(alarmOn(all(), namespace, 'KeystoreInvalid', { service })).toMatchObject(
+          firesAtOrAbove(1, 'Sum', settings),
+        );
+        expect(alarmOn(all(), namespace, 'KeystoreReadFailed', { service })).toMatchObject(
+          firesAtOrAbove(settings.keystoreReadFailures, 'Sum', settings),
+        );
+        // Every alarm metric the code emits (lib/observability.ts) has its alarm: a renamed metric cannot go unwatched.
+        expect(Object.values(ALARM_METRIC).sort()).toEqual([
+          'KeystoreInvalid',
+          'KeystoreReadFailed',
+          'MixinCredentialsRejected',
+        ]);
+      },
+    );
 
     it('has nothing but those alarms, each named after its stack, each telling the one topic when it fires and when it clears', () => {
       const all = alarmsIn(resources);
@@ -617,22 +820,52 @@ describe('operations', () => {
     });
 
     it('subscribes an address to the topic only when alarmEmail is given', () => {
-      const subscriptions = (all: Record<string, Resource>) => Object.values(all).filter((r) => r.Type === 'AWS::SNS::Subscription').map((r) => r.Properties);
+      const subscriptions = (all: Record<string, Resource>) =>
+        Object.values(all)
+          .filter((r) => r.Type === 'AWS::SNS::Subscription')
+          .map((r) => r.Properties);
       expect(subscriptions(resources)).toEqual([]);
-      expect(subscriptions(templateIn(customDir).Resources)).toEqual([{ TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'ops@example.com' }]);
+      expect(subscriptions(templateIn(customDir).Resources)).toEqual([
+        { TopicArn: { Ref: 'AlarmTopic' }, Protocol: 'email', Endpoint: 'ops@example.com' },
+      ]);
     });
 
     it('takes the parameters as serverless.yml or --param give them, and refuses what CloudWatch would refuse at deploy time', () => {
-      const params = { alarmEmail: '', alarmPeriodSeconds: 300, alarmEvaluationPeriods: 1, deadLetterMessagesThreshold: 1, lambdaErrorsThreshold: 1, lambdaThrottlesThreshold: 1, keystoreReadFailuresThreshold: 5 };
+      const params = {
+        alarmEmail: '',
+        alarmPeriodSeconds: 300,
+        alarmEvaluationPeriods: 1,
+        deadLetterMessagesThreshold: 1,
+        lambdaErrorsThreshold: 1,
+        lambdaThrottlesThreshold: 1,
+        keystoreReadFailuresThreshold: 5,
+      };
       expect(alarmSettings(params)).toEqual({ email: '', ...DEFAULTS });
-      expect(alarmSettings({ ...params, alarmEmail: ' ops@example.com ', alarmPeriodSeconds: '60', alarmEvaluationPeriods: '1440' })).toMatchObject({ email: 'ops@example.com', period: 60, evaluationPeriods: 1440 });
-      expect(() => alarmSettings({ ...params, alarmEmail: 'ops' })).toThrow(/alarmEmail: "ops" is not an email address/);
-      expect(() => alarmSettings({ ...params, alarmPeriodSeconds: 90 })).toThrow(/alarmPeriodSeconds: 90 is not a whole number of minutes/);
+      expect(
+        alarmSettings({
+          ...params,
+          alarmEmail: ' ops@example.com ',
+          alarmPeriodSeconds: '60',
+          alarmEvaluationPeriods: '1440',
+        }),
+      ).toMatchObject({ email: 'ops@example.com', period: 60, evaluationPeriods: 1440 });
+      expect(() => alarmSettings({ ...params, alarmEmail: 'ops' })).toThrow(
+        /alarmEmail: "ops" is not an email address/,
+      );
+      expect(() => alarmSettings({ ...params, alarmPeriodSeconds: 90 })).toThrow(
+        /alarmPeriodSeconds: 90 is not a whole number of minutes/,
+      );
       expect(() => alarmSettings({ ...params, alarmPeriodSeconds: 30 })).toThrow(/alarmPeriodSeconds/);
-      expect(() => alarmSettings({ ...params, alarmEvaluationPeriods: 289 })).toThrow(/alarmEvaluationPeriods: "289" is not a whole number from 1 to 288/);
+      expect(() => alarmSettings({ ...params, alarmEvaluationPeriods: 289 })).toThrow(
+        /alarmEvaluationPeriods: "289" is not a whole number from 1 to 288/,
+      );
       expect(() => alarmSettings({ ...params, lambdaErrorsThreshold: 0 })).toThrow(/lambdaErrorsThreshold/);
-      expect(() => alarmSettings({ ...params, keystoreReadFailuresThreshold: '2.5' })).toThrow(/keystoreReadFailuresThreshold/);
-      expect(() => alarmSettings({ ...params, deadLetterMessagesThreshold: undefined })).toThrow(/deadLetterMessagesThreshold/);
+      expect(() => alarmSettings({ ...params, keystoreReadFailuresThreshold: '2.5' })).toThrow(
+        /keystoreReadFailuresThreshold/,
+      );
+      expect(() => alarmSettings({ ...params, deadLetterMessagesThreshold: undefined })).toThrow(
+        /deadLetterMessagesThreshold/,
+      );
       expect(lambdaLogicalId('createGroupHttp')).toBe('CreateGroupHttpLambdaFunction');
       expect(lambdaLogicalId('send-later_v2')).toBe('SendDashlaterUnderscorev2LambdaFunction');
     });
@@ -641,16 +874,25 @@ describe('operations', () => {
   it('deploys the dashboard of infra/dashboard.cjs, its queue names and functions resolved from the template, its URL an output', () => {
     const dashboard = resources.Dashboard!;
     expect(dashboard.Type).toBe('AWS::CloudWatch::Dashboard');
-    const [body, variables] = dashboard.Properties.DashboardBody['Fn::Sub'] as [string, Record<string, { 'Fn::GetAtt': [string, string] }>];
+    const [body, variables] = dashboard.Properties.DashboardBody['Fn::Sub'] as [
+      string,
+      Record<string, { 'Fn::GetAtt': [string, string] }>,
+    ];
     for (const [name, value] of Object.entries(variables)) {
-      expect({ name, type: resources[value['Fn::GetAtt'][0]]?.Type, attribute: value['Fn::GetAtt'][1] }).toEqual({ name, type: 'AWS::SQS::Queue', attribute: 'QueueName' });
+      expect({ name, type: resources[value['Fn::GetAtt'][0]]?.Type, attribute: value['Fn::GetAtt'][1] }).toEqual({
+        name,
+        type: 'AWS::SQS::Queue',
+        attribute: 'QueueName',
+      });
     }
     // Every other ${...} of the body is a pseudo parameter or a function of this template (Fn::Sub makes it a Ref).
     for (const [, name] of body.matchAll(/\$\{([^}]+)\}/g)) {
       if (name! in variables || name === 'AWS::Region') continue;
       expect({ name, type: resources[name!]?.Type }).toEqual({ name, type: 'AWS::Lambda::Function' });
     }
-    expect(templateIn(outDir).Outputs.DashboardUrl?.Value).toEqual({ 'Fn::Sub': expect.stringContaining('#dashboards:name=${Dashboard}') });
+    expect(templateIn(outDir).Outputs.DashboardUrl?.Value).toEqual({
+      'Fn::Sub': expect.stringContaining('#dashboards:name=${Dashboard}'),
+    });
   });
 
   describe('cfn-lint', () => {
@@ -659,9 +901,14 @@ describe('operations', () => {
 
     if (cfnLintMissing) {
       it('cfn-lint is NOT installed: the template was NOT linted (pip install cfn-lint)', () => {
-        console.warn('cfn-lint is NOT installed: the packaged template was NOT linted. Install it (pip install cfn-lint) to run this check.');
+        console.warn(
+          'cfn-lint is NOT installed: the packaged template was NOT linted. Install it (pip install cfn-lint) to run this check.',
+        );
         // CI installs it: a runner without it must not look green.
-        expect({ cfnLintMissing, CI: process.env.CI ?? '' }).toEqual({ cfnLintMissing: true, CI: expect.stringMatching(/^(|0|false)$/i) });
+        expect({ cfnLintMissing, CI: process.env.CI ?? '' }).toEqual({
+          cfnLintMissing: true,
+          CI: expect.stringMatching(/^(|0|false)$/i),
+        });
       });
       return;
     }
@@ -672,7 +919,10 @@ describe('operations', () => {
       const ignored = (parseYaml(readFileSync(CONFIG, 'utf8')) as { ignore_checks?: string[] }).ignore_checks ?? [];
       const unignoredConfig = join(outDir, 'cfnlintrc-without-ignores.yaml');
       writeFileSync(unignoredConfig, 'ignore_checks: []\n');
-      const [findings, unfiltered] = await Promise.all([cfnLint(CONFIG, templates), cfnLint(unignoredConfig, templates.slice(0, 1))]);
+      const [findings, unfiltered] = await Promise.all([
+        cfnLint(CONFIG, templates),
+        cfnLint(unignoredConfig, templates.slice(0, 1)),
+      ]);
       expect(findings.map(describeMatch)).toEqual([]);
       // Every ignored rule is still needed: drop it from .cfnlintrc.yaml once the template no longer trips it.
       expect([...new Set(unfiltered.map((m) => m.Rule.Id))].sort()).toEqual([...ignored].sort());

@@ -10,7 +10,8 @@ const FOLDERS = ['lib', 'functions', 'infra', 'test', 'bench', 'scripts'];
 const SKIP = new Set(['node_modules', 'generated', 'results', 'fixtures', '.esbuild', '.serverless']);
 const TEXT = /\.(ts|mjs|cjs|js|yml|sh)$/;
 // A path with a file ending, starting at one of the top folders, not inside a longer path or word.
-const MENTION = /(?<![\w.\-/])((?:lib|functions|infra|test|bench|scripts)\/[\w./-]*\.(?:ts|mjs|cjs|js|json|yml|yaml|md|sh))\b/g;
+const MENTION =
+  /(?<![\w.\-/])((?:lib|functions|infra|test|bench|scripts)\/[\w./-]*\.(?:ts|mjs|cjs|js|json|yml|yaml|md|sh))\b/g;
 
 const filesUnder = (dir: string): string[] =>
   readdirSync(dir).flatMap((name) => {
@@ -20,7 +21,12 @@ const filesUnder = (dir: string): string[] =>
     return TEXT.test(name) ? [path] : [];
   });
 
-const sources = [...FOLDERS.flatMap((folder) => filesUnder(join(ROOT, folder))), join(ROOT, 'README.md'), join(ROOT, 'CONTRIBUTING.md'), join(ROOT, 'serverless.yml')];
+const sources = [
+  ...FOLDERS.flatMap((folder) => filesUnder(join(ROOT, folder))),
+  join(ROOT, 'README.md'),
+  join(ROOT, 'CONTRIBUTING.md'),
+  join(ROOT, 'serverless.yml'),
+];
 
 describe('paths named in the repository', () => {
   it('reads enough files and mentions to mean something', () => {
@@ -31,7 +37,10 @@ describe('paths named in the repository', () => {
 
   it('names only files that exist', () => {
     const missing = sources.flatMap((file) =>
-      [...readFileSync(file, 'utf8').matchAll(MENTION)].map((m) => m[1]!).filter((path) => !existsSync(join(ROOT, path))).map((path) => `${relative(ROOT, file)}: ${path}`),
+      [...readFileSync(file, 'utf8').matchAll(MENTION)]
+        .map((m) => m[1]!)
+        .filter((path) => !existsSync(join(ROOT, path)))
+        .map((path) => `${relative(ROOT, file)}: ${path}`),
     );
     expect(missing).toEqual([]);
   });

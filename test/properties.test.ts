@@ -46,7 +46,11 @@ const capture = (line: unknown) => {
 
 /** Cases run, summed over every property (shrinking runs included when a property fails). */
 let cases = 0;
-const check = async <T>(arb: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>, numRuns: number): Promise<void> => {
+const check = async <T>(
+  arb: fc.Arbitrary<T>,
+  predicate: (value: T) => Promise<void>,
+  numRuns: number,
+): Promise<void> => {
   await fc.assert(
     fc.asyncProperty(arb, async (value) => {
       // Let the event loop poll I/O between cases: a long run of cases that never touch the network would otherwise
@@ -87,7 +91,8 @@ afterAll(async () => {
 /** What a test sends: a value (JSON-encoded for HTTP and queue, as is for a workflow) or raw text / bytes. */
 type Input = { value: Json } | { text: string } | { bytes: Buffer };
 
-const textOf = (input: Input): string => ('value' in input ? JSON.stringify(input.value) : 'text' in input ? input.text : input.bytes.toString('utf8'));
+const textOf = (input: Input): string =>
+  'value' in input ? JSON.stringify(input.value) : 'text' in input ? input.text : input.bytes.toString('utf8');
 
 interface HttpAnswer {
   status: number;
@@ -95,9 +100,16 @@ interface HttpAnswer {
   posted: number;
 }
 
-const callHttp = async (category: Category, input: Input, headers: Record<string, string> = {}): Promise<HttpAnswer> => {
+const callHttp = async (
+  category: Category,
+  input: Input,
+  headers: Record<string, string> = {},
+): Promise<HttpAnswer> => {
   const before = h.sandbox.postCount;
-  const event = 'bytes' in input ? httpEvent(input.bytes.toString('base64'), { headers, isBase64Encoded: true }) : httpEvent(textOf(input), { headers });
+  const event =
+    'bytes' in input
+      ? httpEvent(input.bytes.toString('base64'), { headers, isBase64Encoded: true })
+      : httpEvent(textOf(input), { headers });
   const res = await http[category](event, lambdaContext());
   return { status: res.statusCode ?? 0, body: JSON.parse(String(res.body)), posted: h.sandbox.postCount - before };
 };
@@ -116,7 +128,12 @@ const expectNamed = (details: Detail[] | undefined, fields?: string[]) => {
 };
 
 /** HTTP: a 400 naming the fields (or 413/415 for the envelope), no call to Mixin, no crash. */
-const httpRejects = async (category: Category, input: Input, fields?: string[], headers?: Record<string, string>): Promise<HttpAnswer> => {
+const httpRejects = async (
+  category: Category,
+  input: Input,
+  fields?: string[],
+  headers?: Record<string, string>,
+): Promise<HttpAnswer> => {
   const res = await callHttp(category, input, headers);
   expect(res.posted).toBe(0);
   expect(errorLogs()).toEqual([]);
@@ -176,7 +193,12 @@ const groupParticipant = fc.record({ user_id: uuid, role }, { requiredKeys: ['us
 const participantsOf = <T extends { user_id: string }>(item: fc.Arbitrary<T>, min: number, max: number) =>
   fc.uniqueArray(item, { minLength: min, maxLength: max, selector: (p) => p.user_id.toLowerCase() });
 
-type GroupBody = { name: string; participants: { user_id: string; role?: string }[]; announcement?: string; random_id?: string };
+type GroupBody = {
+  name: string;
+  participants: { user_id: string; role?: string }[];
+  announcement?: string;
+  random_id?: string;
+};
 type ContactBody = { participants: { user_id: string }[] };
 
 /** Any string made a valid group name (lib/schemas/patterns.mjs): a visible first character, no control character, no unpaired surrogate. */
@@ -189,13 +211,16 @@ const validGroup: fc.Arbitrary<GroupBody> = fc.record(
   {
     name: fc.string({ unit: 'binary', maxLength: 39 }).map(asName),
     participants: participantsOf(groupParticipant, 1, 6),
-    announcement: fc.oneof(fc.string({ maxLength: 60 }), fc.json({ maxDepth: 2 })).map((s) => s.replace(NOT_IN_NAMES, ' ')),
+    announcement: fc
+      .oneof(fc.string({ maxLength: 60 }), fc.json({ maxDepth: 2 }))
+      .map((s) => s.replace(NOT_IN_NAMES, ' ')),
     random_id: uuid,
   },
   { requiredKeys: ['name', 'participants'] },
 );
 const validContact: fc.Arbitrary<ContactBody> = fc.record({ participants: fc.tuple(fc.record({ user_id: uuid })) });
-const valid = (category: Category): fc.Arbitrary<GroupBody | ContactBody> => (category === 'group' ? validGroup : validContact);
+const valid = (category: Category): fc.Arbitrary<GroupBody | ContactBody> =>
+  category === 'group' ? validGroup : validContact;
 
 const TRIGGERS: Trigger[] = ['http', 'queue', 'workflow'];
 const CATEGORIES: Category[] = ['group', 'contact'];
@@ -211,22 +236,47 @@ const UUID_HYPHENS = new Set([8, 13, 18, 23]);
 const HEX = /^[0-9a-fA-F]$/;
 /** A UUID one character off: one character replaced by one that does not fit there, deleted, or inserted. */
 const uuidOffByOne = (id: string) =>
-  fc.tuple(fc.nat(35), fc.constantFrom('replace', 'delete', 'insert'), fc.constantFrom('g', 'x', 'Z', '-', ' ', '0', 'a', 'é', '😀', '\u0000', '\n')).map(([at, op, c]) => {
-    if (op === 'delete') return id.slice(0, at) + id.slice(at + 1);
-    if (op === 'insert') return id.slice(0, at) + c + id.slice(at);
-    const fits = UUID_HYPHENS.has(at) ? c === '-' : HEX.test(c);
-    return id.slice(0, at) + (fits ? 'g' : c) + id.slice(at + 1);
-  });
+  fc
+    .tuple(
+      fc.nat(35),
+      fc.constantFrom('replace', 'delete', 'insert'),
+      fc.constantFrom('g', 'x', 'Z', '-', ' ', '0', 'a', 'é', '😀', '\u0000', '\n'),
+    )
+    .map(([at, op, c]) => {
+      if (op === 'delete') return id.slice(0, at) + id.slice(at + 1);
+      if (op === 'insert') return id.slice(0, at) + c + id.slice(at);
+      const fits = UUID_HYPHENS.has(at) ? c === '-' : HEX.test(c);
+      return id.slice(0, at) + (fits ? 'g' : c) + id.slice(at + 1);
+    });
 
 /** Keys that are not fields of the schema, unusual ones included (empty, digits, dots, brackets). */
 const unknownKey = (allowed: string[]) =>
-  fc.oneof(fc.string({ unit: 'binary', maxLength: 12 }), fc.constantFrom('', '0', '17', '__proto__', 'constructor', 'toString', 'a.b', 'x[0]', 'a/b', '~1', 'idempotency_key', 'Name', 'name '))
+  fc
+    .oneof(
+      fc.string({ unit: 'binary', maxLength: 12 }),
+      fc.constantFrom(
+        '',
+        '0',
+        '17',
+        '__proto__',
+        'constructor',
+        'toString',
+        'a.b',
+        'x[0]',
+        'a/b',
+        '~1',
+        'idempotency_key',
+        'Name',
+        'name ',
+      ),
+    )
     .filter((k) => !allowed.includes(k));
 
 /** A deep copy that keeps `__proto__` as an own key (JSON round trip, like a parsed body). */
 const copy = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 /** Sets an own property, even `__proto__`. */
-const setOwn = (target: object, key: string, value: unknown) => Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+const setOwn = (target: object, key: string, value: unknown) =>
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 
 interface NearMiss {
   label: string;
@@ -235,7 +285,8 @@ interface NearMiss {
 }
 
 const fieldsAllowed = (category: Category, trigger: Trigger): string[] => {
-  const base = category === 'group' ? ['name', 'participants', 'announcement', 'random_id', 'conversation_id'] : ['participants'];
+  const base =
+    category === 'group' ? ['name', 'participants', 'announcement', 'random_id', 'conversation_id'] : ['participants'];
   return trigger === 'workflow' ? [...base, 'idempotency_key'] : base;
 };
 
@@ -253,10 +304,19 @@ const groupNearMiss = (trigger: Trigger): fc.Arbitrary<NearMiss> => {
     ),
     fc.tuple(validGroup, fc.integer({ min: 257, max: 300 }), fc.uuid()).map(([g, count, seed]) => ({
       label: `${count} participants`,
-      value: { ...g, participants: Array.from({ length: count }, (_, i) => ({ user_id: `${seed.slice(0, 24)}${i.toString(16).padStart(12, '0')}` })) },
+      value: {
+        ...g,
+        participants: Array.from({ length: count }, (_, i) => ({
+          user_id: `${seed.slice(0, 24)}${i.toString(16).padStart(12, '0')}`,
+        })),
+      },
       fields: ['participants'],
     })),
-    fc.tuple(validGroup, fc.string({ unit: 'binary', minLength: 512, maxLength: 600 })).map(([g, name]) => ({ label: 'name over 512 code points', value: { ...g, name: asName(name) }, fields: ['name'] })),
+    fc.tuple(validGroup, fc.string({ unit: 'binary', minLength: 512, maxLength: 600 })).map(([g, name]) => ({
+      label: 'name over 512 code points',
+      value: { ...g, name: asName(name) },
+      fields: ['name'],
+    })),
     validGroup.map((g) => ({ label: 'empty name', value: { ...g, name: '' }, fields: ['name'] })),
     validGroup.map((g) => ({ label: 'no participants', value: { ...g, participants: [] }, fields: ['participants'] })),
     fc.tuple(validGroup, fc.constantFrom('name', 'participants')).map(([g, key]) => {
@@ -274,13 +334,26 @@ const groupNearMiss = (trigger: Trigger): fc.Arbitrary<NearMiss> => {
       (v.participants[at(g, n)] as Record<string, unknown>).role = r;
       return { label: 'bad role', value: v, fields: [`participants[${at(g, n)}].role`] };
     }),
-    fc.tuple(validGroup, fc.string({ unit: 'binary', minLength: 4097, maxLength: 4200 })).map(([g, a]) => ({ label: 'announcement over 4096', value: { ...g, announcement: a }, fields: ['announcement'] })),
+    fc.tuple(validGroup, fc.string({ unit: 'binary', minLength: 4097, maxLength: 4200 })).map(([g, a]) => ({
+      label: 'announcement over 4096',
+      value: { ...g, announcement: a },
+      fields: ['announcement'],
+    })),
     // Several fields of the wrong type at once: each is named, and only those.
     fc
       .tuple(
         withIndex,
         fc.record(
-          { name: notString, participants: notArray, announcement: notString, random_id: notString, conversation_id: notString, item: notObject, user_id: notString, role: notRole },
+          {
+            name: notString,
+            participants: notArray,
+            announcement: notString,
+            random_id: notString,
+            conversation_id: notString,
+            item: notObject,
+            user_id: notString,
+            role: notRole,
+          },
           { requiredKeys: [] },
         ),
       )
@@ -312,17 +385,23 @@ const groupNearMiss = (trigger: Trigger): fc.Arbitrary<NearMiss> => {
         return { label: `wrong types: ${fields.join(', ')}`, value: v, fields };
       })
       .filter((m) => m.fields.length > 0),
-    fc.tuple(withIndex, unknownKey(fieldsAllowed('group', trigger)), anyJson, fc.boolean()).map(([[g, n], key, value, nested]) => {
-      const v = copy(g);
-      if (nested) {
-        const i = at(g, n);
-        if (['user_id', 'role'].includes(key)) return { label: 'no-op', value: v, fields: [] };
-        setOwn(v.participants[i]!, key, value);
-        return { label: `unknown participant field ${JSON.stringify(key)}`, value: v, fields: [fieldPath(['participants', i, key])] };
-      }
-      setOwn(v, key, value);
-      return { label: `unknown field ${JSON.stringify(key)}`, value: v, fields: [fieldPath([key])] };
-    }),
+    fc
+      .tuple(withIndex, unknownKey(fieldsAllowed('group', trigger)), anyJson, fc.boolean())
+      .map(([[g, n], key, value, nested]) => {
+        const v = copy(g);
+        if (nested) {
+          const i = at(g, n);
+          if (['user_id', 'role'].includes(key)) return { label: 'no-op', value: v, fields: [] };
+          setOwn(v.participants[i]!, key, value);
+          return {
+            label: `unknown participant field ${JSON.stringify(key)}`,
+            value: v,
+            fields: [fieldPath(['participants', i, key])],
+          };
+        }
+        setOwn(v, key, value);
+        return { label: `unknown field ${JSON.stringify(key)}`, value: v, fields: [fieldPath([key])] };
+      }),
     // Checks after the schema: the same user twice (any case), only the bot, conversation_id with random_id.
     withIndex.map(([g, n]) => {
       const v = copy(g);
@@ -330,16 +409,26 @@ const groupNearMiss = (trigger: Trigger): fc.Arbitrary<NearMiss> => {
       v.participants.push({ user_id: v.participants[at(g, n)]!.user_id.toUpperCase() });
       return { label: 'duplicate participant', value: v, fields: [`participants[${to}].user_id`] };
     }),
-    validGroup.map((g) => ({ label: 'only the bot', value: { ...g, participants: [{ user_id: bot.toUpperCase() }] }, fields: ['participants'] })),
-    fc.tuple(validGroup, fc.uuid(), fc.uuid()).map(([g, r, c]) => ({ label: 'conversation_id with random_id', value: { ...g, random_id: r, conversation_id: c }, fields: ['conversation_id'] })),
+    validGroup.map((g) => ({
+      label: 'only the bot',
+      value: { ...g, participants: [{ user_id: bot.toUpperCase() }] },
+      fields: ['participants'],
+    })),
+    fc.tuple(validGroup, fc.uuid(), fc.uuid()).map(([g, r, c]) => ({
+      label: 'conversation_id with random_id',
+      value: { ...g, random_id: r, conversation_id: c },
+      fields: ['conversation_id'],
+    })),
   ];
   if (trigger === 'workflow') {
     misses.push(
-      fc.tuple(validGroup, fc.oneof(notString, fc.constant(''), fc.string({ minLength: 257, maxLength: 300 }))).map(([g, key]) => ({
-        label: 'bad idempotency_key',
-        value: { ...g, idempotency_key: key },
-        fields: ['idempotency_key'],
-      })),
+      fc
+        .tuple(validGroup, fc.oneof(notString, fc.constant(''), fc.string({ minLength: 257, maxLength: 300 })))
+        .map(([g, key]) => ({
+          label: 'bad idempotency_key',
+          value: { ...g, idempotency_key: key },
+          fields: ['idempotency_key'],
+        })),
     );
   }
   return fc.oneof(...misses).filter((m) => m.fields.length > 0);
@@ -349,41 +438,80 @@ const groupNearMiss = (trigger: Trigger): fc.Arbitrary<NearMiss> => {
 const contactNearMiss = (trigger: Trigger): fc.Arbitrary<NearMiss> => {
   const misses: fc.Arbitrary<NearMiss>[] = [
     validContact.chain((c) =>
-      uuidOffByOne(c.participants[0]!.user_id).map((bad) => ({ label: 'uuid one character off', value: { participants: [{ user_id: bad }] }, fields: ['participants[0].user_id'] })),
+      uuidOffByOne(c.participants[0]!.user_id).map((bad) => ({
+        label: 'uuid one character off',
+        value: { participants: [{ user_id: bad }] },
+        fields: ['participants[0].user_id'],
+      })),
     ),
-    participantsOf(fc.record({ user_id: uuid }), 2, 6).map((ps) => ({ label: `${ps.length} participants`, value: { participants: ps }, fields: ['participants'] })),
+    participantsOf(fc.record({ user_id: uuid }), 2, 6).map((ps) => ({
+      label: `${ps.length} participants`,
+      value: { participants: ps },
+      fields: ['participants'],
+    })),
     fc.constant({ label: 'no participants', value: { participants: [] }, fields: ['participants'] }),
     fc.constant({ label: 'missing participants', value: {}, fields: ['participants'] }),
-    fc.constant({ label: 'participant without user_id', value: { participants: [{}] }, fields: ['participants[0].user_id'] }),
-    fc.constant(null).map(() => ({ label: 'the bot itself', value: { participants: [{ user_id: bot.toUpperCase() }] }, fields: ['participants[0].user_id'] })),
-    fc.tuple(validContact, notArray).map(([, p]) => ({ label: 'participants not an array', value: { participants: p }, fields: ['participants'] })),
-    notObject.map((p) => ({ label: 'participant not an object', value: { participants: [p] }, fields: ['participants[0]'] })),
-    notString.map((u) => ({ label: 'user_id not a string', value: { participants: [{ user_id: u }] }, fields: ['participants[0].user_id'] })),
-    fc.tuple(validContact, role).map(([c, r]) => ({ label: 'a role', value: { participants: [{ ...c.participants[0]!, role: r }] }, fields: ['participants[0].role'] })),
-    fc.tuple(validContact, unknownKey(fieldsAllowed('contact', trigger)), anyJson, fc.boolean()).map(([c, key, value, nested]) => {
-      const v = copy(c);
-      if (nested) {
-        if (key === 'user_id') return { label: 'no-op', value: v, fields: [] };
-        setOwn(v.participants[0]!, key, value);
-        return { label: `unknown participant field ${JSON.stringify(key)}`, value: v, fields: [fieldPath(['participants', 0, key])] };
-      }
-      setOwn(v, key, value);
-      return { label: `unknown field ${JSON.stringify(key)}`, value: v, fields: [fieldPath([key])] };
+    fc.constant({
+      label: 'participant without user_id',
+      value: { participants: [{}] },
+      fields: ['participants[0].user_id'],
     }),
+    fc.constant(null).map(() => ({
+      label: 'the bot itself',
+      value: { participants: [{ user_id: bot.toUpperCase() }] },
+      fields: ['participants[0].user_id'],
+    })),
+    fc
+      .tuple(validContact, notArray)
+      .map(([, p]) => ({ label: 'participants not an array', value: { participants: p }, fields: ['participants'] })),
+    notObject.map((p) => ({
+      label: 'participant not an object',
+      value: { participants: [p] },
+      fields: ['participants[0]'],
+    })),
+    notString.map((u) => ({
+      label: 'user_id not a string',
+      value: { participants: [{ user_id: u }] },
+      fields: ['participants[0].user_id'],
+    })),
+    fc.tuple(validContact, role).map(([c, r]) => ({
+      label: 'a role',
+      value: { participants: [{ ...c.participants[0]!, role: r }] },
+      fields: ['participants[0].role'],
+    })),
+    fc
+      .tuple(validContact, unknownKey(fieldsAllowed('contact', trigger)), anyJson, fc.boolean())
+      .map(([c, key, value, nested]) => {
+        const v = copy(c);
+        if (nested) {
+          if (key === 'user_id') return { label: 'no-op', value: v, fields: [] };
+          setOwn(v.participants[0]!, key, value);
+          return {
+            label: `unknown participant field ${JSON.stringify(key)}`,
+            value: v,
+            fields: [fieldPath(['participants', 0, key])],
+          };
+        }
+        setOwn(v, key, value);
+        return { label: `unknown field ${JSON.stringify(key)}`, value: v, fields: [fieldPath([key])] };
+      }),
   ];
   if (trigger === 'workflow') {
     misses.push(
-      fc.tuple(validContact, fc.oneof(notString, fc.constant(''), fc.string({ minLength: 257, maxLength: 300 }))).map(([c, key]) => ({
-        label: 'bad idempotency_key',
-        value: { ...c, idempotency_key: key },
-        fields: ['idempotency_key'],
-      })),
+      fc
+        .tuple(validContact, fc.oneof(notString, fc.constant(''), fc.string({ minLength: 257, maxLength: 300 })))
+        .map(([c, key]) => ({
+          label: 'bad idempotency_key',
+          value: { ...c, idempotency_key: key },
+          fields: ['idempotency_key'],
+        })),
     );
   }
   return fc.oneof(...misses).filter((m) => m.fields.length > 0);
 };
 
-const nearMiss = (category: Category, trigger: Trigger) => (category === 'group' ? groupNearMiss(trigger) : contactNearMiss(trigger));
+const nearMiss = (category: Category, trigger: Trigger) =>
+  category === 'group' ? groupNearMiss(trigger) : contactNearMiss(trigger);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Properties
@@ -399,27 +527,54 @@ describe.each(ENTRY_POINTS)('%s create-%s', (trigger, category) => {
 
   if (trigger === 'workflow') {
     it('rejects anything at all as a task input (not only JSON), naming a field', async () => {
-      await check(fc.anything({ withNullPrototype: true, withBoxedValues: true, withSparseArray: true, maxDepth: 3 }), (value) => workflowRejects(category, value), 150);
+      await check(
+        fc.anything({ withNullPrototype: true, withBoxedValues: true, withSparseArray: true, maxDepth: 3 }),
+        (value) => workflowRejects(category, value),
+        150,
+      );
     });
   } else {
     it('rejects any string as the body, naming the body or a field', async () => {
-      const text = fc.oneof(fc.string({ unit: 'binary', maxLength: 80 }), fc.string({ maxLength: 80 }), fc.json({ maxDepth: 2 }).map((j) => j.slice(0, -1)));
-      await check(text, (t) => (trigger === 'http' ? httpRejects(category, { text: t }).then(() => undefined) : queueRejects(category, { text: t })), 150);
+      const text = fc.oneof(
+        fc.string({ unit: 'binary', maxLength: 80 }),
+        fc.string({ maxLength: 80 }),
+        fc.json({ maxDepth: 2 }).map((j) => j.slice(0, -1)),
+      );
+      await check(
+        text,
+        (t) =>
+          trigger === 'http'
+            ? httpRejects(category, { text: t }).then(() => undefined)
+            : queueRejects(category, { text: t }),
+        150,
+      );
     });
 
     it('rejects a duplicated key in the JSON text, naming the duplicated field', async () => {
-      const spelled = (key: string, escaped: boolean) => (escaped ? `"\\u${key.charCodeAt(0).toString(16).padStart(4, '0')}${key.slice(1)}"` : JSON.stringify(key));
-      const arb = fc.tuple(valid(category), fc.nat(), fc.boolean(), fc.boolean(), anyJson).map(([body, n, nested, escaped, first]) => {
-        const b = body as { participants: Record<string, unknown>[] } & Record<string, unknown>;
-        if (nested) {
-          const i = n % b.participants.length;
-          const items = b.participants.map((p, j) => (j === i ? `{${spelled('user_id', escaped)}:${JSON.stringify(first)},${JSON.stringify(p).slice(1)}` : JSON.stringify(p)));
-          const entries = Object.entries(b).map(([k, v]) => `${JSON.stringify(k)}:${k === 'participants' ? `[${items.join(',')}]` : JSON.stringify(v)}`);
-          return { text: `{${entries.join(',')}}`, field: `participants[${i}].user_id` };
-        }
-        const key = Object.keys(b)[n % Object.keys(b).length]!;
-        return { text: `{${spelled(key, escaped)}:${JSON.stringify(first)},${JSON.stringify(b).slice(1)}`, field: key };
-      });
+      const spelled = (key: string, escaped: boolean) =>
+        escaped ? `"\\u${key.charCodeAt(0).toString(16).padStart(4, '0')}${key.slice(1)}"` : JSON.stringify(key);
+      const arb = fc
+        .tuple(valid(category), fc.nat(), fc.boolean(), fc.boolean(), anyJson)
+        .map(([body, n, nested, escaped, first]) => {
+          const b = body as { participants: Record<string, unknown>[] } & Record<string, unknown>;
+          if (nested) {
+            const i = n % b.participants.length;
+            const items = b.participants.map((p, j) =>
+              j === i
+                ? `{${spelled('user_id', escaped)}:${JSON.stringify(first)},${JSON.stringify(p).slice(1)}`
+                : JSON.stringify(p),
+            );
+            const entries = Object.entries(b).map(
+              ([k, v]) => `${JSON.stringify(k)}:${k === 'participants' ? `[${items.join(',')}]` : JSON.stringify(v)}`,
+            );
+            return { text: `{${entries.join(',')}}`, field: `participants[${i}].user_id` };
+          }
+          const key = Object.keys(b)[n % Object.keys(b).length]!;
+          return {
+            text: `{${spelled(key, escaped)}:${JSON.stringify(first)},${JSON.stringify(b).slice(1)}`,
+            field: key,
+          };
+        });
       await check(
         arb,
         async ({ text, field }) => {
@@ -438,11 +593,13 @@ describe.each(ENTRY_POINTS)('%s create-%s', (trigger, category) => {
 
   it('rejects huge inputs (over 64 KB): 413 over HTTP, the field elsewhere', async () => {
     const padding = fc.tuple(fc.integer({ min: 65_537, max: 90_000 }), fc.constantFrom('x', 'é', '😀', '"', '\\'));
-    const arb = fc.tuple(valid(category), padding, fc.constantFrom('name', 'announcement', 'padding')).map(([body, [bytes, c], where]) => {
-      const fill = c.repeat(Math.ceil(bytes / Buffer.byteLength(c)));
-      const field = category === 'contact' && where !== 'padding' ? 'padding' : where;
-      return { value: { ...body, [field]: fill }, field };
-    });
+    const arb = fc
+      .tuple(valid(category), padding, fc.constantFrom('name', 'announcement', 'padding'))
+      .map(([body, [bytes, c], where]) => {
+        const fill = c.repeat(Math.ceil(bytes / Buffer.byteLength(c)));
+        const field = category === 'contact' && where !== 'padding' ? 'padding' : where;
+        return { value: { ...body, [field]: fill }, field };
+      });
     await check(
       arb,
       async ({ value, field }) => {
@@ -461,7 +618,21 @@ describe.each(ENTRY_POINTS)('%s create-%s', (trigger, category) => {
 
 describe.each(CATEGORIES)('http create-%s: the HTTP envelope', (category) => {
   it('400 "is not valid UTF-8" for a base64 body with invalid UTF-8 bytes anywhere', async () => {
-    const bad = fc.constantFrom([0xff], [0xfe], [0x80], [0xbf], [0xc3, 0x28], [0xc0, 0xaf], [0xc1, 0xbf], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf], [0xf4, 0x90, 0x80, 0x80], [0xf0, 0x9f, 0x98], [0xf8, 0x88, 0x80, 0x80, 0x80]);
+    const bad = fc.constantFrom(
+      [0xff],
+      [0xfe],
+      [0x80],
+      [0xbf],
+      [0xc3, 0x28],
+      [0xc0, 0xaf],
+      [0xc1, 0xbf],
+      [0xe0, 0x80, 0xaf],
+      [0xed, 0xa0, 0x80],
+      [0xed, 0xbf, 0xbf],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xf0, 0x9f, 0x98],
+      [0xf8, 0x88, 0x80, 0x80, 0x80],
+    );
     const arb = fc.tuple(valid(category), fc.nat(), bad).map(([body, n, seq]) => {
       const text = Buffer.from(JSON.stringify(body), 'utf8');
       const at = n % (text.length + 1);
@@ -487,7 +658,21 @@ describe.each(CATEGORIES)('http create-%s: the HTTP envelope', (category) => {
   });
 
   it('415 for any Content-Type that is not JSON, before anything else', async () => {
-    const type = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data', 'application/xml', '', 'json', 'application/jsonp', 'text/json')).filter((t) => !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(t));
+    const type = fc
+      .oneof(
+        fc.string({ maxLength: 40 }),
+        fc.constantFrom(
+          'text/plain',
+          'application/x-www-form-urlencoded',
+          'multipart/form-data',
+          'application/xml',
+          '',
+          'json',
+          'application/jsonp',
+          'text/json',
+        ),
+      )
+      .filter((t) => !/^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(t));
     await check(
       fc.tuple(valid(category), type),
       async ([body, contentType]) => {
@@ -512,8 +697,18 @@ describe.each(CATEGORIES)('http create-%s: the HTTP envelope', (category) => {
   }
 
   it('201 for valid requests however the JSON is written (indentation, escaped keys, base64), one call to Mixin', async () => {
-    const escapeKeys = (text: string) => text.replace(/"(name|participants|user_id|role|announcement|random_id)":/g, (_m, key: string) => `"\\u00${key.charCodeAt(0).toString(16)}${key.slice(1)}":`);
-    const arb = fc.tuple(valid(category), fc.constantFrom(undefined, 0, 2, '\t', ' \r\n'), fc.boolean(), fc.boolean(), fc.uuid());
+    const escapeKeys = (text: string) =>
+      text.replace(
+        /"(name|participants|user_id|role|announcement|random_id)":/g,
+        (_m, key: string) => `"\\u00${key.charCodeAt(0).toString(16)}${key.slice(1)}":`,
+      );
+    const arb = fc.tuple(
+      valid(category),
+      fc.constantFrom(undefined, 0, 2, '\t', ' \r\n'),
+      fc.boolean(),
+      fc.boolean(),
+      fc.uuid(),
+    );
     await check(
       arb,
       async ([body, indent, escaped, base64, key]) => {
@@ -552,7 +747,10 @@ describe('boundaries', () => {
     const participants = [{ user_id: '5a3c3f0e-2d6b-4f0a-8e59-9d4c1b2a7e66' }];
     const name = '𝄞'.repeat(512);
     if (trigger === 'http') expect((await callHttp('group', { value: { name, participants } })).status).toBe(201);
-    else if (trigger === 'queue') expect(await queue.group(sqsEvent([JSON.stringify({ name, participants })]), lambdaContext())).toEqual({ batchItemFailures: [] });
+    else if (trigger === 'queue')
+      expect(await queue.group(sqsEvent([JSON.stringify({ name, participants })]), lambdaContext())).toEqual({
+        batchItemFailures: [],
+      });
     else expect(await workflow.group({ name, participants }, lambdaContext())).toMatchObject({ name });
     await rejects(trigger, 'group', { name: `${name}𝄞`, participants }, ['name']);
   });

@@ -31,7 +31,8 @@ afterEach(async () => {
   await Promise.all(mappings.map((m) => m.stop()));
   mappings = [];
   // Nothing of a test may reach the next one.
-  for (const queue of sqs.queues) expect({ queue: queue.name, depth: await depth(queue.url) }).toEqual({ queue: queue.name, depth: 0 });
+  for (const queue of sqs.queues)
+    expect({ queue: queue.name, depth: await depth(queue.url) }).toEqual({ queue: queue.name, depth: 0 });
   h.sandbox.reset();
 });
 afterAll(async () => {
@@ -53,16 +54,37 @@ const consume = (queue: QueueId, handler: Queue, pollers = 1): Map<string, numbe
   const deliveries = new Map<string, number[]>();
   const { url, arn } = sqs.queue(queue);
   const invoke = (event: SQSEvent) => {
-    for (const r of event.Records) deliveries.set(r.messageId, [...(deliveries.get(r.messageId) ?? []), Number(r.attributes.ApproximateReceiveCount)]);
+    for (const r of event.Records)
+      deliveries.set(r.messageId, [
+        ...(deliveries.get(r.messageId) ?? []),
+        Number(r.attributes.ApproximateReceiveCount),
+      ]);
     return handler(event, lambdaContext(30_000));
   };
-  mappings.push(new EventSourceMapping({ sqs: client, queueUrl: url, queueArn: arn, region: sqs.region, invoke, pollers, waitTimeSeconds: 0 }).start());
+  mappings.push(
+    new EventSourceMapping({
+      sqs: client,
+      queueUrl: url,
+      queueArn: arn,
+      region: sqs.region,
+      invoke,
+      pollers,
+      waitTimeSeconds: 0,
+    }).start(),
+  );
   return deliveries;
 };
 
 /** The handler of a queue, dead-lettering to its own DLQ, with Mixin retries inside one invocation as given. */
 const consumeWithOwnDlq = (queue: QueueId, maxAttempts = 1, pollers = 1) =>
-  consume(queue, loadHandler(queue, { DEAD_LETTER_QUEUE_URL: sqs.deadLetterQueueOf(queue).url, MIXIN_MAX_ATTEMPTS: String(maxAttempts) }), pollers);
+  consume(
+    queue,
+    loadHandler(queue, {
+      DEAD_LETTER_QUEUE_URL: sqs.deadLetterQueueOf(queue).url,
+      MIXIN_MAX_ATTEMPTS: String(maxAttempts),
+    }),
+    pollers,
+  );
 
 interface Outgoing {
   body: string;
@@ -74,7 +96,12 @@ const send = async (queue: QueueId, messages: Outgoing[]): Promise<string[]> => 
   const ids: string[] = [];
   for (let i = 0; i < messages.length; i += 10) {
     const chunk = messages.slice(i, i + 10);
-    const out = await client.send(new SendMessageBatchCommand({ QueueUrl: sqs.queue(queue).url, Entries: chunk.map((m, j) => ({ Id: String(j), MessageBody: m.body, MessageAttributes: m.attributes })) }));
+    const out = await client.send(
+      new SendMessageBatchCommand({
+        QueueUrl: sqs.queue(queue).url,
+        Entries: chunk.map((m, j) => ({ Id: String(j), MessageBody: m.body, MessageAttributes: m.attributes })),
+      }),
+    );
     expect(out.Failed ?? []).toEqual([]);
     ids.push(...chunk.map((_, j) => out.Successful!.find((s) => s.Id === String(j))!.MessageId!));
   }
@@ -86,7 +113,8 @@ const takeAll = (url: string) => takeAllFrom(client, url);
 const drained = (queue: QueueId) => waitFor(`${queue} to empty`, async () => (await depth(sqs.queue(queue).url)) === 0);
 
 const stringAttribute = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
-const attributesOf = (m: Message): Record<string, string | undefined> => Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue]));
+const attributesOf = (m: Message): Record<string, string | undefined> =>
+  Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue]));
 const group = (user: string, name = 'Queue room') => JSON.stringify({ name, participants: [{ user_id: user }] });
 const contact = (user: string) => JSON.stringify({ participants: [{ user_id: user }] });
 
@@ -98,7 +126,9 @@ it('creates one group for a group message and one contact for a contact message,
   await send('CreateContactQueue', [{ body: contact(user) }]);
   await Promise.all([drained('CreateGroupQueue'), drained('CreateContactQueue')]);
   const app = h.bot.keystore.appId;
-  const created = h.sandbox.conversations.get(groupIdForKey(app, groupMessage!))?.data as { category: string; participants: { user_id: string }[] } | undefined;
+  const created = h.sandbox.conversations.get(groupIdForKey(app, groupMessage!))?.data as
+    | { category: string; participants: { user_id: string }[] }
+    | undefined;
   expect(created?.category).toBe('GROUP');
   expect(created?.participants.map((p) => p.user_id)).toEqual([app, member]);
   expect(h.sandbox.conversations.has(uniqueConversationId(app, user))).toBe(true);
@@ -123,8 +153,15 @@ it('dead-letters bad JSON, an invalid field and a Mixin 10002 after one receive 
   const deliveries = consumeWithOwnDlq('CreateGroupQueue', 3);
   const rejected = randomUUID();
   h.sandbox.inject({ kind: 'error', code: 10002, userId: rejected });
-  const bodies = ['{"name": "broken', JSON.stringify({ name: 'x', participants: [{ user_id: 'not-a-uuid' }] }), group(rejected)];
-  const ids = await send('CreateGroupQueue', bodies.map((body) => ({ body, attributes: { Team: stringAttribute('blue') } })));
+  const bodies = [
+    '{"name": "broken',
+    JSON.stringify({ name: 'x', participants: [{ user_id: 'not-a-uuid' }] }),
+    group(rejected),
+  ];
+  const ids = await send(
+    'CreateGroupQueue',
+    bodies.map((body) => ({ body, attributes: { Team: stringAttribute('blue') } })),
+  );
   await drained('CreateGroupQueue');
   const dead = await takeAll(sqs.deadLetterQueueOf('CreateGroupQueue').url);
   const bySource = new Map(dead.map((m) => [attributesOf(m).SourceMessageId, m]));
@@ -152,7 +189,10 @@ it('dead-letters bad JSON, an invalid field and a Mixin 10002 after one receive 
 
 it('leaves a record to SQS redrive when the dead-letter queue refuses it: redelivered up to maxReceiveCount, then moved', async () => {
   const missing = `${sqs.endpoint}/000000000000/mixin-conversations-local-no-such-dlq`;
-  const deliveries = consume('CreateContactQueue', loadHandler('CreateContactQueue', { DEAD_LETTER_QUEUE_URL: missing, MIXIN_MAX_ATTEMPTS: '1' }));
+  const deliveries = consume(
+    'CreateContactQueue',
+    loadHandler('CreateContactQueue', { DEAD_LETTER_QUEUE_URL: missing, MIXIN_MAX_ATTEMPTS: '1' }),
+  );
   const [id] = await send('CreateContactQueue', [{ body: 'not json' }]);
   const dlq = sqs.deadLetterQueueOf('CreateContactQueue');
   let dead: Message[] = [];
@@ -167,7 +207,9 @@ it('creates no second group when a dead letter carrying an IdempotencyKey is red
   consumeWithOwnDlq('CreateGroupQueue');
   const member = randomUUID();
   h.sandbox.inject({ kind: 'error', code: 10002, userId: member, count: 1 }); // rejected once, then Mixin takes it
-  await send('CreateGroupQueue', [{ body: group(member), attributes: { IdempotencyKey: stringAttribute('order-42') } }]);
+  await send('CreateGroupQueue', [
+    { body: group(member), attributes: { IdempotencyKey: stringAttribute('order-42') } },
+  ]);
   await drained('CreateGroupQueue');
   const dlq = sqs.deadLetterQueueOf('CreateGroupQueue');
   const [letter] = await takeAll(dlq.url);
@@ -189,7 +231,18 @@ it('loses nothing and duplicates nothing over 300 mixed messages', async () => {
   const contacts = consumeWithOwnDlq('CreateContactQueue', 1, 2);
   const app = h.bot.keystore.appId;
   type Kind = 'group' | 'keyed-group' | 'flaky-group' | 'contact' | 'bad-json' | 'invalid' | 'rejected';
-  const kinds: Kind[] = ['group', 'keyed-group', 'group', 'flaky-group', 'contact', 'contact', 'bad-json', 'invalid', 'rejected', 'keyed-group'];
+  const kinds: Kind[] = [
+    'group',
+    'keyed-group',
+    'group',
+    'flaky-group',
+    'contact',
+    'contact',
+    'bad-json',
+    'invalid',
+    'rejected',
+    'keyed-group',
+  ];
   const planned = Array.from({ length: 300 }, (_, i) => {
     const kind = kinds[i % kinds.length]!;
     const user = randomUUID();
@@ -197,16 +250,29 @@ it('loses nothing and duplicates nothing over 300 mixed messages', async () => {
     if (kind === 'rejected') h.sandbox.inject({ kind: 'error', code: 10002, userId: user });
     const key = kind === 'keyed-group' ? `order-${i}` : undefined;
     const queue: QueueId = kind === 'contact' ? 'CreateContactQueue' : 'CreateGroupQueue';
-    const body = kind === 'contact' ? contact(user) : kind === 'bad-json' ? `{"name": "m-${i}"` : kind === 'invalid' ? JSON.stringify({ name: `m-${i}`, participants: [] }) : group(user, `m-${i}`);
+    const body =
+      kind === 'contact'
+        ? contact(user)
+        : kind === 'bad-json'
+          ? `{"name": "m-${i}"`
+          : kind === 'invalid'
+            ? JSON.stringify({ name: `m-${i}`, participants: [] })
+            : group(user, `m-${i}`);
     return { kind, user, key, queue, body, id: '' };
   });
   for (const queue of ['CreateGroupQueue', 'CreateContactQueue'] as const) {
     const mine = planned.filter((p) => p.queue === queue);
-    const ids = await send(queue, mine.map((p) => ({ body: p.body, ...(p.key && { attributes: { IdempotencyKey: stringAttribute(p.key) } }) })));
+    const ids = await send(
+      queue,
+      mine.map((p) => ({ body: p.body, ...(p.key && { attributes: { IdempotencyKey: stringAttribute(p.key) } }) })),
+    );
     mine.forEach((p, i) => (p.id = ids[i]!));
   }
   await Promise.all([drained('CreateGroupQueue'), drained('CreateContactQueue')]);
-  const dead = [...(await takeAll(sqs.deadLetterQueueOf('CreateGroupQueue').url)), ...(await takeAll(sqs.deadLetterQueueOf('CreateContactQueue').url))];
+  const dead = [
+    ...(await takeAll(sqs.deadLetterQueueOf('CreateGroupQueue').url)),
+    ...(await takeAll(sqs.deadLetterQueueOf('CreateContactQueue').url)),
+  ];
 
   const shouldDie = planned.filter((p) => ['bad-json', 'invalid', 'rejected'].includes(p.kind));
   const shouldLive = planned.filter((p) => !shouldDie.includes(p));
@@ -214,12 +280,17 @@ it('loses nothing and duplicates nothing over 300 mixed messages', async () => {
   expect(dead.map((m) => attributesOf(m).SourceMessageId).sort()).toEqual(shouldDie.map((p) => p.id).sort());
   for (const m of dead) expect(attributesOf(m).ErrorName).toMatch(/^(InvalidRequestError|MixinRequestError)$/);
   // Every live message made exactly its conversation, and nothing more was made.
-  const conversationOf = (p: (typeof planned)[number]) => (p.kind === 'contact' ? uniqueConversationId(app, p.user) : groupIdForKey(app, p.key ?? p.id));
+  const conversationOf = (p: (typeof planned)[number]) =>
+    p.kind === 'contact' ? uniqueConversationId(app, p.user) : groupIdForKey(app, p.key ?? p.id);
   expect(shouldLive.filter((p) => !h.sandbox.conversations.has(conversationOf(p))).map((p) => p.kind)).toEqual([]);
   expect(h.sandbox.created).toBe(shouldLive.length);
   const names = [...h.sandbox.conversations.values()].map((c) => (c.data as { name: string }).name).filter(Boolean);
   expect(new Set(names).size).toBe(names.length);
   // The flaky ones came back once or twice; everything else was delivered once.
   const deliveries = new Map([...groups, ...contacts]);
-  for (const p of planned) expect({ kind: p.kind, receives: deliveries.get(p.id)?.length }).toEqual({ kind: p.kind, receives: p.kind === 'flaky-group' ? 2 + (planned.indexOf(p) % 2) : 1 });
+  for (const p of planned)
+    expect({ kind: p.kind, receives: deliveries.get(p.id)?.length }).toEqual({
+      kind: p.kind,
+      receives: p.kind === 'flaky-group' ? 2 + (planned.indexOf(p) % 2) : 1,
+    });
 }, 30_000);

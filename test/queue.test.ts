@@ -16,7 +16,8 @@ beforeAll(async () => {
 afterAll(() => h.stop());
 beforeEach(() => h.sandbox.reset());
 
-const group = (...users: string[]) => JSON.stringify({ name: 'Queue room', participants: users.map((user_id) => ({ user_id })) });
+const group = (...users: string[]) =>
+  JSON.stringify({ name: 'Queue room', participants: users.map((user_id) => ({ user_id })) });
 
 describe('create-group/queue', () => {
   it('reports exactly the records that did not succeed, temporary and permanent, and drops none', async () => {
@@ -35,7 +36,9 @@ describe('create-group/queue', () => {
     const event = sqsEvent(bodies);
     const ids = event.Records.map((r) => r.messageId);
     const result = await groups(event, lambdaContext());
-    expect(result).toEqual({ batchItemFailures: [ids[1], ids[2], ids[3], ids[5]].map((itemIdentifier) => ({ itemIdentifier })) });
+    expect(result).toEqual({
+      batchItemFailures: [ids[1], ids[2], ids[3], ids[5]].map((itemIdentifier) => ({ itemIdentifier })),
+    });
     expect(h.sandbox.created).toBe(2);
     // Only the valid records reached Mixin: 2 ok, 1 rejected once, 1 flaky tried MIXIN_MAX_ATTEMPTS=2 times.
     expect(h.sandbox.postCount).toBe(2 + 1 + 2);
@@ -45,7 +48,11 @@ describe('create-group/queue', () => {
     const users = [randomUUID(), randomUUID()];
     const event = sqsEvent([group(users[0]!), group(users[1]!)]);
     expect(await groups(event, lambdaContext())).toEqual({ batchItemFailures: [] });
-    const again = sqsEvent([group(users[0]!), group(users[1]!)], event.Records.map((r) => r.messageId), 2);
+    const again = sqsEvent(
+      [group(users[0]!), group(users[1]!)],
+      event.Records.map((r) => r.messageId),
+      2,
+    );
     expect(await groups(again, lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(h.sandbox.created).toBe(2);
     const expected = groupIdForKey(h.bot.keystore.appId, event.Records[0]!.messageId);
@@ -56,7 +63,9 @@ describe('create-group/queue', () => {
     const u = randomUUID();
     const withKey = (messageId: string) => {
       const event = sqsEvent([group(u)], [messageId]);
-      (event.Records[0] as { messageAttributes: unknown }).messageAttributes = { IdempotencyKey: { dataType: 'String', stringValue: 'order-7' } };
+      (event.Records[0] as { messageAttributes: unknown }).messageAttributes = {
+        IdempotencyKey: { dataType: 'String', stringValue: 'order-7' },
+      };
       return event;
     };
     expect(await groups(withKey(randomUUID()), lambdaContext())).toEqual({ batchItemFailures: [] });
@@ -70,8 +79,12 @@ describe('create-group/queue', () => {
 
   it('reports a record whose IdempotencyKey attribute is unusable, without calling Mixin', async () => {
     const event = sqsEvent([group(randomUUID())]);
-    (event.Records[0] as { messageAttributes: unknown }).messageAttributes = { IdempotencyKey: { dataType: 'Number', stringValue: '7' } };
-    expect(await groups(event, lambdaContext())).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }] });
+    (event.Records[0] as { messageAttributes: unknown }).messageAttributes = {
+      IdempotencyKey: { dataType: 'Number', stringValue: '7' },
+    };
+    expect(await groups(event, lambdaContext())).toEqual({
+      batchItemFailures: [{ itemIdentifier: event.Records[0]!.messageId }],
+    });
     expect(h.sandbox.postCount).toBe(0);
   });
 
@@ -99,7 +112,9 @@ describe('create-group/queue', () => {
     const isolated = h.load<{ handler: Queue }>('../../functions/create-group/queue').handler;
     h.secrets.inject({ type: 'InternalServiceError' });
     try {
-      await expect(isolated(sqsEvent([group(randomUUID())]), lambdaContext())).rejects.toMatchObject({ name: 'KeystoreUnavailableError' });
+      await expect(isolated(sqsEvent([group(randomUUID())]), lambdaContext())).rejects.toMatchObject({
+        name: 'KeystoreUnavailableError',
+      });
     } finally {
       h.secrets.clearFaults();
     }
@@ -110,9 +125,18 @@ describe('create-group/queue', () => {
 describe('create-contact/queue', () => {
   it('opens contacts and reports the invalid ones', async () => {
     const u = randomUUID();
-    const event = sqsEvent([JSON.stringify({ participants: [{ user_id: u }] }), JSON.stringify({ participants: [] }), 'null']);
+    const event = sqsEvent([
+      JSON.stringify({ participants: [{ user_id: u }] }),
+      JSON.stringify({ participants: [] }),
+      'null',
+    ]);
     const result = await contacts(event, lambdaContext());
-    expect(result).toEqual({ batchItemFailures: [{ itemIdentifier: event.Records[1]!.messageId }, { itemIdentifier: event.Records[2]!.messageId }] });
+    expect(result).toEqual({
+      batchItemFailures: [
+        { itemIdentifier: event.Records[1]!.messageId },
+        { itemIdentifier: event.Records[2]!.messageId },
+      ],
+    });
     expect(h.sandbox.conversations.has(uniqueConversationId(h.bot.keystore.appId, u))).toBe(true);
     // Contacts are idempotent by ID: redelivery creates nothing new.
     await contacts(sqsEvent([JSON.stringify({ participants: [{ user_id: u }] })]), lambdaContext());

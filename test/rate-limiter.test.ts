@@ -26,7 +26,9 @@ class FakeClock implements Clock {
     const end = this.time + ms;
     for (;;) {
       await flush();
-      const due = [...this.timers.entries()].filter(([, t]) => t.at <= end).sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
+      const due = [...this.timers.entries()]
+        .filter(([, t]) => t.at <= end)
+        .sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
       if (!due) break;
       this.timers.delete(due[0]);
       this.time = Math.max(this.time, due[1].at);
@@ -57,7 +59,11 @@ const FAR = Number.POSITIVE_INFINITY;
 describe('the rate limiter, on an injected clock', () => {
   it('lets a fresh instance call at once, then paces calls 1/rate apart, in order', async () => {
     const { clock, limiter } = limiterAt({ initialPerSecond: 2 });
-    const calls = [track(clock, limiter.acquire(FAR)), track(clock, limiter.acquire(FAR)), track(clock, limiter.acquire(FAR))];
+    const calls = [
+      track(clock, limiter.acquire(FAR)),
+      track(clock, limiter.acquire(FAR)),
+      track(clock, limiter.acquire(FAR)),
+    ];
     await clock.advance(0);
     expect(calls.map((c) => c.at)).toEqual([1_000_000, undefined, undefined]);
     expect(calls[0]!.slot).toMatchObject({ granted: true, held: false });
@@ -156,10 +162,24 @@ describe('the rate limiter against the sandbox token bucket (real calls on 127.0
 
   const contact = () => {
     const user = randomUUID();
-    return { method: 'POST' as const, path: '/conversations', body: JSON.stringify({ category: 'CONTACT', conversation_id: uniqueConversationId(bot.keystore.appId, user), participants: [{ user_id: user }] }) };
+    return {
+      method: 'POST' as const,
+      path: '/conversations',
+      body: JSON.stringify({
+        category: 'CONTACT',
+        conversation_id: uniqueConversationId(bot.keystore.appId, user),
+        participants: [{ user_id: user }],
+      }),
+    };
   };
   const create = (limiter: RateLimiter, whenPaused: 'wait' | 'refuse', deadlineMs = 3_000) =>
-    signedRequest({ keystore: bot.keystore }, contact(), { baseUrl: sandbox.url, limiter, whenPaused, deadline: Date.now() + deadlineMs, attemptTimeoutMs: 1_000 });
+    signedRequest({ keystore: bot.keystore }, contact(), {
+      baseUrl: sandbox.url,
+      limiter,
+      whenPaused,
+      deadline: Date.now() + deadlineMs,
+      attemptTimeoutMs: 1_000,
+    });
 
   it('three instances with a backlog share a bot limited to 10/s: near the limit, few 429s, no burst of retries', async () => {
     sandbox.setRateLimit(10);

@@ -36,11 +36,21 @@ afterEach(() => {
 });
 
 const call = async (fn: Http, body: unknown, headers: Record<string, string> = {}, remainingMs = 10_000) => {
-  const res = await fn(httpEvent(typeof body === 'string' ? body : JSON.stringify(body), { headers }), lambdaContext(remainingMs));
+  const res = await fn(
+    httpEvent(typeof body === 'string' ? body : JSON.stringify(body), { headers }),
+    lambdaContext(remainingMs),
+  );
   return { status: res.statusCode, headers: res.headers ?? {}, body: JSON.parse(String(res.body)) };
 };
-const group = (name = 'Rules room', users = [randomUUID()]) => ({ name, participants: users.map((user_id) => ({ user_id })) });
-const taskError = (input: unknown, remainingMs = 10_000) => groupTask(input, lambdaContext(remainingMs)).then(() => undefined, (e: Error & Record<string, unknown>) => e);
+const group = (name = 'Rules room', users = [randomUUID()]) => ({
+  name,
+  participants: users.map((user_id) => ({ user_id })),
+});
+const taskError = (input: unknown, remainingMs = 10_000) =>
+  groupTask(input, lambdaContext(remainingMs)).then(
+    () => undefined,
+    (e: Error & Record<string, unknown>) => e,
+  );
 
 describe('every success is the conversation asked for', () => {
   it('a group whose conversation_id names an existing CONTACT: 409 conversation_conflict over HTTP, ConversationConflictError in a workflow', async () => {
@@ -56,7 +66,13 @@ describe('every success is the conversation asked for', () => {
   });
 
   it.each([
-    ['another conversation', () => JSON.stringify({ data: { type: 'conversation', conversation_id: randomUUID(), category: 'GROUP', name: 'Rules room' } })],
+    [
+      'another conversation',
+      () =>
+        JSON.stringify({
+          data: { type: 'conversation', conversation_id: randomUUID(), category: 'GROUP', name: 'Rules room' },
+        }),
+    ],
     ['an empty object', () => JSON.stringify({ data: {} })],
   ])('a 2xx carrying %s is a bad response, retried within the budget: 502 mixin_bad_response', async (_label, body) => {
     h.sandbox.inject({ kind: 'http-status', status: 200, body: body() });
@@ -89,7 +105,10 @@ describe('Idempotency-Key: the same key always addresses the same group, and ref
     expect(res.status).toBe(422);
     expect(res.body.error).toMatchObject({ code: 'idempotency_key_reused', details: [{ field: 'name' }] });
     // A key is the same key on every trigger: a workflow reusing it for another name is refused too.
-    expect(await taskError({ ...group('Third name', users), idempotency_key: 'order-101' })).toMatchObject({ name: 'IdempotencyKeyReusedError', retryable: false });
+    expect(await taskError({ ...group('Third name', users), idempotency_key: 'order-101' })).toMatchObject({
+      name: 'IdempotencyKeyReusedError',
+      retryable: false,
+    });
     expect(await taskError({ ...group('First name', users), idempotency_key: 'order-101' })).toBeUndefined();
     expect(h.sandbox.created).toBe(1);
   });
@@ -99,12 +118,17 @@ describe('Idempotency-Key: the same key always addresses the same group, and ref
     const first = await call(groups, group('Stable', users), { 'idempotency-key': 'order-103' });
     const stored = h.sandbox.conversations.get(first.body.data.conversation_id)!;
     const participants = stored.data.participants as { user_id: string }[];
-    stored.data.participants = [...participants.filter((p) => p.user_id !== users[0]), { user_id: randomUUID(), role: '' }];
+    stored.data.participants = [
+      ...participants.filter((p) => p.user_id !== users[0]),
+      { user_id: randomUUID(), role: '' },
+    ];
     const again = await call(groups, group('Stable', users), { 'idempotency-key': 'order-103' });
     expect(again.status).toBe(201);
     expect(again.body.data.conversation_id).toBe(first.body.data.conversation_id);
     // An extra member in the body is the same key's group too (participants change over a group's life).
-    expect((await call(groups, group('Stable', [...users, randomUUID()]), { 'idempotency-key': 'order-103' })).status).toBe(201);
+    expect(
+      (await call(groups, group('Stable', [...users, randomUUID()]), { 'idempotency-key': 'order-103' })).status,
+    ).toBe(201);
     expect(h.sandbox.created).toBe(1);
   });
 
@@ -118,12 +142,30 @@ describe('Idempotency-Key: the same key always addresses the same group, and ref
     ['nothing but a blank filler', '\u3164'],
   ])('refuses a name with %s before Mixin is asked: it could never match its key', async (_label, name) => {
     const res = await call(groups, group(name), { 'idempotency-key': randomUUID() });
-    expect(res).toMatchObject({ status: 400, body: { error: { code: 'invalid_request', details: [{ field: 'name', message: 'must have a visible character, and no control character or unpaired surrogate' }] } } });
+    expect(res).toMatchObject({
+      status: 400,
+      body: {
+        error: {
+          code: 'invalid_request',
+          details: [
+            { field: 'name', message: 'must have a visible character, and no control character or unpaired surrogate' },
+          ],
+        },
+      },
+    });
     expect(h.sandbox.postCount).toBe(0);
   });
 
   it('takes an announcement of several lines, refuses one with a NUL', async () => {
-    expect((await call(groups, { ...group(), announcement: 'Welcome!\n\tRead the rules.' }, { 'idempotency-key': randomUUID() })).status).toBe(201);
+    expect(
+      (
+        await call(
+          groups,
+          { ...group(), announcement: 'Welcome!\n\tRead the rules.' },
+          { 'idempotency-key': randomUUID() },
+        )
+      ).status,
+    ).toBe(201);
     for (const announcement of ['a\u0000', 'a\u009bb']) {
       const res = await call(groups, { ...group(), announcement }, { 'idempotency-key': randomUUID() });
       expect(res).toMatchObject({ status: 400, body: { error: { details: [{ field: 'announcement' }] } } });
@@ -151,7 +193,10 @@ describe('smaller holes', () => {
     const res = await call(groups, group(), { 'idempotency-key': randomUUID() });
     expect(res.status).toBe(429);
     expect(res.headers['retry-after']).toBe('300');
-    expect(await taskError({ ...group(), idempotency_key: randomUUID() })).toMatchObject({ name: 'MixinRateLimitError', retryAfterSeconds: 300 });
+    expect(await taskError({ ...group(), idempotency_key: randomUUID() })).toMatchObject({
+      name: 'MixinRateLimitError',
+      retryAfterSeconds: 300,
+    });
   });
 
   const astral = (n: number) => '𝄞'.repeat(n); // one code point, two UTF-16 units
@@ -159,12 +204,20 @@ describe('smaller holes', () => {
     // A header carries printable ASCII only (below): there the characters are plain ones.
     expect((await call(groups, group(), { 'idempotency-key': 'k'.repeat(256) })).status).toBe(201);
     const refused = await call(groups, group(), { 'idempotency-key': 'k'.repeat(257) });
-    expect(refused).toMatchObject({ status: 400, body: { error: { details: [{ field: 'Idempotency-Key', message: 'must be 1 to 256 characters' }] } } });
+    expect(refused).toMatchObject({
+      status: 400,
+      body: { error: { details: [{ field: 'Idempotency-Key', message: 'must be 1 to 256 characters' }] } },
+    });
     expect(await taskError({ ...group(), idempotency_key: astral(256) })).toBeUndefined();
-    expect(await taskError({ ...group(), idempotency_key: astral(257) })).toMatchObject({ name: 'InvalidRequestError', details: [{ field: 'idempotency_key' }] });
+    expect(await taskError({ ...group(), idempotency_key: astral(257) })).toMatchObject({
+      name: 'InvalidRequestError',
+      details: [{ field: 'idempotency_key' }],
+    });
     const queued = (key: string) => {
       const event = sqsEvent([JSON.stringify(group())]);
-      (event.Records[0] as { messageAttributes: unknown }).messageAttributes = { IdempotencyKey: { dataType: 'String', stringValue: key } };
+      (event.Records[0] as { messageAttributes: unknown }).messageAttributes = {
+        IdempotencyKey: { dataType: 'String', stringValue: key },
+      };
       return event;
     };
     expect(await groupQueue(queued(astral(256)), lambdaContext())).toEqual({ batchItemFailures: [] });
@@ -177,14 +230,22 @@ describe('smaller holes', () => {
     expect(bare.status).toBe(201);
     expect(quoted.body.data.conversation_id).toBe(bare.body.data.conversation_id);
     const nonAscii = await call(groups, group(), { 'idempotency-key': 'ключ' });
-    expect(nonAscii).toMatchObject({ status: 400, body: { error: { details: [{ field: 'Idempotency-Key', message: expect.stringContaining('printable ASCII') }] } } });
+    expect(nonAscii).toMatchObject({
+      status: 400,
+      body: { error: { details: [{ field: 'Idempotency-Key', message: expect.stringContaining('printable ASCII') }] } },
+    });
     expect(h.sandbox.created).toBe(1);
   });
 
   it('refuses a key with an unpaired surrogate on every trigger: hashed as UTF-8, two such keys would be one group', async () => {
-    expect(await taskError({ ...group(), idempotency_key: 'k\ud800' })).toMatchObject({ name: 'InvalidRequestError', details: [{ field: 'idempotency_key', message: 'must not hold an unpaired surrogate' }] });
+    expect(await taskError({ ...group(), idempotency_key: 'k\ud800' })).toMatchObject({
+      name: 'InvalidRequestError',
+      details: [{ field: 'idempotency_key', message: 'must not hold an unpaired surrogate' }],
+    });
     const event = sqsEvent([JSON.stringify(group())]);
-    (event.Records[0] as { messageAttributes: unknown }).messageAttributes = { IdempotencyKey: { dataType: 'String', stringValue: 'k\udc00' } };
+    (event.Records[0] as { messageAttributes: unknown }).messageAttributes = {
+      IdempotencyKey: { dataType: 'String', stringValue: 'k\udc00' },
+    };
     expect((await groupQueue(event, lambdaContext())).batchItemFailures).toHaveLength(1);
     expect(h.sandbox.postCount).toBe(0);
   });
@@ -199,21 +260,27 @@ describe('smaller holes', () => {
     const res = await call(groups, group(), { 'content-type': 'application/json; charset=ISO-8859-1' });
     expect(res).toMatchObject({ status: 415, body: { error: { code: 'unsupported_media_type' } } });
     expect((await call(groups, group(), { 'content-type': 'application/json; charset="UTF-8"' })).status).toBe(201);
-    expect((await call(groups, group(), { 'content-type': 'application/merge-patch+json;charset=utf8' })).status).toBe(201);
+    expect((await call(groups, group(), { 'content-type': 'application/merge-patch+json;charset=utf8' })).status).toBe(
+      201,
+    );
   });
 
   it('accepts a custom String.* data type for IdempotencyKey, and a queue body with a UTF-8 BOM', async () => {
     const event = sqsEvent([`\uFEFF${JSON.stringify(group('BOM room'))}`]);
-    (event.Records[0] as { messageAttributes: unknown }).messageAttributes = { IdempotencyKey: { dataType: 'String.order', stringValue: 'order-bom' } };
+    (event.Records[0] as { messageAttributes: unknown }).messageAttributes = {
+      IdempotencyKey: { dataType: 'String.order', stringValue: 'order-bom' },
+    };
     expect(await groupQueue(event, lambdaContext())).toEqual({ batchItemFailures: [] });
     expect(h.sandbox.conversations.has(groupIdForKey(h.bot.keystore.appId, 'order-bom'))).toBe(true);
   });
 
-  it('refuses a DEADLINE_MARGIN_MS that would let middy time out first; middy\'s own timeout is our typed error', async () => {
+  it("refuses a DEADLINE_MARGIN_MS that would let middy time out first; middy's own timeout is our typed error", async () => {
     expect(() => loadConfig({ DEADLINE_MARGIN_MS: '0' })).toThrow(/DEADLINE_MARGIN_MS must be an integer from 100/);
     // Loaded with the harness's environment (the runtime reads its configuration, a keystore secret included, when
     // it loads), in one registry with the error mapping that must recognise its error.
-    const { handlerOptions, httpErrorResponse } = h.load<typeof import('../lib/lambda/runtime') & typeof import('../lib/lambda/http-status')>('../../test/support/runtime-and-http-status');
+    const { handlerOptions, httpErrorResponse } = h.load<
+      typeof import('../lib/lambda/runtime') & typeof import('../lib/lambda/http-status')
+    >('../../test/support/runtime-and-http-status');
     let thrown: unknown;
     try {
       handlerOptions.timeoutEarlyResponse();
@@ -221,7 +288,10 @@ describe('smaller holes', () => {
       thrown = error;
     }
     expect(thrown).toMatchObject({ name: 'MixinUnavailableError', reason: 'deadline', attempts: 0, retryable: true });
-    expect(httpErrorResponse(thrown)).toMatchObject({ statusCode: 504, body: expect.stringContaining('deadline_exceeded') });
+    expect(httpErrorResponse(thrown)).toMatchObject({
+      statusCode: 504,
+      body: expect.stringContaining('deadline_exceeded'),
+    });
   });
 
   it('says deadline_exceeded, not mixin_timeout, when our budget ran out before Mixin was asked', async () => {
@@ -230,22 +300,33 @@ describe('smaller holes', () => {
     expect(h.sandbox.postCount).toBe(0);
   });
 
-  it('caps what it reads of Mixin\'s answer: a 5 MB body is a bad response, not a 201', async () => {
-    h.sandbox.inject({ kind: 'http-status', status: 200, body: JSON.stringify({ data: { conversation_id: 'x', padding: 'x'.repeat(5 * 1024 * 1024) } }) });
+  it("caps what it reads of Mixin's answer: a 5 MB body is a bad response, not a 201", async () => {
+    h.sandbox.inject({
+      kind: 'http-status',
+      status: 200,
+      body: JSON.stringify({ data: { conversation_id: 'x', padding: 'x'.repeat(5 * 1024 * 1024) } }),
+    });
     const res = await call(groups, group(), { 'idempotency-key': randomUUID() });
     expect(res).toMatchObject({ status: 502, body: { error: { code: 'mixin_bad_response' } } });
   });
 
   it('reads headers in any letter case', async () => {
     const event = httpEvent(JSON.stringify(group()), {});
-    (event as { headers: Record<string, string> }).headers = { 'Content-Type': 'application/json', 'Idempotency-Key': 'order-case' };
+    (event as { headers: Record<string, string> }).headers = {
+      'Content-Type': 'application/json',
+      'Idempotency-Key': 'order-case',
+    };
     const res = await groups(event, lambdaContext());
     expect(res.statusCode).toBe(201);
     expect(JSON.parse(String(res.body)).data.conversation_id).toBe(groupIdForKey(h.bot.keystore.appId, 'order-case'));
   });
 
   it('an HTTP 500 carrying Mixin code 10002: the code wins, one attempt, 422', async () => {
-    h.sandbox.inject({ kind: 'http-status', status: 500, body: JSON.stringify({ error: { status: 500, code: 10002, description: 'The request data has invalid field.' } }) });
+    h.sandbox.inject({
+      kind: 'http-status',
+      status: 500,
+      body: JSON.stringify({ error: { status: 500, code: 10002, description: 'The request data has invalid field.' } }),
+    });
     const res = await call(groups, group(), { 'idempotency-key': randomUUID() });
     expect(res).toMatchObject({ status: 422, body: { error: { code: 'mixin_rejected', mixin_code: 10002 } } });
     expect(h.sandbox.postCount).toBe(1);

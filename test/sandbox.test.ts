@@ -14,11 +14,25 @@ afterAll(() => sandbox.stop());
 beforeEach(() => sandbox.reset());
 
 const user = randomUUID();
-const contactBody = JSON.stringify({ category: 'CONTACT', conversation_id: uniqueConversationId(bot.keystore.appId, user), participants: [{ user_id: user }] });
+const contactBody = JSON.stringify({
+  category: 'CONTACT',
+  conversation_id: uniqueConversationId(bot.keystore.appId, user),
+  participants: [{ user_id: user }],
+});
 
 const send = async (body: string, token: string, path = '/conversations', method = 'POST') => {
-  const res = await fetch(sandbox.url + path, { method, body: method === 'POST' ? body : undefined, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' } });
-  return { status: res.status, json: (await res.json()) as { data?: Record<string, unknown>; error?: { code: number; extra?: { field?: string } } } };
+  const res = await fetch(sandbox.url + path, {
+    method,
+    body: method === 'POST' ? body : undefined,
+    headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+  });
+  return {
+    status: res.status,
+    json: (await res.json()) as {
+      data?: Record<string, unknown>;
+      error?: { code: number; extra?: { field?: string } };
+    },
+  };
 };
 const tokenFor = (body: string, opts = {}, keystore = bot.keystore, uri = '/conversations', method = 'POST') =>
   signAuthenticationToken(keystore, { method, uri, body }, opts);
@@ -27,7 +41,10 @@ describe('the sandbox token check', () => {
   it('accepts a good token and answers 200 with data', async () => {
     const res = await send(contactBody, tokenFor(contactBody));
     expect(res.status).toBe(200);
-    expect(res.json.data).toMatchObject({ category: 'CONTACT', participants: expect.arrayContaining([expect.objectContaining({ user_id: user })]) });
+    expect(res.json.data).toMatchObject({
+      category: 'CONTACT',
+      participants: expect.arrayContaining([expect.objectContaining({ user_id: user })]),
+    });
   });
 
   it('refuses a reused jti', async () => {
@@ -38,11 +55,31 @@ describe('the sandbox token check', () => {
   });
 
   it.each([
-    ['an expired token', () => tokenFor(contactBody, { iat: Math.floor(Date.now() / 1000) - 600, ttlSeconds: 60 }), 'token expired'],
-    ['a sig over another body', () => tokenFor(contactBody.replace('CONTACT', 'GROUP')), 'sig does not match method + uri + body'],
-    ['a sig over another URI', () => tokenFor(contactBody, {}, bot.keystore, '/conversations?x=1'), 'sig does not match method + uri + body'],
-    ['a token signed by another key', () => tokenFor(contactBody, {}, makeBot(bot.keystore.appId).keystore), 'unknown sid'],
-    ['a forged signature', () => tokenFor(contactBody).replace(/\.[^.]+$/, `.${Buffer.alloc(64).toString('base64url')}`), 'bad signature'],
+    [
+      'an expired token',
+      () => tokenFor(contactBody, { iat: Math.floor(Date.now() / 1000) - 600, ttlSeconds: 60 }),
+      'token expired',
+    ],
+    [
+      'a sig over another body',
+      () => tokenFor(contactBody.replace('CONTACT', 'GROUP')),
+      'sig does not match method + uri + body',
+    ],
+    [
+      'a sig over another URI',
+      () => tokenFor(contactBody, {}, bot.keystore, '/conversations?x=1'),
+      'sig does not match method + uri + body',
+    ],
+    [
+      'a token signed by another key',
+      () => tokenFor(contactBody, {}, makeBot(bot.keystore.appId).keystore),
+      'unknown sid',
+    ],
+    [
+      'a forged signature',
+      () => tokenFor(contactBody).replace(/\.[^.]+$/, `.${Buffer.alloc(64).toString('base64url')}`),
+      'bad signature',
+    ],
     ['an unknown bot', () => tokenFor(contactBody, {}, makeBot().keystore), 'unknown uid'],
   ])('refuses %s with Mixin code 401', async (_label, token, reason) => {
     const res = await send(contactBody, token());
@@ -60,16 +97,47 @@ describe('the sandbox body check', () => {
   };
   const users = [randomUUID(), randomUUID()];
   const randomId = randomUUID();
-  const goodGroup = { category: 'GROUP', name: 'Room', random_id: randomId, conversation_id: groupConversationId(bot.keystore.appId, 'Room', users, randomId), participants: users.map((user_id) => ({ user_id })) };
+  const goodGroup = {
+    category: 'GROUP',
+    name: 'Room',
+    random_id: randomId,
+    conversation_id: groupConversationId(bot.keystore.appId, 'Room', users, randomId),
+    participants: users.map((user_id) => ({ user_id })),
+  };
 
   it.each([
     ['a bad category', { ...goodGroup, category: 'CHANNEL' }, 10002, 'category'],
-    ['a CONTACT with the wrong ID', { category: 'CONTACT', conversation_id: randomUUID(), participants: [{ user_id: user }] }, 10002, 'conversation_id'],
-    ['a CONTACT with two participants', { category: 'CONTACT', conversation_id: randomUUID(), participants: users.map((user_id) => ({ user_id })) }, 500, 'participants'],
-    ['a GROUP whose ID is not derived from random_id', { ...goodGroup, conversation_id: randomUUID() }, 10002, 'conversation_id'],
-    ['257 participants', { ...goodGroup, participants: Array.from({ length: 257 }, () => ({ user_id: randomUUID() })) }, 20116, 'participants'],
+    [
+      'a CONTACT with the wrong ID',
+      { category: 'CONTACT', conversation_id: randomUUID(), participants: [{ user_id: user }] },
+      10002,
+      'conversation_id',
+    ],
+    [
+      'a CONTACT with two participants',
+      { category: 'CONTACT', conversation_id: randomUUID(), participants: users.map((user_id) => ({ user_id })) },
+      500,
+      'participants',
+    ],
+    [
+      'a GROUP whose ID is not derived from random_id',
+      { ...goodGroup, conversation_id: randomUUID() },
+      10002,
+      'conversation_id',
+    ],
+    [
+      '257 participants',
+      { ...goodGroup, participants: Array.from({ length: 257 }, () => ({ user_id: randomUUID() })) },
+      20116,
+      'participants',
+    ],
     ['a 513-character name', { ...goodGroup, name: 'x'.repeat(513) }, 10002, 'name'],
-    ['a bad role', { ...goodGroup, participants: [{ user_id: users[0], role: 'KING' }] }, 10002, 'participants[0].role'],
+    [
+      'a bad role',
+      { ...goodGroup, participants: [{ user_id: users[0], role: 'KING' }] },
+      10002,
+      'participants[0].role',
+    ],
   ])('refuses %s', async (_label, body, code, field) => {
     const res = await post(body);
     expect(res.json.error).toMatchObject({ code, extra: { field } });
@@ -96,7 +164,11 @@ describe('the sandbox body check', () => {
 
   it('injects a fault only for bodies naming a given user, and only N times', async () => {
     sandbox.inject({ kind: 'error', code: 7000, userId: users[0]!, count: 1 });
-    const other = { category: 'CONTACT', conversation_id: uniqueConversationId(bot.keystore.appId, user), participants: [{ user_id: user }] };
+    const other = {
+      category: 'CONTACT',
+      conversation_id: uniqueConversationId(bot.keystore.appId, user),
+      participants: [{ user_id: user }],
+    };
     expect((await post(other)).json.data).toBeDefined();
     expect((await post(goodGroup)).json.error?.code).toBe(7000);
     expect((await post(goodGroup)).json.data).toBeDefined();
@@ -104,12 +176,29 @@ describe('the sandbox body check', () => {
 });
 
 describe('the sandbox rate limit (a token bucket per bot)', () => {
-  const contactOf = (u: string) => JSON.stringify({ category: 'CONTACT', conversation_id: uniqueConversationId(bot.keystore.appId, u), participants: [{ user_id: u }] });
-  const post = (body: string) => fetch(`${sandbox.url}/conversations`, { method: 'POST', body, headers: { Authorization: `Bearer ${tokenFor(body)}` } });
-  const burst = async (n: number) => Promise.all(Array.from({ length: n }, async () => {
-    const res = await post(contactOf(randomUUID()));
-    return { status: res.status, retryAfter: res.headers.get('retry-after'), code: ((await res.json()) as { error?: { code: number } }).error?.code };
-  }));
+  const contactOf = (u: string) =>
+    JSON.stringify({
+      category: 'CONTACT',
+      conversation_id: uniqueConversationId(bot.keystore.appId, u),
+      participants: [{ user_id: u }],
+    });
+  const post = (body: string) =>
+    fetch(`${sandbox.url}/conversations`, {
+      method: 'POST',
+      body,
+      headers: { Authorization: `Bearer ${tokenFor(body)}` },
+    });
+  const burst = async (n: number) =>
+    Promise.all(
+      Array.from({ length: n }, async () => {
+        const res = await post(contactOf(randomUUID()));
+        return {
+          status: res.status,
+          retryAfter: res.headers.get('retry-after'),
+          code: ((await res.json()) as { error?: { code: number } }).error?.code,
+        };
+      }),
+    );
 
   it('takes R calls at once, then answers the rest as Mixin does: HTTP 202, code 429, no Retry-After, nothing created', async () => {
     sandbox.setRateLimit(3);
@@ -143,7 +232,11 @@ describe('the sandbox rate limit (a token bucket per bot)', () => {
       const call = async () => {
         const body = contactOf(randomUUID());
         const started = Date.now();
-        const res = await fetch(`${slow.url}/conversations`, { method: 'POST', body, headers: { Authorization: `Bearer ${tokenFor(body)}` } });
+        const res = await fetch(`${slow.url}/conversations`, {
+          method: 'POST',
+          body,
+          headers: { Authorization: `Bearer ${tokenFor(body)}` },
+        });
         return { code: ((await res.json()) as { error?: { code: number } }).error?.code, ms: Date.now() - started };
       };
       const [first, second] = [await call(), await call()];
@@ -154,7 +247,11 @@ describe('the sandbox rate limit (a token bucket per bot)', () => {
       slow.setLatency(0);
       expect((await call()).code).toBeUndefined();
       slow.reset();
-      expect({ rate: slow.rateLimitPerSecond, latency: slow.latencyMs, calls: slow.calls }).toEqual({ rate: 1, latency: 150, calls: 0 });
+      expect({ rate: slow.rateLimitPerSecond, latency: slow.latencyMs, calls: slow.calls }).toEqual({
+        rate: 1,
+        latency: 150,
+        calls: 0,
+      });
     } finally {
       await slow.stop();
     }

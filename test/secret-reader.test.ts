@@ -17,14 +17,23 @@ beforeAll(async () => {
 });
 afterAll(() => secrets.stop());
 beforeEach(() => {
-  Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url });
+  Object.assign(process.env, {
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_REGION: 'us-east-1',
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
+  });
   secrets.clearFaults();
 });
 afterEach(() => {
   process.env = { ...saved };
 });
 
-const failureOf = (promise: Promise<unknown>) => promise.then(() => new Error('resolved'), (error: unknown) => error as Error);
+const failureOf = (promise: Promise<unknown>) =>
+  promise.then(
+    () => new Error('resolved'),
+    (error: unknown) => error as Error,
+  );
 const reads = () => secrets.count('GetSecretValue');
 
 describe('the Secrets Manager client as configured', () => {
@@ -37,7 +46,9 @@ describe('the Secrets Manager client as configured', () => {
   it('makes one attempt per read: a throttled read fails at once as retryable, and a denied one as permanent', async () => {
     secrets.inject({ type: 'ThrottlingException', count: 1 });
     let before = reads();
-    expect(await failureOf(secretsManagerReader(secretId)(new AbortController().signal))).toBeInstanceOf(KeystoreUnavailableError);
+    expect(await failureOf(secretsManagerReader(secretId)(new AbortController().signal))).toBeInstanceOf(
+      KeystoreUnavailableError,
+    );
     expect(reads()).toBe(before + 1);
     secrets.inject({ type: 'AccessDeniedException', count: 1 });
     before = reads();
@@ -51,7 +62,9 @@ describe('the Secrets Manager client as configured', () => {
     secrets.inject({ type: 'hang' });
     const timeout = (SECRETS_MANAGER_CLIENT_OPTIONS.requestHandler as { requestTimeout: number }).requestTimeout;
     let started = Date.now();
-    expect(await failureOf(secretsManagerReader(secretId)(new AbortController().signal))).toBeInstanceOf(KeystoreUnavailableError);
+    expect(await failureOf(secretsManagerReader(secretId)(new AbortController().signal))).toBeInstanceOf(
+      KeystoreUnavailableError,
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(timeout - 50);
     expect(Date.now() - started).toBeLessThan(timeout + 1_500);
     const abort = new AbortController();

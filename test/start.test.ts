@@ -69,13 +69,29 @@ beforeAll(async () => {
   for (const name of PORT_NAMES) ports[name] = await freePort();
   // npm_config_ignore_scripts: `npm start` without `prestart`, whose schema rebuild would rewrite lib/schemas/generated/
   // under the feet of the suites running in parallel (`npm test` built it already).
-  const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])), npm_config_ignore_scripts: 'true' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    npm_config_ignore_scripts: 'true',
+  };
   // The default road: sandbox, local secret, generated keystore, whatever the developer's shell has set.
-  for (const name of ['MIXIN_API_URL', 'MIXIN_KEYSTORE_FILE', 'MIXIN_KEYSTORE_SECRET_ID', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN']) {
+  for (const name of [
+    'MIXIN_API_URL',
+    'MIXIN_KEYSTORE_FILE',
+    'MIXIN_KEYSTORE_SECRET_ID',
+    'AWS_PROFILE',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+  ]) {
     delete env[name];
   }
   // Three batches at once per queue, and a sandbox with a rate limit far above what these tests send.
-  Object.assign(env, { LOCAL_QUEUE_MAXIMUM_CONCURRENCY: '3', MIXIN_SANDBOX_RATE_LIMIT: '100', MIXIN_SANDBOX_LATENCY_MS: '5' });
+  Object.assign(env, {
+    LOCAL_QUEUE_MAXIMUM_CONCURRENCY: '3',
+    MIXIN_SANDBOX_RATE_LIMIT: '100',
+    MIXIN_SANDBOX_LATENCY_MS: '5',
+  });
   child = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   exited = new Promise((done) => child.once('exit', (code) => done(code)));
   child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
@@ -112,8 +128,12 @@ afterAll(async () => {
 it('announces the API on the chosen port, the sandbox bot and a curl line per route', () => {
   expect(apiUrl).toBe(`http://127.0.0.1:${ports.PORT}`);
   expect(botId).toMatch(UUID);
-  expect(output).toContain(`curl -sS -X POST ${apiUrl}/groups -H 'Content-Type: application/json' -H 'Idempotency-Key: `);
-  expect(output).toContain(`curl -sS -X POST ${apiUrl}/contacts -H 'Content-Type: application/json' -d '{"participants":[{"user_id":"`);
+  expect(output).toContain(
+    `curl -sS -X POST ${apiUrl}/groups -H 'Content-Type: application/json' -H 'Idempotency-Key: `,
+  );
+  expect(output).toContain(
+    `curl -sS -X POST ${apiUrl}/contacts -H 'Content-Type: application/json' -d '{"participants":[{"user_id":"`,
+  );
   expect(output).not.toMatch(/session_private_key/);
 });
 
@@ -123,26 +143,42 @@ it('announces the local SQS: its endpoint, every queue of the stage, an aws sqs 
   for (const name of ['create-group', 'create-group-dlq', 'create-contact', 'create-contact-dlq']) {
     expect(output).toContain(`    ${endpoint}/000000000000/mixin-conversations-local-${name}`);
   }
-  expect(output).toContain(`aws sqs send-message --endpoint-url ${endpoint} --queue-url ${endpoint}/000000000000/mixin-conversations-local-create-group --message-body '{"name":"Team room","participants":[{"user_id":"`);
-  expect(output).toMatch(/--message-attributes '\{"IdempotencyKey":\{"DataType":"String","StringValue":"[0-9a-f-]{36}"\}\}'/);
+  expect(output).toContain(
+    `aws sqs send-message --endpoint-url ${endpoint} --queue-url ${endpoint}/000000000000/mixin-conversations-local-create-group --message-body '{"name":"Team room","participants":[{"user_id":"`,
+  );
+  expect(output).toMatch(
+    /--message-attributes '\{"IdempotencyKey":\{"DataType":"String","StringValue":"[0-9a-f-]{36}"\}\}'/,
+  );
   expect(output).toContain(`LAMBDA_PORT=${ports.LAMBDA_PORT} npm run workflow -- '`);
   // The deployed ratio: a visibility timeout of six times the (shortened) queue function timeout.
   expect(output).toContain('(local; visibility timeout 30 s, redrive as in infra/queues.yml)');
-  expect(output).toContain(`${endpoint}/000000000000/mixin-conversations-local-create-contact   -> createContactQueue (3 batches at once, timeout 5 s)`);
+  expect(output).toContain(
+    `${endpoint}/000000000000/mixin-conversations-local-create-contact   -> createContactQueue (3 batches at once, timeout 5 s)`,
+  );
   expect(output).toMatch(/local sandbox, bot [0-9a-f-]{36}, rate limit 100\/s, latency 5 ms/);
-  expect(output).toMatch(/npm run workflow -- '\{"name":"Team room","participants":\[\{"user_id":"[0-9a-f-]{36}"\}\]\}'/);
+  expect(output).toMatch(
+    /npm run workflow -- '\{"name":"Team room","participants":\[\{"user_id":"[0-9a-f-]{36}"\}\]\}'/,
+  );
 });
 
 it('creates a group over POST /groups, and the same one again for the same Idempotency-Key', async () => {
   const member = randomUUID();
   const key = randomUUID();
-  const first = await post('/groups', { name: 'Team room', participants: [{ user_id: member }] }, { 'Idempotency-Key': key });
+  const first = await post(
+    '/groups',
+    { name: 'Team room', participants: [{ user_id: member }] },
+    { 'Idempotency-Key': key },
+  );
   expect([first.status, first.text]).toEqual([201, expect.any(String)]);
   expect(first.conversation?.conversation_id).toMatch(UUID);
   expect(first.conversation?.category).toBe('GROUP');
   expect(first.conversation?.participants?.map((p) => p.user_id)).toEqual(expect.arrayContaining([botId, member]));
 
-  const again = await post('/groups', { name: 'Team room', participants: [{ user_id: member }] }, { 'Idempotency-Key': key });
+  const again = await post(
+    '/groups',
+    { name: 'Team room', participants: [{ user_id: member }] },
+    { 'Idempotency-Key': key },
+  );
   expect(again.status).toBe(201);
   expect(again.conversation?.conversation_id).toBe(first.conversation?.conversation_id);
 });
@@ -157,20 +193,44 @@ it('creates a contact over POST /contacts with the unique conversation ID of bot
 
 it('serves the queue and workflow functions on the Lambda invoke endpoint', async () => {
   const invoke = async (fn: string, payload: unknown) => {
-    const response = await fetch(`http://127.0.0.1:${ports.LAMBDA_PORT}/2015-03-31/functions/mixin-conversations-local-${fn}/invocations`, { method: 'POST', body: JSON.stringify(payload) });
-    return { status: response.status, functionError: response.headers.get('x-amz-function-error'), body: (await response.json()) as Record<string, unknown> };
+    const response = await fetch(
+      `http://127.0.0.1:${ports.LAMBDA_PORT}/2015-03-31/functions/mixin-conversations-local-${fn}/invocations`,
+      { method: 'POST', body: JSON.stringify(payload) },
+    );
+    return {
+      status: response.status,
+      functionError: response.headers.get('x-amz-function-error'),
+      body: (await response.json()) as Record<string, unknown>,
+    };
   };
   const member = randomUUID();
-  const group = await invoke('createGroupWorkflow', { name: 'Team room', participants: [{ user_id: member }], idempotency_key: 'exec/CreateGroup' });
+  const group = await invoke('createGroupWorkflow', {
+    name: 'Team room',
+    participants: [{ user_id: member }],
+    idempotency_key: 'exec/CreateGroup',
+  });
   expect([group.status, group.functionError]).toEqual([200, null]);
   expect(group.body.conversation_id).toMatch(UUID);
-  const queue = await invoke('createContactQueue', { Records: [{ messageId: 'm1', body: JSON.stringify({ participants: [{ user_id: member }] }) }, { messageId: 'm2', body: 'not json' }] });
+  const queue = await invoke('createContactQueue', {
+    Records: [
+      { messageId: 'm1', body: JSON.stringify({ participants: [{ user_id: member }] }) },
+      { messageId: 'm2', body: 'not json' },
+    ],
+  });
   // m2 can never succeed: the function sends it to its local dead-letter queue (DEAD_LETTER_QUEUE_URL) instead of reporting it.
   expect(queue.body).toEqual({ batchItemFailures: [] });
   const sqs = localSqs(ports.SQS_PORT!);
-  const { Messages } = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: sqs.url('create-contact-dlq'), WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
+  const { Messages } = await sqs.client.send(
+    new ReceiveMessageCommand({
+      QueueUrl: sqs.url('create-contact-dlq'),
+      WaitTimeSeconds: 1,
+      MessageAttributeNames: ['All'],
+    }),
+  );
   sqs.client.destroy();
-  expect(Messages?.map((m) => [m.Body, m.MessageAttributes?.SourceMessageId?.StringValue])).toEqual([['not json', 'm2']]);
+  expect(Messages?.map((m) => [m.Body, m.MessageAttributes?.SourceMessageId?.StringValue])).toEqual([
+    ['not json', 'm2'],
+  ]);
 });
 
 it('stops everything on a SIGTERM to npm alone, as a process manager or `timeout` sends it', async () => {
@@ -202,8 +262,21 @@ interface Launch {
 const launch = async (overrides: NodeJS.ProcessEnv): Promise<Launch> => {
   const launchPorts: Record<string, number> = {};
   for (const name of PORT_NAMES) launchPorts[name] = await freePort();
-  const env: NodeJS.ProcessEnv = { ...process.env, ...Object.fromEntries(Object.entries(launchPorts).map(([k, v]) => [k, String(v)])), npm_config_ignore_scripts: 'true' };
-  for (const name of ['MIXIN_API_URL', 'MIXIN_KEYSTORE_FILE', 'MIXIN_KEYSTORE_SECRET_ID', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL_SECRETS_MANAGER']) {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...Object.fromEntries(Object.entries(launchPorts).map(([k, v]) => [k, String(v)])),
+    npm_config_ignore_scripts: 'true',
+  };
+  for (const name of [
+    'MIXIN_API_URL',
+    'MIXIN_KEYSTORE_FILE',
+    'MIXIN_KEYSTORE_SECRET_ID',
+    'AWS_PROFILE',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_ENDPOINT_URL_SECRETS_MANAGER',
+  ]) {
     delete env[name];
   }
   Object.assign(env, overrides);
@@ -238,7 +311,11 @@ const launch = async (overrides: NodeJS.ProcessEnv): Promise<Launch> => {
 /** The local SQS of a running `npm start`, reached as any SDK user would (the URLs it printed). */
 const localSqs = (port: number) => {
   const endpoint = `http://127.0.0.1:${port}`;
-  const client = new SQSClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const client = new SQSClient({
+    endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
   const url = (name: string) => `${endpoint}/000000000000/mixin-conversations-local-${name}`;
   const depth = (name: string) => queueDepth(client, url(name));
   return { client, url, depth };
@@ -287,7 +364,13 @@ describe('with MIXIN_API_URL and MIXIN_KEYSTORE_FILE', () => {
     const sqs = localSqs(launched!.ports.SQS_PORT!);
     const member = randomUUID();
     const before = sandbox.created;
-    await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.url('create-group'), MessageBody: JSON.stringify({ name: 'Queue room', participants: [{ user_id: member }] }), MessageAttributes: { IdempotencyKey: { DataType: 'String', StringValue: 'start-test-1' } } }));
+    await sqs.client.send(
+      new SendMessageCommand({
+        QueueUrl: sqs.url('create-group'),
+        MessageBody: JSON.stringify({ name: 'Queue room', participants: [{ user_id: member }] }),
+        MessageAttributes: { IdempotencyKey: { DataType: 'String', StringValue: 'start-test-1' } },
+      }),
+    );
     const expected = groupIdForKey(bot.json.app_id, 'start-test-1');
     await waitFor('the group', () => sandbox.conversations.has(expected));
     await waitFor('the queue to empty', async () => (await sqs.depth('create-group')) === 0);
@@ -298,10 +381,18 @@ describe('with MIXIN_API_URL and MIXIN_KEYSTORE_FILE', () => {
 
   it('sends a message that can never succeed to the local dead-letter queue at once, with its reason', async () => {
     const sqs = localSqs(launched!.ports.SQS_PORT!);
-    const { MessageId } = await sqs.client.send(new SendMessageCommand({ QueueUrl: sqs.url('create-contact'), MessageBody: '{"participants": "nobody"}' }));
+    const { MessageId } = await sqs.client.send(
+      new SendMessageCommand({ QueueUrl: sqs.url('create-contact'), MessageBody: '{"participants": "nobody"}' }),
+    );
     let dead: Message | undefined;
     await waitFor('the dead letter', async () => {
-      const out = await sqs.client.send(new ReceiveMessageCommand({ QueueUrl: sqs.url('create-contact-dlq'), WaitTimeSeconds: 1, MessageAttributeNames: ['All'] }));
+      const out = await sqs.client.send(
+        new ReceiveMessageCommand({
+          QueueUrl: sqs.url('create-contact-dlq'),
+          WaitTimeSeconds: 1,
+          MessageAttributeNames: ['All'],
+        }),
+      );
       dead = out.Messages?.[0];
       return dead !== undefined;
     });
@@ -343,7 +434,9 @@ describe('with MIXIN_KEYSTORE_SECRET_ID and AWS credentials', () => {
     expect(status).toBe(201);
     expect(body.data?.conversation_id).toBe(uniqueConversationId(bot.json.app_id, user));
     // Once by the launcher (to register the bot with the sandbox), at least once by the function.
-    expect(secrets.calls.filter((c) => c.operation === 'GetSecretValue' && c.secretId === 'team/mixin-bot').length).toBeGreaterThanOrEqual(2);
+    expect(
+      secrets.calls.filter((c) => c.operation === 'GetSecretValue' && c.secretId === 'team/mixin-bot').length,
+    ).toBeGreaterThanOrEqual(2);
     expect(await listening(launched!.ports.SECRETS_PORT!)).toBe(false);
     expect(launched!.output()).toContain('AWS Secrets Manager secret team/mixin-bot (eu-west-1)');
   });
@@ -373,14 +466,19 @@ describe('refuses to start, loudly and without a secret, when', () => {
     expect(output).not.toContain(seed.slice(0, 8));
   }, 60_000);
 
-  it('the local visibility timeout is below six times the queue functions\' timeout: says which and what to do', async () => {
-    const { code, output } = await startToFailure({ LOCAL_QUEUE_VISIBILITY_TIMEOUT: '10', LOCAL_QUEUE_FUNCTION_TIMEOUT: '5' });
+  it("the local visibility timeout is below six times the queue functions' timeout: says which and what to do", async () => {
+    const { code, output } = await startToFailure({
+      LOCAL_QUEUE_VISIBILITY_TIMEOUT: '10',
+      LOCAL_QUEUE_FUNCTION_TIMEOUT: '5',
+    });
     expect(code).not.toBe(0);
-    expect(output).toContain('LOCAL_QUEUE_VISIBILITY_TIMEOUT (10 s) must be at least 6 times the queue functions\' timeout (LOCAL_QUEUE_FUNCTION_TIMEOUT, 5 s)');
+    expect(output).toContain(
+      "LOCAL_QUEUE_VISIBILITY_TIMEOUT (10 s) must be at least 6 times the queue functions' timeout (LOCAL_QUEUE_FUNCTION_TIMEOUT, 5 s)",
+    );
     expect(output).not.toMatch(/^ready:/m);
   }, 60_000);
 
-  it('a function setting in the shell is out of range: the function\'s own message, before anything starts', async () => {
+  it("a function setting in the shell is out of range: the function's own message, before anything starts", async () => {
     const { code, output } = await startToFailure({ MIXIN_MAX_ATTEMPTS: '99' });
     expect(code).not.toBe(0);
     expect(output).toContain('MIXIN_MAX_ATTEMPTS must be an integer from 1 to 10, got "99"');

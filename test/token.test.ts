@@ -20,7 +20,11 @@ describe('signAuthenticationToken', () => {
 
   it('reproduces the golden token exactly', () => {
     const { uid, sid, iat, exp, jti } = vector.payload;
-    const token = signAuthenticationToken({ appId: uid, sessionId: sid, privateKey }, request, { iat, ttlSeconds: exp - iat, jti });
+    const token = signAuthenticationToken({ appId: uid, sessionId: sid, privateKey }, request, {
+      iat,
+      ttlSeconds: exp - iat,
+      jti,
+    });
     expect(token).toBe(vector.token);
   });
 

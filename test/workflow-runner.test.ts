@@ -31,31 +31,54 @@ const send = (res: ServerResponse, status: number, body: unknown, headers: Recor
  * an unknown function, 400 for an invocation type other than RequestResponse/Event, and for a thrown error
  * 200 + `X-Amz-Function-Error: Unhandled` + `{ errorMessage, errorType: "Error", trace: stack lines }`.
  */
-const offlineInvoke = (handlers: Record<string, LambdaHandler>) => async (req: IncomingMessage, res: ServerResponse) => {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const functionName = decodeURIComponent(/^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(req.url ?? '')?.[1] ?? '');
-  const handler = handlers[functionName];
-  if (!handler) return send(res, 404, { Message: `Function not found: ${functionName}`, Type: 'User' }, { 'x-amzn-ErrorType': 'ResourceNotFoundException' });
-  const type = req.headers['x-amz-invocation-type'];
-  if (type && type !== 'RequestResponse') {
-    return send(res, 400, { Message: `invocationType: '${type}' not supported by serverless-offline`, Type: 'User' }, { 'x-amzn-ErrorType': 'InvalidParameterValueException' });
-  }
-  const payload = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
-  invocations.push({ functionName, payload });
-  try {
-    send(res, 200, await handler(payload, lambdaContext(30_000)));
-  } catch (error) {
-    const err = error as Error;
-    send(res, 200, { errorMessage: err.message, errorType: 'Error', trace: (err.stack ?? '').split('\n') }, { 'X-Amz-Function-Error': 'Unhandled' });
-  }
-};
+const offlineInvoke =
+  (handlers: Record<string, LambdaHandler>) => async (req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const functionName = decodeURIComponent(
+      /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(req.url ?? '')?.[1] ?? '',
+    );
+    const handler = handlers[functionName];
+    if (!handler)
+      return send(
+        res,
+        404,
+        { Message: `Function not found: ${functionName}`, Type: 'User' },
+        { 'x-amzn-ErrorType': 'ResourceNotFoundException' },
+      );
+    const type = req.headers['x-amz-invocation-type'];
+    if (type && type !== 'RequestResponse') {
+      return send(
+        res,
+        400,
+        { Message: `invocationType: '${type}' not supported by serverless-offline`, Type: 'User' },
+        { 'x-amzn-ErrorType': 'InvalidParameterValueException' },
+      );
+    }
+    const payload = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
+    invocations.push({ functionName, payload });
+    try {
+      send(res, 200, await handler(payload, lambdaContext(30_000)));
+    } catch (error) {
+      const err = error as Error;
+      send(
+        res,
+        200,
+        { errorMessage: err.message, errorType: 'Error', trace: (err.stack ?? '').split('\n') },
+        { 'X-Amz-Function-Error': 'Unhandled' },
+      );
+    }
+  };
 
 beforeAll(async () => {
   h = await startHarness({ MIXIN_MAX_ATTEMPTS: '2' });
   const handlers = {
-    'mixin-conversations-local-createGroupWorkflow': h.load<{ handler: LambdaHandler }>('../../functions/create-group/workflow').handler,
-    'mixin-conversations-local-createContactWorkflow': h.load<{ handler: LambdaHandler }>('../../functions/create-contact/workflow').handler,
+    'mixin-conversations-local-createGroupWorkflow': h.load<{ handler: LambdaHandler }>(
+      '../../functions/create-group/workflow',
+    ).handler,
+    'mixin-conversations-local-createContactWorkflow': h.load<{ handler: LambdaHandler }>(
+      '../../functions/create-contact/workflow',
+    ).handler,
   };
   const handle = offlineInvoke(handlers);
   server = createServer((req, res) => void handle(req, res));
@@ -81,7 +104,11 @@ interface CliRun {
 const workflow = (args: string[], lambdaUrl = endpoint): Promise<CliRun> =>
   new Promise((resolve, reject) => {
     const env = { ...process.env, LAMBDA_URL: lambdaUrl };
-    const child = spawn(process.execPath, [TSX_CLI, join(ROOT, 'scripts', 'workflow.ts'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [TSX_CLI, join(ROOT, 'scripts', 'workflow.ts'), ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
@@ -95,7 +122,11 @@ const workflow = (args: string[], lambdaUrl = endpoint): Promise<CliRun> =>
   });
 
 /** The state lines without their timestamps. */
-const stateLines = (stderr: string) => stderr.split('\n').filter((l) => l.startsWith('[')).map((l) => l.replace(/^\[\s*[\d.]+s\] /, ''));
+const stateLines = (stderr: string) =>
+  stderr
+    .split('\n')
+    .filter((l) => l.startsWith('['))
+    .map((l) => l.replace(/^\[\s*[\d.]+s\] /, ''));
 
 const members = (n: number) => Array.from({ length: n }, () => ({ user_id: randomUUID() }));
 
@@ -107,29 +138,59 @@ describe('npm run workflow', () => {
     const bot = h.bot.keystore.appId;
     expect(JSON.parse(run.stdout)).toEqual({
       group: { conversation_id: groupIdForKey(bot, 'exec-ok/CreateGroup') },
-      contacts: participants.map(({ user_id }) => ({ user_id, opened: true, conversation_id: uniqueConversationId(bot, user_id) })),
+      contacts: participants.map(({ user_id }) => ({
+        user_id,
+        opened: true,
+        conversation_id: uniqueConversationId(bot, user_id),
+      })),
     });
     const lines = stateLines(run.stderr);
-    const order = ['execution started', 'CreateGroup entered (Task)', 'CreateGroup exited', 'OpenContacts entered (Map)', 'CreateContact[0] entered (Task)', 'ContactOpened[1] exited', 'OpenContacts exited', 'TeamRoomOpen exited', 'execution succeeded'];
+    const order = [
+      'execution started',
+      'CreateGroup entered (Task)',
+      'CreateGroup exited',
+      'OpenContacts entered (Map)',
+      'CreateContact[0] entered (Task)',
+      'ContactOpened[1] exited',
+      'OpenContacts exited',
+      'TeamRoomOpen exited',
+      'execution succeeded',
+    ];
     const positions = order.map((start) => lines.findIndex((l) => l.startsWith(start)));
     expect(positions).not.toContain(-1);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
-    expect(lines).toEqual(expect.arrayContaining(['CreateContact[1] entered (Task)', expect.stringMatching(/^CreateContact\[0\] exited \{"user_id":/)]));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        'CreateContact[1] entered (Task)',
+        expect.stringMatching(/^CreateContact\[0\] exited \{"user_id":/),
+      ]),
+    );
     // $$.State.Name is the state's own name, as in Step Functions (aws-local-stepfunctions leaves it empty).
-    expect(invocations.map((i) => [i.functionName, i.payload.idempotency_key]).sort()).toEqual([
-      ['mixin-conversations-local-createContactWorkflow', `exec-ok/CreateContact/${participants[0]!.user_id}`],
-      ['mixin-conversations-local-createContactWorkflow', `exec-ok/CreateContact/${participants[1]!.user_id}`],
-      ['mixin-conversations-local-createGroupWorkflow', 'exec-ok/CreateGroup'],
-    ].sort());
+    expect(invocations.map((i) => [i.functionName, i.payload.idempotency_key]).sort()).toEqual(
+      [
+        ['mixin-conversations-local-createContactWorkflow', `exec-ok/CreateContact/${participants[0]!.user_id}`],
+        ['mixin-conversations-local-createContactWorkflow', `exec-ok/CreateContact/${participants[1]!.user_id}`],
+        ['mixin-conversations-local-createGroupWorkflow', 'exec-ok/CreateGroup'],
+      ].sort(),
+    );
   });
 
   it('recovers the error name serverless-offline drops, so Retry matches MixinRateLimitError', async () => {
     // MIXIN_MAX_ATTEMPTS=2: the first invocation ends with MixinRateLimitError, the state's Retry runs it again.
     h.sandbox.inject({ kind: 'error', code: 429, count: 2, category: 'GROUP' });
-    const run = await workflow([JSON.stringify({ name: 'Throttled room', participants: members(1) }), '--retry-interval-ms', '0']);
+    const run = await workflow([
+      JSON.stringify({ name: 'Throttled room', participants: members(1) }),
+      '--retry-interval-ms',
+      '0',
+    ]);
     expect(run.code).toBe(0);
     const lines = stateLines(run.stderr);
-    expect(lines).toEqual(expect.arrayContaining([expect.stringMatching(/^CreateGroup failed: MixinRateLimitError: Mixin rate-limited/), 'CreateGroup retried (attempt 1)']));
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^CreateGroup failed: MixinRateLimitError: Mixin rate-limited/),
+        'CreateGroup retried (attempt 1)',
+      ]),
+    );
     expect(invocations.filter((i) => i.functionName.endsWith('createGroupWorkflow'))).toHaveLength(2);
     expect([...h.sandbox.conversations.values()].filter((c) => c.data.category === 'GROUP')).toHaveLength(1);
   });
@@ -144,7 +205,12 @@ describe('npm run workflow', () => {
       [participants[0]!.user_id, true, undefined],
       [participants[1]!.user_id, false, 'MixinRequestError'],
     ]);
-    expect(stateLines(run.stderr)).toEqual(expect.arrayContaining(['CreateContact[1] caught, next ContactFailed', expect.stringMatching(/^ContactFailed\[1\] exited/)]));
+    expect(stateLines(run.stderr)).toEqual(
+      expect.arrayContaining([
+        'CreateContact[1] caught, next ContactFailed',
+        expect.stringMatching(/^ContactFailed\[1\] exited/),
+      ]),
+    );
   });
 
   it('fails with the error name and a non-zero exit code when the group is rejected', async () => {
@@ -189,11 +255,23 @@ describe('npm run workflow', () => {
 
 describe('errorNameOf', () => {
   it('takes errorType from Lambda, and the stack line from serverless-offline, whose errorType is always "Error" (its timeout: Sandbox.Timedout)', () => {
-    expect(errorNameOf({ errorType: 'MixinRequestError', errorMessage: 'm', trace: ['MixinRequestError: m'] })).toBe('MixinRequestError');
-    expect(errorNameOf({ errorType: 'Error', errorMessage: 'a: b', trace: ['KeystoreError: a: b', '    at x'] })).toBe('KeystoreError');
-    expect(errorNameOf({ errorType: 'Error', errorMessage: '', trace: ['InvalidRequestError'] })).toBe('InvalidRequestError');
+    expect(errorNameOf({ errorType: 'MixinRequestError', errorMessage: 'm', trace: ['MixinRequestError: m'] })).toBe(
+      'MixinRequestError',
+    );
+    expect(errorNameOf({ errorType: 'Error', errorMessage: 'a: b', trace: ['KeystoreError: a: b', '    at x'] })).toBe(
+      'KeystoreError',
+    );
+    expect(errorNameOf({ errorType: 'Error', errorMessage: '', trace: ['InvalidRequestError'] })).toBe(
+      'InvalidRequestError',
+    );
     expect(errorNameOf({ errorType: 'Error', errorMessage: 'm' })).toBe('Error');
     expect(errorNameOf({})).toBe('Error');
-    expect(errorNameOf({ errorType: 'Error', errorMessage: '[504] - Lambda timeout.', trace: ['Error: [504] - Lambda timeout.'] })).toBe('Sandbox.Timedout');
+    expect(
+      errorNameOf({
+        errorType: 'Error',
+        errorMessage: '[504] - Lambda timeout.',
+        trace: ['Error: [504] - Lambda timeout.'],
+      }),
+    ).toBe('Sandbox.Timedout');
   });
 });

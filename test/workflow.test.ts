@@ -33,7 +33,11 @@ const thrown = async (task: Task, input: unknown, remainingMs = 10_000): Promise
 describe('create-group/workflow', () => {
   it('returns the conversation; idempotency_key addresses the group, so a retried state makes no second group', async () => {
     const users = [randomUUID()];
-    const input = { name: 'Flow room', participants: users.map((user_id) => ({ user_id })), idempotency_key: 'exec-1/CreateGroup' };
+    const input = {
+      name: 'Flow room',
+      participants: users.map((user_id) => ({ user_id })),
+      idempotency_key: 'exec-1/CreateGroup',
+    };
     const first = await groups(input, lambdaContext());
     const again = await groups(input, lambdaContext());
     const expected = groupIdForKey(h.bot.keystore.appId, 'exec-1/CreateGroup');
@@ -45,8 +49,18 @@ describe('create-group/workflow', () => {
 
   it.each([
     ['InvalidRequestError', { name: '', participants: [] }, undefined, false],
-    ['MixinRequestError', { name: 'x', participants: [{ user_id: randomUUID() }] }, { kind: 'error', code: 10002 }, false],
-    ['MixinRateLimitError', { name: 'x', participants: [{ user_id: randomUUID() }] }, { kind: 'error', code: 429 }, true],
+    [
+      'MixinRequestError',
+      { name: 'x', participants: [{ user_id: randomUUID() }] },
+      { kind: 'error', code: 10002 },
+      false,
+    ],
+    [
+      'MixinRateLimitError',
+      { name: 'x', participants: [{ user_id: randomUUID() }] },
+      { kind: 'error', code: 429 },
+      true,
+    ],
     ['MixinUnavailableError', { name: 'x', participants: [{ user_id: randomUUID() }] }, { kind: 'html-500' }, true],
   ] as const)('throws %s by name with its documented retryable flag', async (name, input, fault, retryable) => {
     if (fault) h.sandbox.inject(fault);
@@ -56,7 +70,12 @@ describe('create-group/workflow', () => {
   });
 
   it('names each bad field, including an unknown one and a bad idempotency_key', async () => {
-    const error = await thrown(groups, { name: 'x', participants: [{ user_id: randomUUID() }], idempotency_key: '', extra: 1 });
+    const error = await thrown(groups, {
+      name: 'x',
+      participants: [{ user_id: randomUUID() }],
+      idempotency_key: '',
+      extra: 1,
+    });
     expect(error.details).toEqual([
       { field: 'extra', message: 'is not an allowed field' },
       { field: 'idempotency_key', message: 'must be 1 to 256 characters' },
@@ -76,7 +95,10 @@ describe('create-group/workflow', () => {
 describe('create-contact/workflow', () => {
   it('returns the contact conversation and accepts an idempotency_key', async () => {
     const u = randomUUID();
-    const result = await contacts({ participants: [{ user_id: u }], idempotency_key: 'exec-1/Member-0' }, lambdaContext());
+    const result = await contacts(
+      { participants: [{ user_id: u }], idempotency_key: 'exec-1/Member-0' },
+      lambdaContext(),
+    );
     expect(result.conversation_id).toBe(uniqueConversationId(h.bot.keystore.appId, u));
   });
 
@@ -87,6 +109,10 @@ describe('create-contact/workflow', () => {
     const broken = h.load<{ handler: Task }>('../../functions/create-contact/workflow').handler;
     process.env.MIXIN_KEYSTORE_SECRET_ID = h.secretId;
     const error = await thrown(broken, { participants: [{ user_id: randomUUID() }] });
-    expect(error).toMatchObject({ name: 'KeystoreError', retryable: false, message: 'keystore.session_id: is missing' });
+    expect(error).toMatchObject({
+      name: 'KeystoreError',
+      retryable: false,
+      message: 'keystore.session_id: is missing',
+    });
   });
 });

@@ -10,7 +10,9 @@ import { contactUser, created, type DashboardKeystore, type HttpEvent, type Http
 const HEADER = Buffer.from('{"alg":"EdDSA","typ":"JWT"}').toString('base64url');
 
 export const uniqueId = (a: string, b: string): string => {
-  const d = createHash('md5').update(a < b ? a + b : b + a).digest();
+  const d = createHash('md5')
+    .update(a < b ? a + b : b + a)
+    .digest();
   d[6] = (d[6]! & 0x0f) | 0x30;
   d[8] = (d[8]! & 0x3f) | 0x80;
   const h = d.toString('hex');
@@ -19,18 +21,39 @@ export const uniqueId = (a: string, b: string): string => {
 
 /** The floor for one keystore: `buildRequest` (ID + token + request, everything before the bytes go on the wire) and the handler. */
 export const contactFloor = (keystore: DashboardKeystore) => {
-  const key = createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), Buffer.from(keystore.session_private_key, 'hex')]), format: 'der', type: 'pkcs8' });
+  const key = createPrivateKey({
+    key: Buffer.concat([
+      Buffer.from('302e020100300506032b657004220420', 'hex'),
+      Buffer.from(keystore.session_private_key, 'hex'),
+    ]),
+    format: 'der',
+    type: 'pkcs8',
+  });
   const url = new URL('/conversations', process.env.MIXIN_API_URL);
 
   const buildRequest = (userId: string) => {
-    const body = JSON.stringify({ category: 'CONTACT', conversation_id: uniqueId(keystore.app_id, userId), participants: [{ user_id: userId }] });
+    const body = JSON.stringify({
+      category: 'CONTACT',
+      conversation_id: uniqueId(keystore.app_id, userId),
+      participants: [{ user_id: userId }],
+    });
     const jti = randomUUID();
     const iat = Math.floor(Date.now() / 1000);
     const sig = createHash('sha256').update(`POST${url.pathname}${body}`).digest('hex');
-    const claims = Buffer.from(JSON.stringify({ uid: keystore.app_id, sid: keystore.session_id, iat, exp: iat + 300, jti, sig, scp: 'FULL' })).toString('base64url');
+    const claims = Buffer.from(
+      JSON.stringify({ uid: keystore.app_id, sid: keystore.session_id, iat, exp: iat + 300, jti, sig, scp: 'FULL' }),
+    ).toString('base64url');
     const input = `${HEADER}.${claims}`;
     const token = `${input}.${sign(null, Buffer.from(input), key).toString('base64url')}`;
-    return { body, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'X-Request-Id': jti, 'Content-Length': String(Buffer.byteLength(body)) } };
+    return {
+      body,
+      headers: {
+        Authorization: `Bearer ${token}`,
+        'Content-Type': 'application/json',
+        'X-Request-Id': jti,
+        'Content-Length': String(Buffer.byteLength(body)),
+      },
+    };
   };
 
   const handler = async (event: HttpEvent): Promise<HttpResult> => {

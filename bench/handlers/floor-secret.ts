@@ -8,6 +8,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { contactFloor } from './floor-core';
 import type { DashboardKeystore } from './shared';
 
-const secret = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: process.env.MIXIN_KEYSTORE_SECRET_ID }));
+const secret = await new SecretsManagerClient({}).send(
+  new GetSecretValueCommand({ SecretId: process.env.MIXIN_KEYSTORE_SECRET_ID }),
+);
 
 export const { handler } = contactFloor(JSON.parse(secret.SecretString ?? '{}') as DashboardKeystore);

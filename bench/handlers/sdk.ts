@@ -10,6 +10,10 @@ const client = MixinApi({ keystore, requestConfig: { baseURL: process.env.MIXIN_
 
 export const handler = async (event: HttpEvent): Promise<HttpResult> => {
   const userId = contactUser(event);
-  const conversation = await client.conversation.create({ category: 'CONTACT', conversation_id: uniqueConversationID(keystore.app_id, userId), participants: [{ user_id: userId }] });
+  const conversation = await client.conversation.create({
+    category: 'CONTACT',
+    conversation_id: uniqueConversationID(keystore.app_id, userId),
+    participants: [{ user_id: userId }],
+  });
   return created(conversation);
 };

@@ -16,9 +16,25 @@ export { ROOT };
 
 // serverless-esbuild's own keys, which it strips before calling esbuild (node_modules/serverless-esbuild/dist/bundle.js).
 const PLUGIN_KEYS = [
-  'concurrency', 'zipConcurrency', 'exclude', 'nativeZip', 'packager', 'packagePath', 'watch', 'keepOutputDirectory', 'packagerOptions',
-  'installExtraArgs', 'outputFileExtension', 'outputBuildFolder', 'outputWorkFolder', 'nodeExternals', 'skipBuild', 'skipRebuild',
-  'skipBuildExcludeFns', 'stripEntryResolveExtensions', 'disposeContext',
+  'concurrency',
+  'zipConcurrency',
+  'exclude',
+  'nativeZip',
+  'packager',
+  'packagePath',
+  'watch',
+  'keepOutputDirectory',
+  'packagerOptions',
+  'installExtraArgs',
+  'outputFileExtension',
+  'outputBuildFolder',
+  'outputWorkFolder',
+  'nodeExternals',
+  'skipBuild',
+  'skipRebuild',
+  'skipBuildExcludeFns',
+  'stripEntryResolveExtensions',
+  'disposeContext',
 ];
 
 /**
@@ -28,7 +44,8 @@ const PLUGIN_KEYS = [
  */
 const loadPlugins = (plugins: unknown): Plugin[] | undefined => {
   if (plugins === undefined || Array.isArray(plugins)) return plugins;
-  if (typeof plugins !== 'string') throw new Error(`serverless.yml custom.esbuild.plugins: expected a file path, got ${JSON.stringify(plugins)}`);
+  if (typeof plugins !== 'string')
+    throw new Error(`serverless.yml custom.esbuild.plugins: expected a file path, got ${JSON.stringify(plugins)}`);
   let loaded = createRequire(join(ROOT, 'serverless.yml'))(join(ROOT, plugins)) as unknown;
   if (loaded && typeof loaded === 'object' && 'default' in loaded && !Array.isArray(loaded)) loaded = loaded.default;
   if (!Array.isArray(loaded)) throw new Error(`${plugins} does not export an array of esbuild plugins`);
@@ -53,7 +70,9 @@ export type BuildKind = 'deployed' | 'plain';
  */
 export const serverlessEsbuildOptions = (kind: BuildKind = 'deployed'): BuildOptions => {
   // CloudFormation tags (!GetAtt, !Ref) may appear elsewhere in the file: left unresolved, quietly.
-  const doc = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as { custom: { esbuild: Record<string, unknown> } };
+  const doc = parse(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'), { logLevel: 'error' }) as {
+    custom: { esbuild: Record<string, unknown> };
+  };
   const raw: Record<string, unknown> = { platform: 'node', ...doc.custom.esbuild };
   const options: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) if (!PLUGIN_KEYS.includes(key)) options[key] = value;
@@ -101,7 +120,8 @@ export const loadedAtStartOutputs = (metafile: Metafile): string[] => {
   const seen = [entry];
   for (let i = 0; i < seen.length; i++) {
     for (const imported of metafile.outputs[seen[i]!]!.imports) {
-      if (imported.kind === 'import-statement' && !imported.external && !seen.includes(imported.path)) seen.push(imported.path);
+      if (imported.kind === 'import-statement' && !imported.external && !seen.includes(imported.path))
+        seen.push(imported.path);
     }
   }
   return seen;
@@ -124,8 +144,21 @@ export const loadedAtStartFiles = (entryFile: string): string[] => {
 };
 
 /** Bundles one entry with the deployed (or plain) options, plus a metafile, into `outdir`. */
-export const bundle = async (entry: string, outdir: string, extra: BuildOptions = {}, kind: BuildKind = 'deployed'): Promise<BundleResult> => {
-  const options: BuildOptions = { ...serverlessEsbuildOptions(kind), ...extra, entryPoints: [entry], outdir, absWorkingDir: ROOT, metafile: true, logLevel: 'error' };
+export const bundle = async (
+  entry: string,
+  outdir: string,
+  extra: BuildOptions = {},
+  kind: BuildKind = 'deployed',
+): Promise<BundleResult> => {
+  const options: BuildOptions = {
+    ...serverlessEsbuildOptions(kind),
+    ...extra,
+    entryPoints: [entry],
+    outdir,
+    absWorkingDir: ROOT,
+    metafile: true,
+    logLevel: 'error',
+  };
   const result = await build(options);
   // The entry's own output: with esbuild's `splitting`, chunks are outputs too.
   const loadedAtStart = loadedAtStartOutputs(result.metafile!).map((out) => join(ROOT, out));
@@ -136,7 +169,15 @@ export const bundle = async (entry: string, outdir: string, extra: BuildOptions 
 
 /** Bundles a runner script (not a measured function): plain ESM for Node 24, no minification. */
 export const bundleRunner = async (entry: string, outfile: string): Promise<void> => {
-  await build({ entryPoints: [entry], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node24', logLevel: 'error' });
+  await build({
+    entryPoints: [entry],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node24',
+    logLevel: 'error',
+  });
 };
 
 /** The npm package an input path of a metafile belongs to, or `(own code)`. */
@@ -155,7 +196,9 @@ export const isAwsSdkPackage = (pkg: string): boolean => /^@(aws-sdk|smithy|aws-
  * Minified bytes of what a cold start loads (the entry and its static chunks) by package, and those of the AWS SDK: its own packages plus the packages that only
  * the AWS SDK imports (found by walking the metafile's import graph to a fixpoint).
  */
-export const bytesByPackage = (metafile: Metafile): { byPackage: Record<string, number>; awsSdkBytes: number; otherBytes: number; awsSdkPackages: string[] } => {
+export const bytesByPackage = (
+  metafile: Metafile,
+): { byPackage: Record<string, number>; awsSdkBytes: number; otherBytes: number; awsSdkPackages: string[] } => {
   const byPackage: Record<string, number> = {};
   for (const output of loadedAtStartOutputs(metafile).map((out) => metafile.outputs[out]!)) {
     for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {

@@ -25,11 +25,21 @@ export interface ChildResult<T> {
  * Runs `node [nodeArgs] script args... <result.json>`-style children: `args` may contain the token RESULT, replaced
  * by a fresh result file path. The environment is exactly `env` (nothing inherited): a Lambda starts clean too.
  */
-export const runNode = <T>(nodeArgs: string[], script: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs = 60_000): Promise<ChildResult<T>> =>
+export const runNode = <T>(
+  nodeArgs: string[],
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+): Promise<ChildResult<T>> =>
   new Promise((resolve, reject) => {
     const resultFile = join(scratch, `r${serial++}.json`);
     const started = performance.now();
-    const child = spawn(NODE, [...nodeArgs, script, ...args.map((a) => (a === 'RESULT' ? resultFile : a))], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(NODE, [...nodeArgs, script, ...args.map((a) => (a === 'RESULT' ? resultFile : a))], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     let stdoutBytes = 0;
     // Logs go to stdout as they would to CloudWatch: drained, counted, not kept.
@@ -40,7 +50,8 @@ export const runNode = <T>(nodeArgs: string[], script: string, args: string[], e
     child.on('close', (code) => {
       clearTimeout(timer);
       const wallMs = performance.now() - started;
-      if (code !== 0 || !existsSync(resultFile)) return reject(new Error(`${script} ${args.join(' ')} exited with ${code}:\n${stderr}`));
+      if (code !== 0 || !existsSync(resultFile))
+        return reject(new Error(`${script} ${args.join(' ')} exited with ${code}:\n${stderr}`));
       const result = JSON.parse(readFileSync(resultFile, 'utf8')) as T;
       rmSync(resultFile, { force: true });
       resolve({ result, wallMs });

@@ -20,7 +20,11 @@ export interface ProfileSummary {
 }
 
 export const summariseProfile = (profileFile: string, bundleFile: string): ProfileSummary => {
-  const profile = JSON.parse(readFileSync(profileFile, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+  const profile = JSON.parse(readFileSync(profileFile, 'utf8')) as {
+    nodes: ProfileNode[];
+    samples: number[];
+    timeDeltas: number[];
+  };
   const bundleUrl = pathToFileURL(bundleFile).href;
   let map: SourceMap | undefined;
   try {
@@ -53,6 +57,9 @@ export const summariseProfile = (profileFile: string, bundleFile: string): Profi
   }
   return {
     sampledMs: Math.round(total / 100) / 10,
-    selfMsBy: [...by].sort((a, b) => b[1] - a[1]).slice(0, 20).map(([where, us]) => ({ where, ms: Math.round(us / 100) / 10 })),
+    selfMsBy: [...by]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 20)
+      .map(([where, us]) => ({ where, ms: Math.round(us / 100) / 10 })),
   };
 };

@@ -18,6 +18,18 @@ export const buildRequest = (userId: string) => {
   const body = JSON.stringify(buildContactRequest(input, keystore.appId));
   const url = new URL('/conversations', base.endsWith('/') ? base : `${base}/`);
   const requestId = randomUUID();
-  const token = signAuthenticationToken(keystore, { method: 'POST', uri: url.pathname + url.search, body }, { jti: requestId });
-  return { body, headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'X-Request-Id': requestId, 'Content-Length': String(Buffer.byteLength(body)) } };
+  const token = signAuthenticationToken(
+    keystore,
+    { method: 'POST', uri: url.pathname + url.search, body },
+    { jti: requestId },
+  );
+  return {
+    body,
+    headers: {
+      Authorization: `Bearer ${token}`,
+      'Content-Type': 'application/json',
+      'X-Request-Id': requestId,
+      'Content-Length': String(Buffer.byteLength(body)),
+    },
+  };
 };

@@ -17,24 +17,34 @@ const cpuAtLoad = process.cpuUsage();
 /** Serves the one event; says whether the answer was a success and, if not, what it was. */
 const serve = async (): Promise<{ ok: boolean; detail?: string }> => {
   if (trigger === 'queue') {
-    const { batchItemFailures } = await (handler as unknown as QueueHandler)(contactQueueEvent(userId), lambdaContext());
-    return batchItemFailures.length === 0 ? { ok: true } : { ok: false, detail: `batchItemFailures ${JSON.stringify(batchItemFailures)}` };
+    const { batchItemFailures } = await (handler as unknown as QueueHandler)(
+      contactQueueEvent(userId),
+      lambdaContext(),
+    );
+    return batchItemFailures.length === 0
+      ? { ok: true }
+      : { ok: false, detail: `batchItemFailures ${JSON.stringify(batchItemFailures)}` };
   }
   const response = await handler(contactEvent(userId), lambdaContext());
-  return response.statusCode === 201 ? { ok: true } : { ok: false, detail: `HTTP ${response.statusCode} ${response.body}` };
+  return response.statusCode === 201
+    ? { ok: true }
+    : { ok: false, detail: `HTTP ${response.statusCode} ${response.body}` };
 };
 
 const answer = await serve();
 const firstResponseMs = performance.now();
 const cpu = process.cpuUsage();
 const usage = process.resourceUsage();
-writeFileSync(resultFile, JSON.stringify({
-  runnerStartMs,
-  loadedMs,
-  firstResponseMs,
-  cpuToLoadedMs: (cpuAtLoad.user + cpuAtLoad.system) / 1000,
-  cpuToResponseMs: (cpu.user + cpu.system) / 1000,
-  maxRssMB: usage.maxRSS / 1024,
-  ...answer,
-}));
+writeFileSync(
+  resultFile,
+  JSON.stringify({
+    runnerStartMs,
+    loadedMs,
+    firstResponseMs,
+    cpuToLoadedMs: (cpuAtLoad.user + cpuAtLoad.system) / 1000,
+    cpuToResponseMs: (cpu.user + cpu.system) / 1000,
+    maxRssMB: usage.maxRSS / 1024,
+    ...answer,
+  }),
+);
 process.exit(0);

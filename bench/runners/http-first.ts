@@ -11,7 +11,11 @@ import { writeFileSync } from 'node:fs';
 import { postText } from '../handlers/shared';
 
 const [mode, url, resultFile] = process.argv.slice(2) as ['fetch' | 'http' | 'http-builtin', string, string];
-const body = JSON.stringify({ category: 'CONTACT', conversation_id: '00000000-0000-3000-8000-000000000000', participants: [{ user_id: '00000000-0000-4000-8000-000000000000' }] });
+const body = JSON.stringify({
+  category: 'CONTACT',
+  conversation_id: '00000000-0000-3000-8000-000000000000',
+  participants: [{ user_id: '00000000-0000-4000-8000-000000000000' }],
+});
 const headers = { 'Content-Type': 'application/json', 'X-Request-Id': '00000000-0000-4000-8000-000000000001' };
 
 const viaFetch = async (): Promise<string> => {
@@ -33,13 +37,16 @@ const cpu = process.cpuUsage(cpuStart);
 const secondStart = performance.now();
 await (mode === 'fetch' ? viaFetch() : viaHttp());
 const secondMs = performance.now() - secondStart;
-writeFileSync(resultFile, JSON.stringify({
-  mode,
-  ok: text.includes('"data"'),
-  firstPostMs: endMs - startMs,
-  firstPostCpuMs: (cpu.user + cpu.system) / 1000,
-  sinceProcessStartMs: endMs,
-  secondPostMs: secondMs,
-  maxRssMB: process.resourceUsage().maxRSS / 1024,
-}));
+writeFileSync(
+  resultFile,
+  JSON.stringify({
+    mode,
+    ok: text.includes('"data"'),
+    firstPostMs: endMs - startMs,
+    firstPostCpuMs: (cpu.user + cpu.system) / 1000,
+    sinceProcessStartMs: endMs,
+    secondPostMs: secondMs,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+  }),
+);
 process.exit(0);

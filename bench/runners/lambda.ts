@@ -15,4 +15,7 @@ export const contactEvent = (userId: string) => httpEvent(contactBody(userId), {
 export const contactQueueEvent = (userId: string) => sqsEvent([contactBody(userId)]);
 
 export type Handler = (event: unknown, context: Context) => Promise<{ statusCode?: number; body?: string }>;
-export type QueueHandler = (event: unknown, context: Context) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+export type QueueHandler = (
+  event: unknown,
+  context: Context,
+) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;

@@ -5,9 +5,17 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
-const [bundle, resultFile, usersFile, minCallsArg, minMsArg] = process.argv.slice(2) as [string, string, string, string, string];
+const [bundle, resultFile, usersFile, minCallsArg, minMsArg] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+];
 const users = JSON.parse(readFileSync(usersFile, 'utf8')) as string[];
-const { buildRequest } = (await import(pathToFileURL(bundle).href)) as { buildRequest: (userId: string) => { body: string; headers: Record<string, string> } };
+const { buildRequest } = (await import(pathToFileURL(bundle).href)) as {
+  buildRequest: (userId: string) => { body: string; headers: Record<string, string> };
+};
 
 let sink = 0;
 const run = (n: number, offset: number) => {
@@ -25,5 +33,13 @@ while (calls < minCalls || performance.now() - wallStart < minMs) {
 }
 const wallMs = performance.now() - wallStart;
 const cpu = process.cpuUsage(cpuStart);
-writeFileSync(resultFile, JSON.stringify({ calls, cpuPerCallUs: (cpu.user + cpu.system) / calls, wallPerCallUs: (wallMs * 1000) / calls, sink }));
+writeFileSync(
+  resultFile,
+  JSON.stringify({
+    calls,
+    cpuPerCallUs: (cpu.user + cpu.system) / calls,
+    wallPerCallUs: (wallMs * 1000) / calls,
+    sink,
+  }),
+);
 process.exit(0);

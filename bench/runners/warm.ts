@@ -7,7 +7,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { contactEvent, type Handler, lambdaContext } from './lambda';
 
-const [bundle, resultFile, usersFile, warmupArg, countArg] = process.argv.slice(2) as [string, string, string, string, string];
+const [bundle, resultFile, usersFile, warmupArg, countArg] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string,
+  string,
+];
 const users = JSON.parse(readFileSync(usersFile, 'utf8')) as string[];
 const warmup = Number(warmupArg);
 const count = Number(countArg);
@@ -35,13 +41,16 @@ const wallMs = performance.now() - wallStart;
 const cpu = process.cpuUsage(cpuStart);
 latencies.sort();
 const at = (q: number) => latencies[Math.min(count - 1, Math.floor(q * count))]!;
-writeFileSync(resultFile, JSON.stringify({
-  count,
-  p50Ms: at(0.5),
-  p99Ms: at(0.99),
-  meanMs: latencies.reduce((a, b) => a + b, 0) / count,
-  perSecond: count / (wallMs / 1000),
-  cpuPerInvocationUs: (cpu.user + cpu.system) / count,
-  maxRssMB: process.resourceUsage().maxRSS / 1024,
-}));
+writeFileSync(
+  resultFile,
+  JSON.stringify({
+    count,
+    p50Ms: at(0.5),
+    p99Ms: at(0.99),
+    meanMs: latencies.reduce((a, b) => a + b, 0) / count,
+    perSecond: count / (wallMs / 1000),
+    cpuPerInvocationUs: (cpu.user + cpu.system) / count,
+    maxRssMB: process.resourceUsage().maxRSS / 1024,
+  }),
+);
 process.exit(0);

@@ -10,7 +10,9 @@ import { config, handlerOptions, keystoreOptions } from '../../lib/lambda/runtim
 import { runUseCase } from '../../lib/lambda/use-case';
 
 /** POST /contacts: open the one-to-one conversation between the bot and a user (idempotent by nature). */
-export const handler = middy<JsonHttpEvent, APIGatewayProxyStructuredResultV2, Error, ContextWithKeystore>(handlerOptions)
+export const handler = middy<JsonHttpEvent, APIGatewayProxyStructuredResultV2, Error, ContextWithKeystore>(
+  handlerOptions,
+)
   .use(observe({ category: 'CONTACT', trigger: 'http' }))
   .use(httpErrorResponses())
   .use(httpJsonBody())

@@ -13,5 +13,9 @@ export const handler = middy<SQSEvent, SQSBatchResponse, Error, ContextWithKeyst
   .use(observe({ category: 'CONTACT', trigger: 'queue' }))
   .use(keystoreLoader(keystoreOptions))
   .handler((event, context) =>
-    processBatch(event, (record, budget) => runUseCase(createContact, recordBody(record), context, config, undefined, budget), batchOptions(context)),
+    processBatch(
+      event,
+      (record, budget) => runUseCase(createContact, recordBody(record), context, config, undefined, budget),
+      batchOptions(context),
+    ),
   );

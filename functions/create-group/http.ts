@@ -11,9 +11,13 @@ import { config, handlerOptions, keystoreOptions } from '../../lib/lambda/runtim
 import { runUseCase } from '../../lib/lambda/use-case';
 
 /** POST /groups: create a group (the same Idempotency-Key always addresses the same group). */
-export const handler = middy<JsonHttpEvent, APIGatewayProxyStructuredResultV2, Error, ContextWithKeystore>(handlerOptions)
+export const handler = middy<JsonHttpEvent, APIGatewayProxyStructuredResultV2, Error, ContextWithKeystore>(
+  handlerOptions,
+)
   .use(observe({ category: 'GROUP', trigger: 'http' }))
   .use(httpErrorResponses())
   .use(httpJsonBody())
   .use(keystoreLoader(keystoreOptions))
-  .handler(async (event, context) => created(await runUseCase(createGroup, event.body, context, config, idempotencyKey(event))));
+  .handler(async (event, context) =>
+    created(await runUseCase(createGroup, event.body, context, config, idempotencyKey(event))),
+  );

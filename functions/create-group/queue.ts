@@ -16,5 +16,10 @@ export const handler = middy<SQSEvent, SQSBatchResponse, Error, ContextWithKeyst
   .use(observe({ category: 'GROUP', trigger: 'queue' }))
   .use(keystoreLoader(keystoreOptions))
   .handler((event, context) =>
-    processBatch(event, (record, budget) => runUseCase(createGroup, recordBody(record), context, config, recordIdempotencyKey(record), budget), batchOptions(context)),
+    processBatch(
+      event,
+      (record, budget) =>
+        runUseCase(createGroup, recordBody(record), context, config, recordIdempotencyKey(record), budget),
+      batchOptions(context),
+    ),
   );

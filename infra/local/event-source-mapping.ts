@@ -6,7 +6,14 @@
  * queue's redrive policy moves it to the dead-letter queue after maxReceiveCount receives, as in AWS.
  * Not modelled: the batching window (a batch is whatever one receive returns) and scaling beyond `pollers`.
  */
-import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, type Message, type MessageAttributeValue, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  type Message,
+  type MessageAttributeValue,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSMessageAttribute, SQSRecord } from 'aws-lambda';
 
 /** Runs the function on one event; resolves with its response, rejects on a function error. */
@@ -47,7 +54,9 @@ export const lambdaRecord = (message: Message, queueArn: string, region: string)
   receiptHandle: message.ReceiptHandle!,
   body: message.Body ?? '',
   attributes: message.Attributes as unknown as SQSRecord['attributes'],
-  messageAttributes: Object.fromEntries(Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, lambdaMessageAttribute(value)])),
+  messageAttributes: Object.fromEntries(
+    Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, lambdaMessageAttribute(value)]),
+  ),
   md5OfBody: message.MD5OfBody!,
   ...(message.MD5OfMessageAttributes !== undefined && { md5OfMessageAttributes: message.MD5OfMessageAttributes }),
   eventSource: 'aws:sqs',
@@ -64,7 +73,11 @@ export type InvocationOutcome = { response: unknown } | { error: unknown };
  * `batchItemFailures` that is not a list, or any entry without an `itemIdentifier` of this batch is a complete
  * failure; otherwise all but the reported records.
  */
-export const recordsToDelete = (records: SQSRecord[], outcome: InvocationOutcome, reportBatchItemFailures = true): SQSRecord[] => {
+export const recordsToDelete = (
+  records: SQSRecord[],
+  outcome: InvocationOutcome,
+  reportBatchItemFailures = true,
+): SQSRecord[] => {
   if ('error' in outcome) return [];
   const { response } = outcome;
   if (!reportBatchItemFailures || response === null || response === undefined) return records;
@@ -95,7 +108,8 @@ const pause = (ms: number, signal: AbortSignal): Promise<void> =>
   });
 
 export class EventSourceMapping {
-  private readonly options: Required<Omit<EventSourceMappingOptions, 'onError'>> & Pick<EventSourceMappingOptions, 'onError'>;
+  private readonly options: Required<Omit<EventSourceMappingOptions, 'onError'>> &
+    Pick<EventSourceMappingOptions, 'onError'>;
   private readonly abort = new AbortController();
   private running: Promise<void>[] = [];
   /** Invocations made, and records deleted after them. */
@@ -104,8 +118,10 @@ export class EventSourceMapping {
   constructor(options: EventSourceMappingOptions) {
     this.options = { batchSize: 10, reportBatchItemFailures: true, pollers: 1, waitTimeSeconds: 1, ...options };
     const { batchSize, pollers } = this.options;
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10) throw new Error(`batchSize must be 1 to 10, got ${batchSize}`);
-    if (!Number.isInteger(pollers) || pollers < 1) throw new Error(`pollers must be a positive integer, got ${pollers}`);
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 10)
+      throw new Error(`batchSize must be 1 to 10, got ${batchSize}`);
+    if (!Number.isInteger(pollers) || pollers < 1)
+      throw new Error(`pollers must be a positive integer, got ${pollers}`);
   }
 
   /** Starts polling. */
@@ -143,7 +159,13 @@ export class EventSourceMapping {
     const { sqs, queueUrl, batchSize, waitTimeSeconds } = this.options;
     try {
       const out = await sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: batchSize, WaitTimeSeconds: waitTimeSeconds, MessageSystemAttributeNames: ['All'], MessageAttributeNames: ['All'] }),
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: batchSize,
+          WaitTimeSeconds: waitTimeSeconds,
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
       );
       return out.Messages ?? [];
     } catch (error) {
@@ -173,7 +195,12 @@ export class EventSourceMapping {
     if (messages.length === 0) return;
     const { sqs, queueUrl } = this.options;
     try {
-      await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })) }));
+      await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 })),
+        }),
+      );
     } catch {
       // They come back after the visibility timeout anyway.
     }
@@ -183,9 +210,20 @@ export class EventSourceMapping {
     if (records.length === 0) return;
     const { sqs, queueUrl } = this.options;
     try {
-      const out = await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })) }));
+      const out = await sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: records.map((r, i) => ({ Id: String(i), ReceiptHandle: r.receiptHandle })),
+        }),
+      );
       this.stats.deleted += out.Successful?.length ?? 0;
-      if (out.Failed?.length) this.report(new Error(`DeleteMessageBatch failed for ${out.Failed.map((f) => `${records[Number(f.Id)]?.messageId}: ${f.Code}`).join(', ')}`), 'delete');
+      if (out.Failed?.length)
+        this.report(
+          new Error(
+            `DeleteMessageBatch failed for ${out.Failed.map((f) => `${records[Number(f.Id)]?.messageId}: ${f.Code}`).join(', ')}`,
+          ),
+          'delete',
+        );
     } catch (error) {
       this.report(error, 'delete');
     }
@@ -199,9 +237,14 @@ export class EventSourceMapping {
 export const invokeThroughLambdaApi =
   (endpoint: string, functionName: string): Invoke =>
   async (event, signal) => {
-    const response = await fetch(`${endpoint}/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`, { method: 'POST', body: JSON.stringify(event), signal });
+    const response = await fetch(`${endpoint}/2015-03-31/functions/${encodeURIComponent(functionName)}/invocations`, {
+      method: 'POST',
+      body: JSON.stringify(event),
+      signal,
+    });
     const text = await response.text();
     const functionError = response.headers.get('x-amz-function-error') ?? response.headers.get('x-amzn-errortype');
-    if (response.status !== 200 || functionError) throw new Error(`${functionName}: ${functionError ?? `HTTP ${response.status}`}: ${text.slice(0, 500)}`);
+    if (response.status !== 200 || functionError)
+      throw new Error(`${functionName}: ${functionError ?? `HTTP ${response.status}`}: ${text.slice(0, 500)}`);
     return text === '' ? null : JSON.parse(text);
   };

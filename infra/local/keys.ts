@@ -16,7 +16,10 @@ export const makeBot = (appId: string = randomUUID()): TestBot => {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const seedHex = privateKey.export({ format: 'der', type: 'pkcs8' }).subarray(-32).toString('hex');
   const publicKeyHex = publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex');
-  const server = generateKeyPairSync('ed25519').publicKey.export({ format: 'der', type: 'spki' }).subarray(-32).toString('hex');
+  const server = generateKeyPairSync('ed25519')
+    .publicKey.export({ format: 'der', type: 'spki' })
+    .subarray(-32)
+    .toString('hex');
   const json = { app_id: appId, session_id: randomUUID(), server_public_key: server, session_private_key: seedHex };
   const keystore = parseKeystore(json);
   return { json, keystore, seedHex, app: { appId, sessionId: json.session_id, publicKeyHex } };

@@ -25,7 +25,10 @@ export const lambdaContext = (remainingMs = 10_000): Context => {
 };
 
 /** An API Gateway HTTP API (payload 2.0) event. */
-export const httpEvent = (body: string | undefined, options: { path?: string; headers?: Record<string, string>; isBase64Encoded?: boolean } = {}) => ({
+export const httpEvent = (
+  body: string | undefined,
+  options: { path?: string; headers?: Record<string, string>; isBase64Encoded?: boolean } = {},
+) => ({
   version: '2.0',
   routeKey: `POST ${options.path ?? '/groups'}`,
   rawPath: options.path ?? '/groups',
@@ -36,7 +39,13 @@ export const httpEvent = (body: string | undefined, options: { path?: string; he
     apiId: 'local',
     domainName: 'localhost',
     domainPrefix: 'localhost',
-    http: { method: 'POST', path: options.path ?? '/groups', protocol: 'HTTP/1.1', sourceIp: '127.0.0.1', userAgent: 'jest' },
+    http: {
+      method: 'POST',
+      path: options.path ?? '/groups',
+      protocol: 'HTTP/1.1',
+      sourceIp: '127.0.0.1',
+      userAgent: 'jest',
+    },
     requestId: randomUUID(),
     routeKey: `POST ${options.path ?? '/groups'}`,
     stage: '$default',
@@ -48,7 +57,11 @@ export const httpEvent = (body: string | undefined, options: { path?: string; he
 });
 
 /** An SQS event as the event source mapping delivers it; pass message IDs to model a redelivery. */
-export const sqsEvent = (bodies: string[], messageIds: string[] = bodies.map(() => randomUUID()), receiveCount = 1) => ({
+export const sqsEvent = (
+  bodies: string[],
+  messageIds: string[] = bodies.map(() => randomUUID()),
+  receiveCount = 1,
+) => ({
   Records: bodies.map((body, i) => ({
     messageId: messageIds[i]!,
     receiptHandle: `handle-${messageIds[i]}`,

@@ -160,7 +160,11 @@ export class MixinSandbox {
 
   /** Registers (or replaces, as a key rotation does) the session key of a bot. */
   registerApp(app: SandboxApp): void {
-    const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI_PREFIX, Buffer.from(app.publicKeyHex, 'hex')]), format: 'der', type: 'spki' });
+    const key = createPublicKey({
+      key: Buffer.concat([ED25519_SPKI_PREFIX, Buffer.from(app.publicKeyHex, 'hex')]),
+      format: 'der',
+      type: 'spki',
+    });
     this.apps.set(app.appId.toLowerCase(), { app: { ...app, appId: app.appId.toLowerCase() }, key });
   }
 
@@ -258,7 +262,12 @@ export class MixinSandbox {
   }
 
   /** Verifies the token as Mixin does; records its jti either way. */
-  private authenticate(req: IncomingMessage, uri: string, body: string, log: SandboxRequestLog): { uid: string } | { refused: string } {
+  private authenticate(
+    req: IncomingMessage,
+    uri: string,
+    body: string,
+    log: SandboxRequestLog,
+  ): { uid: string } | { refused: string } {
     const refused = this.refusal(req, uri, body, log);
     return refused === undefined ? { uid: log.uid! } : { refused };
   }
@@ -287,10 +296,12 @@ export class MixinSandbox {
     if (!verify(null, Buffer.from(`${h}.${p}`), app.key, Buffer.from(s, 'base64url'))) return 'bad signature';
     const expected = Buffer.from(requestSignature({ method: req.method ?? '', uri, body }));
     const got = Buffer.from(typeof claims.sig === 'string' ? claims.sig : '');
-    if (expected.length !== got.length || !timingSafeEqual(expected, got)) return 'sig does not match method + uri + body';
+    if (expected.length !== got.length || !timingSafeEqual(expected, got))
+      return 'sig does not match method + uri + body';
     const now = Math.floor(Date.now() / 1000);
     if (typeof claims.exp !== 'number' || claims.exp <= now) return 'token expired';
-    if (typeof claims.iat !== 'number' || claims.iat > now + (this.options.clockSkewSeconds ?? 60)) return 'iat in the future';
+    if (typeof claims.iat !== 'number' || claims.iat > now + (this.options.clockSkewSeconds ?? 60))
+      return 'iat in the future';
     if (claims.scp !== 'FULL') return 'scp must be FULL';
     if (!jti || !isUuid(jti)) return 'jti must be a UUID';
     if (this.usedJtis.has(jti)) return 'jti reused';
@@ -315,7 +326,9 @@ export class MixinSandbox {
     log.outcome = `fault:${fault.kind}`;
     switch (fault.kind) {
       case 'html-500':
-        res.writeHead(500, { 'Content-Type': 'text/html' }).end('<html><body><h1>500 Internal Server Error</h1></body></html>');
+        res
+          .writeHead(500, { 'Content-Type': 'text/html' })
+          .end('<html><body><h1>500 Internal Server Error</h1></body></html>');
         return;
       case 'reset':
         res.socket?.destroy();
@@ -343,7 +356,8 @@ export class MixinSandbox {
       return this.sendError(res, log, 400);
     }
     const problem = validateCreate(input, uid);
-    if (problem) return this.sendError(res, log, problem.code, undefined, { field: problem.field, reason: problem.reason });
+    if (problem)
+      return this.sendError(res, log, problem.code, undefined, { field: problem.field, reason: problem.reason });
     const request = input as CreateBody;
     const id = request.conversation_id.toLowerCase();
     const existing = this.conversations.get(id);
@@ -386,9 +400,19 @@ export class MixinSandbox {
     res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ data }));
   }
 
-  private sendError(res: ServerResponse, log: SandboxRequestLog, code: number, description?: string | undefined, extra?: unknown): void {
+  private sendError(
+    res: ServerResponse,
+    log: SandboxRequestLog,
+    code: number,
+    description?: string | undefined,
+    extra?: unknown,
+  ): void {
     if (log.outcome === 'pending') log.outcome = `error:${code}`;
-    const error: Record<string, unknown> = { status: 202, code, description: description ?? MIXIN_ERRORS[code] ?? 'Error.' };
+    const error: Record<string, unknown> = {
+      status: 202,
+      code,
+      description: description ?? MIXIN_ERRORS[code] ?? 'Error.',
+    };
     if (extra !== undefined) error.extra = extra;
     res.writeHead(202, { 'Content-Type': 'application/json' }).end(JSON.stringify({ error }));
   }
@@ -418,31 +442,43 @@ type Problem = { code: number; field: string; reason: string };
 /** Mixin's checks on a create body, as far as they are known (see shared/mixin-api.md). */
 export const validateCreate = (input: unknown, uid: string): Problem | undefined => {
   const bad = (field: string, reason: string, code = 10002): Problem => ({ code, field, reason });
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) return bad('', 'body must be an object', 400);
+  if (typeof input !== 'object' || input === null || Array.isArray(input))
+    return bad('', 'body must be an object', 400);
   const body = input as Record<string, unknown>;
   if (body.category !== 'GROUP' && body.category !== 'CONTACT') return bad('category', 'must be GROUP or CONTACT');
   if (!isUuid(body.conversation_id)) return bad('conversation_id', 'must be a UUID');
   if (!Array.isArray(body.participants)) return bad('participants', 'must be an array');
   if (body.participants.length > MAX_PARTICIPANTS) return bad('participants', `at most ${MAX_PARTICIPANTS}`, 20116);
   for (const [i, p] of body.participants.entries()) {
-    if (typeof p !== 'object' || p === null || !isUuid((p as { user_id?: unknown }).user_id)) return bad(`participants[${i}].user_id`, 'must be a UUID');
+    if (typeof p !== 'object' || p === null || !isUuid((p as { user_id?: unknown }).user_id))
+      return bad(`participants[${i}].user_id`, 'must be a UUID');
     const role = (p as { role?: unknown }).role;
-    if (role !== undefined && role !== '' && role !== 'ADMIN' && role !== 'OWNER') return bad(`participants[${i}].role`, 'must be "", ADMIN or OWNER');
+    if (role !== undefined && role !== '' && role !== 'ADMIN' && role !== 'OWNER')
+      return bad(`participants[${i}].role`, 'must be "", ADMIN or OWNER');
   }
   const participants = body.participants as { user_id: string }[];
   if (body.category === 'CONTACT') {
     if (participants.length !== 1) return bad('participants', 'CONTACT takes exactly one participant', 500);
     const expected = uniqueConversationId(uid, participants[0]!.user_id);
-    if (body.conversation_id.toLowerCase() !== expected) return bad('conversation_id', 'is not the unique ID of bot and participant');
+    if (body.conversation_id.toLowerCase() !== expected)
+      return bad('conversation_id', 'is not the unique ID of bot and participant');
     return undefined;
   }
   if (typeof body.name !== 'string' || body.name.length === 0) return bad('name', 'is required for GROUP');
-  if ([...body.name].length > MAX_GROUP_NAME_CODE_POINTS) return bad('name', `at most ${MAX_GROUP_NAME_CODE_POINTS} characters`);
-  if (body.announcement !== undefined && typeof body.announcement !== 'string') return bad('announcement', 'must be a string');
+  if ([...body.name].length > MAX_GROUP_NAME_CODE_POINTS)
+    return bad('name', `at most ${MAX_GROUP_NAME_CODE_POINTS} characters`);
+  if (body.announcement !== undefined && typeof body.announcement !== 'string')
+    return bad('announcement', 'must be a string');
   if (body.random_id !== undefined) {
     if (!isUuid(body.random_id)) return bad('random_id', 'must be a UUID');
-    const expected = groupConversationId(uid, body.name, participants.map((p) => p.user_id), body.random_id);
-    if (body.conversation_id.toLowerCase() !== expected) return bad('conversation_id', 'is not the group ID derived from random_id');
+    const expected = groupConversationId(
+      uid,
+      body.name,
+      participants.map((p) => p.user_id),
+      body.random_id,
+    );
+    if (body.conversation_id.toLowerCase() !== expected)
+      return bad('conversation_id', 'is not the group ID derived from random_id');
   }
   return undefined;
 };

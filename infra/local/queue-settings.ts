@@ -24,7 +24,8 @@ const wholeNumber = (env: NodeJS.ProcessEnv, name: string, min: number, max: num
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
   return value;
 };
 
@@ -34,7 +35,8 @@ const wholeNumber = (env: NodeJS.ProcessEnv, name: string, min: number, max: num
  */
 export const localQueueSettings = (env: NodeJS.ProcessEnv): LocalQueueSettings => {
   const visibilityTimeoutSeconds = visibilityTimeoutFrom(env);
-  const functionTimeoutSeconds = wholeNumber(env, 'LOCAL_QUEUE_FUNCTION_TIMEOUT', 1, 900) ?? DEFAULT_LOCAL_QUEUE_FUNCTION_TIMEOUT_SECONDS;
+  const functionTimeoutSeconds =
+    wholeNumber(env, 'LOCAL_QUEUE_FUNCTION_TIMEOUT', 1, 900) ?? DEFAULT_LOCAL_QUEUE_FUNCTION_TIMEOUT_SECONDS;
   if (visibilityTimeoutSeconds < MIN_VISIBILITY_TO_TIMEOUT_RATIO * functionTimeoutSeconds) {
     throw new Error(
       `LOCAL_QUEUE_VISIBILITY_TIMEOUT (${visibilityTimeoutSeconds} s) must be at least ${MIN_VISIBILITY_TO_TIMEOUT_RATIO} times the queue functions' timeout ` +
@@ -42,5 +44,9 @@ export const localQueueSettings = (env: NodeJS.ProcessEnv): LocalQueueSettings =
         `become visible again is handed to a second poller. Raise it to ${MIN_VISIBILITY_TO_TIMEOUT_RATIO * functionTimeoutSeconds} or lower LOCAL_QUEUE_FUNCTION_TIMEOUT.`,
     );
   }
-  return { visibilityTimeoutSeconds, functionTimeoutSeconds, maximumConcurrency: wholeNumber(env, 'LOCAL_QUEUE_MAXIMUM_CONCURRENCY', 1, 1000) };
+  return {
+    visibilityTimeoutSeconds,
+    functionTimeoutSeconds,
+    maximumConcurrency: wholeNumber(env, 'LOCAL_QUEUE_MAXIMUM_CONCURRENCY', 1, 1000),
+  };
 };

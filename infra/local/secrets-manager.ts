@@ -9,7 +9,13 @@ import type { AddressInfo, Socket } from 'node:net';
 
 /** A failure to inject for the next `count` calls (default: all): an AWS error `__type`, a connection reset or no answer at all. */
 export interface SecretsFault {
-  type: 'ThrottlingException' | 'InternalServiceError' | 'ResourceNotFoundException' | 'AccessDeniedException' | 'reset' | 'hang';
+  type:
+    | 'ThrottlingException'
+    | 'InternalServiceError'
+    | 'ResourceNotFoundException'
+    | 'AccessDeniedException'
+    | 'reset'
+    | 'hang';
   status?: number;
   count?: number;
 }
@@ -67,17 +73,26 @@ export class LocalSecretsManager {
           if (fault.count !== undefined) fault.count--;
           if (fault.type === 'reset') return void req.socket.destroy();
           if (fault.type === 'hang') return; // never answer; stop() drops the connection
-          return send(res, fault.status ?? STATUS[fault.type] ?? 400, { __type: fault.type, message: `injected ${fault.type}` });
+          return send(res, fault.status ?? STATUS[fault.type] ?? 400, {
+            __type: fault.type,
+            message: `injected ${fault.type}`,
+          });
         }
         const secret = this.find(secretId);
-        if (!secret) return send(res, 400, { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." });
+        if (!secret)
+          return send(res, 400, {
+            __type: 'ResourceNotFoundException',
+            message: "Secrets Manager can't find the specified secret.",
+          });
         switch (operation) {
           case 'GetSecretValue':
             return send(res, 200, {
               ARN: secret.arn,
               Name: secret.name,
               // The JSON protocol carries a blob as base64.
-              ...(secret.binary ? { SecretBinary: Buffer.from(secret.value, 'utf8').toString('base64') } : { SecretString: secret.value }),
+              ...(secret.binary
+                ? { SecretBinary: Buffer.from(secret.value, 'utf8').toString('base64') }
+                : { SecretString: secret.value }),
               VersionId: secret.versionId,
               VersionStages: ['AWSCURRENT'],
               CreatedDate: secret.changed / 1000,
@@ -114,7 +129,8 @@ export class LocalSecretsManager {
   /** Creates or replaces a secret's value (a rotation, when it exists), as SecretString or SecretBinary. Returns its ARN. */
   put(name: string, value: string, { binary = false }: { binary?: boolean } = {}): string {
     const existing = this.find(name);
-    const arn = existing?.arn ?? `arn:aws:secretsmanager:${this.region}:000000000000:secret:${name}-${randomUUID().slice(0, 6)}`;
+    const arn =
+      existing?.arn ?? `arn:aws:secretsmanager:${this.region}:000000000000:secret:${name}-${randomUUID().slice(0, 6)}`;
     this.secrets.set(name, { arn, name, value, binary, versionId: randomUUID(), changed: Date.now() });
     return arn;
   }

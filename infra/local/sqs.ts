@@ -36,7 +36,8 @@ export const visibilityTimeoutFrom = (env: NodeJS.ProcessEnv): number => {
   const raw = env.LOCAL_QUEUE_VISIBILITY_TIMEOUT;
   if (raw === undefined || raw === '') return DEFAULT_VISIBILITY_TIMEOUT_SECONDS;
   const seconds = Number(raw);
-  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 43_200) throw new Error(`LOCAL_QUEUE_VISIBILITY_TIMEOUT must be whole seconds (0-43200), got "${raw}"`);
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 43_200)
+    throw new Error(`LOCAL_QUEUE_VISIBILITY_TIMEOUT must be whole seconds (0-43200), got "${raw}"`);
   return seconds;
 };
 
@@ -45,7 +46,12 @@ export const localSqsClient = (endpoint: string, region: string): SQSClient =>
   new SQSClient({ endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 
 /** Operations whose answers carry queue URLs. */
-const QUEUE_URL_ANSWERS = new Set(['AmazonSQS.CreateQueue', 'AmazonSQS.GetQueueUrl', 'AmazonSQS.ListQueues', 'AmazonSQS.ListDeadLetterSourceQueues']);
+const QUEUE_URL_ANSWERS = new Set([
+  'AmazonSQS.CreateQueue',
+  'AmazonSQS.GetQueueUrl',
+  'AmazonSQS.ListQueues',
+  'AmazonSQS.ListDeadLetterSourceQueues',
+]);
 /** fauxqs's own queue URL host, `sqs.<region>.localhost:<port>`, which Node's resolver does not know. */
 const FAUXQS_QUEUE_URL_ORIGIN = /http:\/\/sqs\.[a-z0-9-]+\.localhost(?::\d+)?\//g;
 
@@ -56,27 +62,43 @@ const listen = async (port: number) => {
   const app = buildApp({ logger: false });
   // fauxqs finds a queue by the name in its URL whatever the host: hand out 127.0.0.1 URLs, which the SDK
   // (it sends to the queue URL's host) and the CLI reach as they are.
-  app.addHook('onSend', async (request: { headers: NodeJS.Dict<string | string[]> }, _reply: unknown, payload: unknown) => {
-    if (typeof payload !== 'string' || !QUEUE_URL_ANSWERS.has(String(request.headers['x-amz-target']))) return payload;
-    return payload.replace(FAUXQS_QUEUE_URL_ORIGIN, `http://${request.headers.host}/`);
-  });
+  app.addHook(
+    'onSend',
+    async (request: { headers: NodeJS.Dict<string | string[]> }, _reply: unknown, payload: unknown) => {
+      if (typeof payload !== 'string' || !QUEUE_URL_ANSWERS.has(String(request.headers['x-amz-target'])))
+        return payload;
+      return payload.replace(FAUXQS_QUEUE_URL_ORIGIN, `http://${request.headers.host}/`);
+    },
+  );
   const address = await app.listen({ host: HOST, port });
   return { app, endpoint: address.replace('localhost', HOST) };
 };
 
 /** Creates the queues, dead-letter queues first so that the others can name them in their redrive policy. */
-const createQueues = async (sqs: SQSClient, queues: TemplateQueue[], visibilityTimeoutSeconds: number): Promise<LocalQueue[]> => {
+const createQueues = async (
+  sqs: SQSClient,
+  queues: TemplateQueue[],
+  visibilityTimeoutSeconds: number,
+): Promise<LocalQueue[]> => {
   const created = new Map<string, LocalQueue>();
   const ordered = [...queues.filter((q) => !q.redrive), ...queues.filter((q) => q.redrive)];
   for (const queue of ordered) {
     const attributes: Record<string, string> = { VisibilityTimeout: String(visibilityTimeoutSeconds) };
     if (queue.redrive) {
       const deadLetter = created.get(queue.redrive.deadLetterLogicalId);
-      if (!deadLetter) throw new Error(`${queue.logicalId}: its dead-letter queue ${queue.redrive.deadLetterLogicalId} is not in infra/queues.yml`);
-      attributes.RedrivePolicy = JSON.stringify({ deadLetterTargetArn: deadLetter.arn, maxReceiveCount: queue.redrive.maxReceiveCount });
+      if (!deadLetter)
+        throw new Error(
+          `${queue.logicalId}: its dead-letter queue ${queue.redrive.deadLetterLogicalId} is not in infra/queues.yml`,
+        );
+      attributes.RedrivePolicy = JSON.stringify({
+        deadLetterTargetArn: deadLetter.arn,
+        maxReceiveCount: queue.redrive.maxReceiveCount,
+      });
     }
     const { QueueUrl: url } = await sqs.send(new CreateQueueCommand({ QueueName: queue.name, Attributes: attributes }));
-    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+    );
     created.set(queue.logicalId, { ...queue, url: url!, arn: Attributes!.QueueArn! });
   }
   return queues.map((q) => created.get(q.logicalId)!);
@@ -98,7 +120,11 @@ export class LocalSqs {
     const { app, endpoint } = await listen(options.port ?? 0);
     const sqs = localSqsClient(endpoint, region);
     try {
-      const queues = await createQueues(sqs, templateQueues(SERVICE, options.stage ?? 'local'), options.visibilityTimeoutSeconds ?? DEFAULT_VISIBILITY_TIMEOUT_SECONDS);
+      const queues = await createQueues(
+        sqs,
+        templateQueues(SERVICE, options.stage ?? 'local'),
+        options.visibilityTimeoutSeconds ?? DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
+      );
       return new LocalSqs(endpoint, region, queues, () => app.close());
     } catch (error) {
       await app.close();

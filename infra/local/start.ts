@@ -59,7 +59,8 @@ const portFrom = (env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const port = Number(raw);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new Error(`${name} must be a TCP port (1-65535), got "${raw}"`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new Error(`${name} must be a TCP port (1-65535), got "${raw}"`);
   return port;
 };
 
@@ -68,7 +69,8 @@ const portFrom = (env: NodeJS.ProcessEnv, name: string, fallback: number): numbe
  * (lib/bundle/aws-credentials-from-env.mjs, as in Lambda), so a profile must be exported first:
  * `eval "$(aws configure export-credentials --profile dev --format env)"`.
  */
-const hasAwsCredentials = (env: NodeJS.ProcessEnv): boolean => Boolean(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY);
+const hasAwsCredentials = (env: NodeJS.ProcessEnv): boolean =>
+  Boolean(env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY);
 
 /** What the environment asks for. */
 interface Settings {
@@ -105,10 +107,14 @@ const sandboxSettings = (env: NodeJS.ProcessEnv): Settings['sandbox'] => {
     const raw = env[name];
     if (raw === undefined || raw === '') return 0;
     const value = Number(raw);
-    if (!Number.isFinite(value) || value < 0 || (positive && value === 0)) throw new Error(`${name} must be a number ${positive ? 'above 0 (unset: no limit)' : '>= 0'}, got "${raw}"`);
+    if (!Number.isFinite(value) || value < 0 || (positive && value === 0))
+      throw new Error(`${name} must be a number ${positive ? 'above 0 (unset: no limit)' : '>= 0'}, got "${raw}"`);
     return value;
   };
-  return { rateLimitPerSecond: number('MIXIN_SANDBOX_RATE_LIMIT', true), latencyMs: number('MIXIN_SANDBOX_LATENCY_MS', false) };
+  return {
+    rateLimitPerSecond: number('MIXIN_SANDBOX_RATE_LIMIT', true),
+    latencyMs: number('MIXIN_SANDBOX_LATENCY_MS', false),
+  };
 };
 
 const readSettings = (env: NodeJS.ProcessEnv): Settings => ({
@@ -165,7 +171,12 @@ const readRealSecret = async (secretId: string, region: string): Promise<string>
 };
 
 /** Step 1. The keystore: a file, a real secret (then read later, by whoever needs it), or a throwaway one. */
-const chooseKeystore = ({ env, realSecrets, secretId, region }: Settings): Pick<Running, 'keystoreJson' | 'keystoreSource'> => {
+const chooseKeystore = ({
+  env,
+  realSecrets,
+  secretId,
+  region,
+}: Settings): Pick<Running, 'keystoreJson' | 'keystoreSource'> => {
   if (env.MIXIN_KEYSTORE_FILE) {
     const keystoreJson = readFileSync(resolve(env.MIXIN_KEYSTORE_FILE), 'utf8');
     sandboxAppOf(keystoreJson); // fails loudly (naming the field, never the key) if it is not a keystore
@@ -180,14 +191,26 @@ const startMixin = async (settings: Settings, running: Running): Promise<void> =
   const { env, realSecrets, secretId, region, ports } = settings;
   if (env.MIXIN_API_URL) {
     running.mixinUrl = env.MIXIN_API_URL;
-    if (!env.MIXIN_KEYSTORE_FILE && !realSecrets) warn(`MIXIN_API_URL=${env.MIXIN_API_URL} but no MIXIN_KEYSTORE_FILE: the generated keystore is unknown to that Mixin, expect 401s`);
+    if (!env.MIXIN_KEYSTORE_FILE && !realSecrets)
+      warn(
+        `MIXIN_API_URL=${env.MIXIN_API_URL} but no MIXIN_KEYSTORE_FILE: the generated keystore is unknown to that Mixin, expect 401s`,
+      );
     return;
   }
   const app = sandboxAppOf(running.keystoreJson ?? (await readRealSecret(secretId, region)));
   const { rateLimitPerSecond, latencyMs } = settings.sandbox;
-  running.sandbox = await new MixinSandbox({ port: ports.sandbox, host: HOST, apps: [app], rateLimitPerSecond, latencyMs }).start();
+  running.sandbox = await new MixinSandbox({
+    port: ports.sandbox,
+    host: HOST,
+    apps: [app],
+    rateLimitPerSecond,
+    latencyMs,
+  }).start();
   running.mixinUrl = running.sandbox.url;
-  const limits = [rateLimitPerSecond ? `rate limit ${rateLimitPerSecond}/s` : 'no rate limit', ...(latencyMs ? [`latency ${latencyMs} ms`] : [])];
+  const limits = [
+    rateLimitPerSecond ? `rate limit ${rateLimitPerSecond}/s` : 'no rate limit',
+    ...(latencyMs ? [`latency ${latencyMs} ms`] : []),
+  ];
   running.mixinNote = `local sandbox, bot ${app.appId}, ${limits.join(', ')}`;
 };
 
@@ -200,12 +223,22 @@ const startSecrets = async ({ region, secretId, ports }: Settings, running: Runn
 
 /** Step 4. The template's queues in a local SQS. */
 const startSqs = async ({ region, ports, queues }: Settings, running: Running): Promise<void> => {
-  running.sqs = await LocalSqs.start({ port: ports.sqs, region, stage: STAGE, visibilityTimeoutSeconds: queues.visibilityTimeoutSeconds });
+  running.sqs = await LocalSqs.start({
+    port: ports.sqs,
+    region,
+    stage: STAGE,
+    visibilityTimeoutSeconds: queues.visibilityTimeoutSeconds,
+  });
 };
 
 /** The functions' environment: ours plus the local endpoints (serverless-offline passes every AWS_* variable on). */
 const offlineEnv = ({ env, region }: Settings, running: Running): NodeJS.ProcessEnv => {
-  const childEnv: NodeJS.ProcessEnv = { ...env, AWS_REGION: region, npm_config_update_notifier: 'false', AWS_ENDPOINT_URL_SQS: running.sqs!.endpoint };
+  const childEnv: NodeJS.ProcessEnv = {
+    ...env,
+    AWS_REGION: region,
+    npm_config_update_notifier: 'false',
+    AWS_ENDPOINT_URL_SQS: running.sqs!.endpoint,
+  };
   if (running.secrets) {
     childEnv.AWS_ENDPOINT_URL_SECRETS_MANAGER = running.secrets.url;
     // The SDK signs every request; the local endpoints do not check, but the SDK needs something to sign with.
@@ -218,30 +251,51 @@ const offlineEnv = ({ env, region }: Settings, running: Running): NodeJS.Process
 };
 
 /** Step 5. `serverless offline start`, its output forwarded with a prefix; resolves once it is ready. */
-const startOffline = async (settings: Settings, running: Running, esbuildWorkFolder: string, onExit: (code: number) => void): Promise<void> => {
+const startOffline = async (
+  settings: Settings,
+  running: Running,
+  esbuildWorkFolder: string,
+  onExit: (code: number) => void,
+): Promise<void> => {
   const { ports, region, secretId } = settings;
   const localQueueUrls = Object.fromEntries(running.sqs!.queues.map((q) => [q.logicalId, q.url]));
   const serverless = require.resolve('osls/bin/serverless.js', { paths: [ROOT] });
   const args = [
-    serverless, 'offline', 'start',
-    '--stage', STAGE,
-    '--region', region,
-    '--host', HOST,
-    '--httpPort', String(ports.http),
-    '--lambdaPort', String(ports.lambda),
+    serverless,
+    'offline',
+    'start',
+    '--stage',
+    STAGE,
+    '--region',
+    region,
+    '--host',
+    HOST,
+    '--httpPort',
+    String(ports.http),
+    '--lambdaPort',
+    String(ports.lambda),
     '--noPrependStageInUrl',
     // serverless-offline cannot check SigV4 (AWS_IAM): it would misread the authorizer as JWT and refuse to start.
     '--noAuth',
-    '--param', `keystoreSecret=${secretId}`,
-    '--param', `mixinApiUrl=${running.mixinUrl}`,
-    '--param', `esbuildWorkFolder=${esbuildWorkFolder}`,
+    '--param',
+    `keystoreSecret=${secretId}`,
+    '--param',
+    `mixinApiUrl=${running.mixinUrl}`,
+    '--param',
+    `esbuildWorkFolder=${esbuildWorkFolder}`,
     // DEAD_LETTER_QUEUE_URL: serverless-offline would hand the functions the template's Ref as it is (infra/queue-urls.cjs).
-    '--param', `localQueueUrls=${JSON.stringify(localQueueUrls)}`,
+    '--param',
+    `localQueueUrls=${JSON.stringify(localQueueUrls)}`,
     // Shorter than deployed, with the visibility timeout shortened as much (queue-settings.ts): fast redelivery.
-    '--param', `queueFunctionTimeout=${settings.queues.functionTimeoutSeconds}`,
+    '--param',
+    `queueFunctionTimeout=${settings.queues.functionTimeoutSeconds}`,
     ...settings.functionParams,
   ];
-  const offline = spawn(process.execPath, args, { cwd: ROOT, env: offlineEnv(settings, running), stdio: ['ignore', 'pipe', 'pipe'] });
+  const offline = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: offlineEnv(settings, running),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   running.offline = offline;
   let ready = false;
   let exited = false;
@@ -260,7 +314,8 @@ const startOffline = async (settings: Settings, running: Running, esbuildWorkFol
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (!ready) {
     if (exited) throw new Error('serverless offline exited before it was ready');
-    if (Date.now() > deadline) throw new Error(`serverless offline did not become ready within ${READY_TIMEOUT_MS / 1000} s`);
+    if (Date.now() > deadline)
+      throw new Error(`serverless offline did not become ready within ${READY_TIMEOUT_MS / 1000} s`);
     await new Promise((r) => setTimeout(r, 100));
   }
   await waitForPort(ports.http, deadline);
@@ -290,7 +345,10 @@ const functionName = (functionKey: string) => `${SERVICE}-${STAGE}-${functionKey
  * maximumConcurrency of the stage or LOCAL_QUEUE_MAXIMUM_CONCURRENCY.
  */
 const localQueueTriggers = ({ queues }: Settings) =>
-  queueTriggers(STAGE, { queueFunctionTimeout: String(queues.functionTimeoutSeconds) }).map((t) => ({ ...t, maximumConcurrency: queues.maximumConcurrency ?? t.maximumConcurrency }));
+  queueTriggers(STAGE, { queueFunctionTimeout: String(queues.functionTimeoutSeconds) }).map((t) => ({
+    ...t,
+    maximumConcurrency: queues.maximumConcurrency ?? t.maximumConcurrency,
+  }));
 
 /**
  * Step 6. One event source mapping per queue function of infra/functions.yml, through the Lambda invoke API, with
@@ -303,11 +361,24 @@ const startEventSourceMappings = (settings: Settings, running: Running): void =>
   const client = sqs.client();
   running.mappingClient = client;
   const lambdaApi = `http://${HOST}:${ports.lambda}`;
-  running.mappings = localQueueTriggers(settings).map(({ functionKey, queueLogicalId, batchSize, reportBatchItemFailures, maximumConcurrency }) => {
-    const queue = sqs.queue(queueLogicalId);
-    const onError = (error: unknown, what: string) => warn(`${queueLogicalId} -> ${functionKey}: ${what} failed: ${(error as Error).message?.split('\n')[0]}`);
-    return new EventSourceMapping({ sqs: client, queueUrl: queue.url, queueArn: queue.arn, region: sqs.region, batchSize, reportBatchItemFailures, pollers: maximumConcurrency, invoke: invokeThroughLambdaApi(lambdaApi, functionName(functionKey)), onError }).start();
-  });
+  running.mappings = localQueueTriggers(settings).map(
+    ({ functionKey, queueLogicalId, batchSize, reportBatchItemFailures, maximumConcurrency }) => {
+      const queue = sqs.queue(queueLogicalId);
+      const onError = (error: unknown, what: string) =>
+        warn(`${queueLogicalId} -> ${functionKey}: ${what} failed: ${(error as Error).message?.split('\n')[0]}`);
+      return new EventSourceMapping({
+        sqs: client,
+        queueUrl: queue.url,
+        queueArn: queue.arn,
+        region: sqs.region,
+        batchSize,
+        reportBatchItemFailures,
+        pollers: maximumConcurrency,
+        invoke: invokeThroughLambdaApi(lambdaApi, functionName(functionKey)),
+        onError,
+      }).start();
+    },
+  );
 };
 
 const curlExamples = (apiUrl: string): string[] => {
@@ -336,27 +407,44 @@ const printSummary = (settings: Settings, running: Running): void => {
   const { ports, region, secretId, queues } = settings;
   const apiUrl = `http://${HOST}:${ports.http}`;
   const sqs = running.sqs!;
-  const consumers = new Map(localQueueTriggers(settings).map((t) => [t.queueLogicalId, `${t.functionKey} (${t.maximumConcurrency} batches at once, timeout ${t.timeoutSeconds} s)`]));
+  const consumers = new Map(
+    localQueueTriggers(settings).map((t) => [
+      t.queueLogicalId,
+      `${t.functionKey} (${t.maximumConcurrency} batches at once, timeout ${t.timeoutSeconds} s)`,
+    ]),
+  );
   log();
   log('mixin-conversations is running on this machine:');
   log(`  HTTP API          ${apiUrl}   (POST /groups, POST /contacts; IAM auth is not enforced locally)`);
   log(`  Mixin             ${running.mixinUrl}${running.mixinNote ? `   (${running.mixinNote})` : ''}`);
-  log(`  Secrets Manager   ${running.secrets ? `${running.secrets.url}   (local)` : `AWS, ${region}`}, secret ${secretId}`);
+  log(
+    `  Secrets Manager   ${running.secrets ? `${running.secrets.url}   (local)` : `AWS, ${region}`}, secret ${secretId}`,
+  );
   log(`  Keystore          ${running.keystoreSource}`);
-  log(`  Lambda invoke     http://${HOST}:${ports.lambda}   (queue and workflow functions, e.g. aws lambda invoke --endpoint-url ...)`);
-  log(`  SQS               ${sqs.endpoint}   (local; visibility timeout ${queues.visibilityTimeoutSeconds} s, redrive as in infra/queues.yml)`);
+  log(
+    `  Lambda invoke     http://${HOST}:${ports.lambda}   (queue and workflow functions, e.g. aws lambda invoke --endpoint-url ...)`,
+  );
+  log(
+    `  SQS               ${sqs.endpoint}   (local; visibility timeout ${queues.visibilityTimeoutSeconds} s, redrive as in infra/queues.yml)`,
+  );
   for (const queue of sqs.queues) {
     const consumer = consumers.get(queue.logicalId);
-    log(`    ${queue.url}${consumer ? `   -> ${consumer}` : ''}${queue.redrive ? `, to the DLQ after ${queue.redrive.maxReceiveCount} receives` : ''}`);
+    log(
+      `    ${queue.url}${consumer ? `   -> ${consumer}` : ''}${queue.redrive ? `, to the DLQ after ${queue.redrive.maxReceiveCount} receives` : ''}`,
+    );
   }
   log();
   log('Try:');
   for (const line of curlExamples(apiUrl)) log(line);
-  log(`  curl -sS -X POST http://${HOST}:${ports.lambda}/2015-03-31/functions/${functionName('createGroupWorkflow')}/invocations -d '${JSON.stringify({ name: 'Team room', participants: [{ user_id: randomUUID() }], idempotency_key: 'my-execution/CreateGroup' })}'`);
+  log(
+    `  curl -sS -X POST http://${HOST}:${ports.lambda}/2015-03-31/functions/${functionName('createGroupWorkflow')}/invocations -d '${JSON.stringify({ name: 'Team room', participants: [{ user_id: randomUUID() }], idempotency_key: 'my-execution/CreateGroup' })}'`,
+  );
   for (const line of sqsExamples(sqs)) log(line);
   // scripts/workflow.ts finds the functions on LAMBDA_PORT (3002 unless told).
   const workflowEnv = ports.lambda === 3002 ? '' : `LAMBDA_PORT=${ports.lambda} `;
-  log(`  ${workflowEnv}npm run workflow -- '${JSON.stringify({ name: 'Team room', participants: [{ user_id: randomUUID() }] })}'`);
+  log(
+    `  ${workflowEnv}npm run workflow -- '${JSON.stringify({ name: 'Team room', participants: [{ user_id: randomUUID() }] })}'`,
+  );
   log();
   log(`ready: ${apiUrl}   (Ctrl-C to stop)`);
 };

@@ -51,18 +51,30 @@ const arnOf = (value: unknown): string | undefined => {
 
 /** The SQS queues of infra/queues.yml, named as the stage would name them. */
 export const templateQueues = (service: string, stage: string): TemplateQueue[] => {
-  const resources = readYaml('infra/queues.yml').Resources as Record<string, { Type: string; Properties: Record<string, unknown> }>;
+  const resources = readYaml('infra/queues.yml').Resources as Record<
+    string,
+    { Type: string; Properties: Record<string, unknown> }
+  >;
   return Object.entries(resources)
     .filter(([, resource]) => resource.Type === 'AWS::SQS::Queue')
     .map(([logicalId, { Properties: props }]) => {
       const name = String(props.QueueName).replaceAll('${self:service}', service).replaceAll('${sls:stage}', stage);
-      if (name.includes('${')) throw new Error(`infra/queues.yml: ${logicalId}.QueueName has an unknown variable: ${name}`);
+      if (name.includes('${'))
+        throw new Error(`infra/queues.yml: ${logicalId}.QueueName has an unknown variable: ${name}`);
       const visibilityTimeoutSeconds = Number(props.VisibilityTimeout ?? 30);
       const policy = props.RedrivePolicy as { deadLetterTargetArn?: unknown; maxReceiveCount?: number } | undefined;
       if (!policy) return { logicalId, name, visibilityTimeoutSeconds };
       const deadLetterLogicalId = arnOf(policy.deadLetterTargetArn);
-      if (!deadLetterLogicalId || !policy.maxReceiveCount) throw new Error(`infra/queues.yml: ${logicalId}.RedrivePolicy must name a !GetAtt <Queue>.Arn and a maxReceiveCount`);
-      return { logicalId, name, visibilityTimeoutSeconds, redrive: { deadLetterLogicalId, maxReceiveCount: policy.maxReceiveCount } };
+      if (!deadLetterLogicalId || !policy.maxReceiveCount)
+        throw new Error(
+          `infra/queues.yml: ${logicalId}.RedrivePolicy must name a !GetAtt <Queue>.Arn and a maxReceiveCount`,
+        );
+      return {
+        logicalId,
+        name,
+        visibilityTimeoutSeconds,
+        redrive: { deadLetterLogicalId, maxReceiveCount: policy.maxReceiveCount },
+      };
     });
 };
 
@@ -71,23 +83,33 @@ export const templateQueues = (service: string, stage: string): TemplateQueue[] 
  * `${param:name}` from `params.<stage>` else `params.default` (a `--param` given on the command line wins over both:
  * pass it as `overrides`). Anything else (another variable, a missing parameter) is an error naming `what`.
  */
-export const resolveParamValue = (value: unknown, stage: string, what: string, overrides: Record<string, string> = {}): string => {
+export const resolveParamValue = (
+  value: unknown,
+  stage: string,
+  what: string,
+  overrides: Record<string, string> = {},
+): string => {
   const text = String(value);
   const name = /^\$\{param:(\w+)\}$/.exec(text)?.[1];
   if (name === undefined) {
-    if (text.includes('${')) throw new Error(`${what}: cannot resolve ${text} locally (only a whole \${param:name} is)`);
+    if (text.includes('${'))
+      throw new Error(`${what}: cannot resolve ${text} locally (only a whole \${param:name} is)`);
     return text;
   }
   if (overrides[name] !== undefined) return overrides[name]!;
   const params = (readYaml('serverless.yml').params ?? {}) as Record<string, Record<string, unknown> | undefined>;
   const resolved = params[stage]?.[name] ?? params.default?.[name];
-  if (resolved === undefined || resolved === null) throw new Error(`${what}: serverless.yml sets no parameter ${name} for the stage ${stage} (params.${stage} or params.default)`);
+  if (resolved === undefined || resolved === null)
+    throw new Error(
+      `${what}: serverless.yml sets no parameter ${name} for the stage ${stage} (params.${stage} or params.default)`,
+    );
   return resolveParamValue(resolved, stage, `${what} (param ${name})`, overrides);
 };
 
 const positiveInteger = (value: string, what: string): number => {
   const number = Number(value);
-  if (!Number.isInteger(number) || number < 1) throw new Error(`${what} must be a positive whole number, got "${value}"`);
+  if (!Number.isInteger(number) || number < 1)
+    throw new Error(`${what} must be a positive whole number, got "${value}"`);
   return number;
 };
 
@@ -96,13 +118,17 @@ const positiveInteger = (value: string, what: string): number => {
  * `maximumConcurrency` and timeout resolved for `stage` as osls resolves them (`overrides`: `--param` values).
  */
 export const queueTriggers = (stage = 'local', overrides: Record<string, string> = {}): QueueTrigger[] => {
-  const functions = readYaml('infra/functions.yml') as Record<string, { timeout?: unknown; events?: { sqs?: Record<string, unknown> }[] }>;
+  const functions = readYaml('infra/functions.yml') as Record<
+    string,
+    { timeout?: unknown; events?: { sqs?: Record<string, unknown> }[] }
+  >;
   const providerTimeout = (readYaml('serverless.yml').provider as { timeout?: unknown }).timeout ?? 6;
   return Object.entries(functions).flatMap(([functionKey, fn]) =>
     (fn.events ?? []).flatMap(({ sqs }) => {
       const queueLogicalId = arnOf(sqs?.arn);
       if (!sqs || !queueLogicalId) return [];
-      const resolve = (value: unknown, what: string) => positiveInteger(resolveParamValue(value, stage, `${functionKey}.${what}`, overrides), `${functionKey}.${what}`);
+      const resolve = (value: unknown, what: string) =>
+        positiveInteger(resolveParamValue(value, stage, `${functionKey}.${what}`, overrides), `${functionKey}.${what}`);
       return [
         {
           functionKey,
@@ -110,7 +136,10 @@ export const queueTriggers = (stage = 'local', overrides: Record<string, string>
           batchSize: Number(sqs.batchSize ?? 10),
           reportBatchItemFailures: sqs.functionResponseType === 'ReportBatchItemFailures',
           // Lambda's default without ScalingConfig is "as many as it scales to"; the template always sets one.
-          maximumConcurrency: sqs.maximumConcurrency === undefined ? 1000 : resolve(sqs.maximumConcurrency, 'events.sqs.maximumConcurrency'),
+          maximumConcurrency:
+            sqs.maximumConcurrency === undefined
+              ? 1000
+              : resolve(sqs.maximumConcurrency, 'events.sqs.maximumConcurrency'),
           timeoutSeconds: resolve(fn.timeout ?? providerTimeout, 'timeout'),
         },
       ];
@@ -124,7 +153,9 @@ export const queueTriggers = (stage = 'local', overrides: Record<string, string>
  */
 export const parameterOfVariable = (): Record<string, string> => {
   const provider = (readYaml('serverless.yml').provider as { environment?: Record<string, unknown> }).environment ?? {};
-  const functions = Object.values(readYaml('infra/functions.yml') as Record<string, { environment?: Record<string, unknown> }>).map((fn) => fn.environment ?? {});
+  const functions = Object.values(
+    readYaml('infra/functions.yml') as Record<string, { environment?: Record<string, unknown> }>,
+  ).map((fn) => fn.environment ?? {});
   const out: Record<string, string> = {};
   for (const [variable, value] of [provider, ...functions].flatMap((env) => Object.entries(env))) {
     const param = /^\$\{param:(\w+)\}$/.exec(String(value))?.[1];

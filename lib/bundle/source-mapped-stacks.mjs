@@ -68,7 +68,8 @@ const formatFrame = (site, caller) => {
   const location = `${sourcePath(entry.originalSource, fileUrl)}:${entry.originalLine + 1}:${entry.originalColumn + 1}`;
   const typeName = site.getTypeName();
   const prefix = typeName && typeName !== 'global' && !site.isToplevel() ? `${typeName}.` : '';
-  const name = originalName(map, site, caller && bundleFileOf(caller) === fileUrl ? caller : undefined) ?? site.getFunctionName();
+  const name =
+    originalName(map, site, caller && bundleFileOf(caller) === fileUrl ? caller : undefined) ?? site.getFunctionName();
   const asyncPrefix = site.isAsync() ? 'async ' : '';
   if (!name) return `    at ${asyncPrefix}${location}`;
   return `    at ${asyncPrefix}${site.isConstructor() ? 'new ' : ''}${prefix}${name} (${location})`;

@@ -7,7 +7,14 @@ import type { SQSRecord } from 'aws-lambda';
 import { type ConversationError, ConversationError as Base, KeystoreError, MixinRequestError } from '../errors';
 import { shortMessage } from '../text';
 import { FAILURE_COUNT_ATTRIBUTE, FIRST_SENT_AT_ATTRIBUTE } from './deferral';
-import { attributeBytes, MAX_ATTRIBUTES, MAX_BYTES, type OutgoingMessage, originalAttributes, sendMessages } from './sqs-send';
+import {
+  attributeBytes,
+  MAX_ATTRIBUTES,
+  MAX_BYTES,
+  type OutgoingMessage,
+  originalAttributes,
+  sendMessages,
+} from './sqs-send';
 
 /** A record to dead-letter and why. */
 export interface DeadLetter {
@@ -22,19 +29,28 @@ const BOOKKEEPING: ReadonlySet<string> = new Set([FAILURE_COUNT_ATTRIBUTE, FIRST
  * keystore error heals once the secret is fixed, so those records stay for redelivery).
  */
 export const isDeadLetter = (error: unknown): error is ConversationError =>
-  error instanceof Base && !error.retryable && !(error instanceof KeystoreError) && !(error instanceof MixinRequestError && error.credentialsRejected);
+  error instanceof Base &&
+  !error.retryable &&
+  !(error instanceof KeystoreError) &&
+  !(error instanceof MixinRequestError && error.credentialsRejected);
 
 /** Why the record is here, most useful first: what fits beside the original attributes (10 at most) goes. */
 const reasonAttributes = ({ record, error }: DeadLetter, failedAt: string): [string, MessageAttributeValue][] => {
   const string = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
-  const number = (value: number | string): MessageAttributeValue => ({ DataType: 'Number', StringValue: String(value) });
+  const number = (value: number | string): MessageAttributeValue => ({
+    DataType: 'Number',
+    StringValue: String(value),
+  });
   const reason: [string, MessageAttributeValue | undefined][] = [
     ['ErrorName', string(error.name)],
     ['ErrorMessage', string(shortMessage(error.message))],
     ['MixinCode', error instanceof MixinRequestError ? number(error.code) : undefined],
     ['SourceMessageId', string(record.messageId)],
     ['SourceQueue', record.eventSourceARN ? string(record.eventSourceARN) : undefined],
-    ['ReceiveCount', record.attributes?.ApproximateReceiveCount ? number(record.attributes.ApproximateReceiveCount) : undefined],
+    [
+      'ReceiveCount',
+      record.attributes?.ApproximateReceiveCount ? number(record.attributes.ApproximateReceiveCount) : undefined,
+    ],
     ['FailedAt', string(failedAt)],
   ];
   return reason.filter((entry): entry is [string, MessageAttributeValue] => entry[1] !== undefined);
@@ -48,7 +64,9 @@ const entry = (letter: DeadLetter, failedAt: string): OutgoingMessage => {
   const reason = reasonAttributes(letter, failedAt);
   const ours = new Set(reason.map(([name]) => name));
   // A copy's bookkeeping stays behind: a redriven dead letter starts afresh (no old failures, no old age).
-  const attributes = Object.entries(originalAttributes(letter.record)).filter(([name]) => !ours.has(name) && !BOOKKEEPING.has(name));
+  const attributes = Object.entries(originalAttributes(letter.record)).filter(
+    ([name]) => !ours.has(name) && !BOOKKEEPING.has(name),
+  );
   let bytes = Buffer.byteLength(letter.record.body) + attributes.reduce((sum, a) => sum + attributeBytes(a), 0);
   for (const attribute of reason) {
     if (attributes.length === MAX_ATTRIBUTES) break;
@@ -56,7 +74,11 @@ const entry = (letter: DeadLetter, failedAt: string): OutgoingMessage => {
     attributes.push(attribute);
     bytes += attributeBytes(attribute);
   }
-  return { record: letter.record, entry: { MessageBody: letter.record.body, MessageAttributes: Object.fromEntries(attributes) }, bytes };
+  return {
+    record: letter.record,
+    entry: { MessageBody: letter.record.body, MessageAttributes: Object.fromEntries(attributes) },
+    bytes,
+  };
 };
 
 /**
@@ -64,7 +86,16 @@ const entry = (letter: DeadLetter, failedAt: string): OutgoingMessage => {
  * the messageIds that could NOT be sent (the queue refused, throttled or was unreachable, or the batch's reserve ran
  * out): the caller leaves those to redelivery and, in the end, SQS's own redrive.
  */
-export const sendToDeadLetterQueue = async (queueUrl: string, letters: DeadLetter[], signal?: AbortSignal): Promise<Set<string>> => {
+export const sendToDeadLetterQueue = async (
+  queueUrl: string,
+  letters: DeadLetter[],
+  signal?: AbortSignal,
+): Promise<Set<string>> => {
   const failedAt = new Date().toISOString();
-  return sendMessages(queueUrl, letters.map((letter) => entry(letter, failedAt)), 'dead-letter', signal);
+  return sendMessages(
+    queueUrl,
+    letters.map((letter) => entry(letter, failedAt)),
+    'dead-letter',
+    signal,
+  );
 };

@@ -13,7 +13,14 @@
 import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { IDEMPOTENCY_KEY_ATTRIBUTE } from './sqs-record';
-import { attributeBytes, MAX_ATTRIBUTES, MAX_BYTES, type OutgoingMessage, originalAttributes, sendMessages } from './sqs-send';
+import {
+  attributeBytes,
+  MAX_ATTRIBUTES,
+  MAX_BYTES,
+  type OutgoingMessage,
+  originalAttributes,
+  sendMessages,
+} from './sqs-send';
 
 export const FAILURE_COUNT_ATTRIBUTE = 'FailureCount';
 export const FIRST_SENT_AT_ATTRIBUTE = 'FirstSentAt';
@@ -62,13 +69,20 @@ export const delaySecondsFor = (ms: number): number => Math.min(MAX_DELAY_SECOND
  */
 export const copyOf = ({ record, delaySeconds }: Deferral, now = Date.now()): OutgoingMessage | undefined => {
   const string = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
-  const attributes = Object.entries(originalAttributes(record)).filter(([name]) => name !== FAILURE_COUNT_ATTRIBUTE && name !== FIRST_SENT_AT_ATTRIBUTE);
-  if (!attributes.some(([name]) => name === IDEMPOTENCY_KEY_ATTRIBUTE)) attributes.push([IDEMPOTENCY_KEY_ATTRIBUTE, string(record.messageId)]);
+  const attributes = Object.entries(originalAttributes(record)).filter(
+    ([name]) => name !== FAILURE_COUNT_ATTRIBUTE && name !== FIRST_SENT_AT_ATTRIBUTE,
+  );
+  if (!attributes.some(([name]) => name === IDEMPOTENCY_KEY_ATTRIBUTE))
+    attributes.push([IDEMPOTENCY_KEY_ATTRIBUTE, string(record.messageId)]);
   attributes.push([FAILURE_COUNT_ATTRIBUTE, { DataType: 'Number', StringValue: String(failuresBefore(record)) }]);
   attributes.push([FIRST_SENT_AT_ATTRIBUTE, string(new Date(firstSentAt(record, now)).toISOString())]);
   const bytes = Buffer.byteLength(record.body) + attributes.reduce((sum, a) => sum + attributeBytes(a), 0);
   if (attributes.length > MAX_ATTRIBUTES || bytes > MAX_BYTES) return undefined;
-  return { record, entry: { MessageBody: record.body, MessageAttributes: Object.fromEntries(attributes), DelaySeconds: delaySeconds }, bytes };
+  return {
+    record,
+    entry: { MessageBody: record.body, MessageAttributes: Object.fromEntries(attributes), DelaySeconds: delaySeconds },
+    bytes,
+  };
 };
 
 /**
@@ -76,7 +90,11 @@ export const copyOf = ({ record, delaySeconds }: Deferral, now = Date.now()): Ou
  * aborts). Resolves with the messageIds that were NOT re-sent (no room for the attributes, refused, failed): the
  * caller reports those in `batchItemFailures`.
  */
-export const sendCopies = async (queueUrl: string, deferrals: Deferral[], signal?: AbortSignal): Promise<Set<string>> => {
+export const sendCopies = async (
+  queueUrl: string,
+  deferrals: Deferral[],
+  signal?: AbortSignal,
+): Promise<Set<string>> => {
   const now = Date.now();
   const unsent = new Set<string>();
   const copies: OutgoingMessage[] = [];

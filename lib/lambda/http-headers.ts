@@ -71,7 +71,10 @@ export const idempotencyKey = (event: WithHeaders): string | undefined => {
   const raw = header(event, 'idempotency-key');
   if (raw === undefined) return undefined;
   if (!PRINTABLE_ASCII.test(raw)) {
-    throw InvalidRequestError.field('Idempotency-Key', 'must be printable ASCII; send other characters in the queue attribute or the workflow input');
+    throw InvalidRequestError.field(
+      'Idempotency-Key',
+      'must be printable ASCII; send other characters in the queue attribute or the workflow input',
+    );
   }
   return checkIdempotencyKey(raw, 'Idempotency-Key');
 };

@@ -81,55 +81,110 @@ export const HTTP_ERRORS = {
       'proxy, a WAF, a wrong `MIXIN_API_URL`)',
     retry: 'yes',
   },
-  mixin_unavailable: { status: 503, when: 'Mixin failing or unreachable after retries (`Retry-After: 1`)', retry: 'yes, same `Idempotency-Key`' },
-  keystore_unavailable: { status: 503, when: 'Secrets Manager failing or unreachable (`Retry-After: 1`)', retry: 'yes, same `Idempotency-Key`' },
+  mixin_unavailable: {
+    status: 503,
+    when: 'Mixin failing or unreachable after retries (`Retry-After: 1`)',
+    retry: 'yes, same `Idempotency-Key`',
+  },
+  keystore_unavailable: {
+    status: 503,
+    when: 'Secrets Manager failing or unreachable (`Retry-After: 1`)',
+    retry: 'yes, same `Idempotency-Key`',
+  },
   mixin_timeout: {
     status: 504,
     when: "Mixin did not answer before our deadline (we answer before the Lambda's own timeout)",
     retry: 'yes, same `Idempotency-Key`',
   },
-  deadline_exceeded: { status: 504, when: 'our own time ran out before Mixin could be asked', retry: 'yes, same `Idempotency-Key`' },
+  deadline_exceeded: {
+    status: 504,
+    when: 'our own time ran out before Mixin could be asked',
+    retry: 'yes, same `Idempotency-Key`',
+  },
 } as const satisfies Record<string, { status: number; when: string; retry: string }>;
 
 export type ErrorCode = keyof typeof HTTP_ERRORS;
 
-const json = (statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 => ({
+const json = (
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): APIGatewayProxyStructuredResultV2 => ({
   statusCode,
   headers: { 'content-type': 'application/json', ...headers },
   body: JSON.stringify(body),
 });
 
-const failure = (error: ErrorBody, headers?: Record<string, string>) => json(HTTP_ERRORS[error.code].status, { error }, headers);
+const failure = (error: ErrorBody, headers?: Record<string, string>) =>
+  json(HTTP_ERRORS[error.code].status, { error }, headers);
 
 const mixinUnavailable = (error: MixinUnavailableError): APIGatewayProxyStructuredResultV2 => {
-  if (error.reason === 'bad-response') return failure({ code: 'mixin_bad_response', message: 'Mixin answered with something that is not a Mixin response' });
-  if (error.reason === 'deadline' && error.attempts === 0) return failure({ code: 'deadline_exceeded', message: 'the function ran out of time before Mixin was asked; retry with the same Idempotency-Key' });
-  if (error.reason === 'deadline' || error.reason === 'timeout') return failure({ code: 'mixin_timeout', message: 'Mixin did not answer in time; retry with the same Idempotency-Key' });
-  return failure({ code: 'mixin_unavailable', message: 'Mixin is unavailable; retry with the same Idempotency-Key' }, { 'retry-after': '1' });
+  if (error.reason === 'bad-response')
+    return failure({
+      code: 'mixin_bad_response',
+      message: 'Mixin answered with something that is not a Mixin response',
+    });
+  if (error.reason === 'deadline' && error.attempts === 0)
+    return failure({
+      code: 'deadline_exceeded',
+      message: 'the function ran out of time before Mixin was asked; retry with the same Idempotency-Key',
+    });
+  if (error.reason === 'deadline' || error.reason === 'timeout')
+    return failure({
+      code: 'mixin_timeout',
+      message: 'Mixin did not answer in time; retry with the same Idempotency-Key',
+    });
+  return failure(
+    { code: 'mixin_unavailable', message: 'Mixin is unavailable; retry with the same Idempotency-Key' },
+    { 'retry-after': '1' },
+  );
 };
 
 /** The one table from error to HTTP answer. Never leaks a message we did not write. */
 export const httpErrorResponse = (error: unknown): APIGatewayProxyStructuredResultV2 => {
   if (error instanceof HttpRequestError) return failure({ code: error.code, message: error.message });
-  if (error instanceof InvalidRequestError) return failure({ code: 'invalid_request', message: 'the request is invalid: see details', details: error.details });
+  if (error instanceof InvalidRequestError)
+    return failure({ code: 'invalid_request', message: 'the request is invalid: see details', details: error.details });
   if (error instanceof IdempotencyKeyReusedError) {
-    return failure({ code: 'idempotency_key_reused', message: 'this Idempotency-Key was already used for a different request: use a new key', details: error.details });
+    return failure({
+      code: 'idempotency_key_reused',
+      message: 'this Idempotency-Key was already used for a different request: use a new key',
+      details: error.details,
+    });
   }
-  if (error instanceof ConversationConflictError) return failure({ code: 'conversation_conflict', message: error.message });
+  if (error instanceof ConversationConflictError)
+    return failure({ code: 'conversation_conflict', message: error.message });
   if (error instanceof MixinRequestError) {
     if (error.credentialsRejected) {
-      return failure({ code: 'mixin_credentials_rejected', message: `Mixin refused the bot's credentials (code ${error.code})`, mixin_code: error.code });
+      return failure({
+        code: 'mixin_credentials_rejected',
+        message: `Mixin refused the bot's credentials (code ${error.code})`,
+        mixin_code: error.code,
+      });
     }
-    return failure({ code: 'mixin_rejected', message: `Mixin rejected the request: ${error.description || `code ${error.code}`}`, mixin_code: error.code });
+    return failure({
+      code: 'mixin_rejected',
+      message: `Mixin rejected the request: ${error.description || `code ${error.code}`}`,
+      mixin_code: error.code,
+    });
   }
   if (error instanceof MixinRateLimitError) {
-    return failure({ code: 'mixin_rate_limited', message: 'Mixin is rate-limiting the bot; retry later' }, { 'retry-after': String(error.retryAfterSeconds) });
+    return failure(
+      { code: 'mixin_rate_limited', message: 'Mixin is rate-limiting the bot; retry later' },
+      { 'retry-after': String(error.retryAfterSeconds) },
+    );
   }
   if (error instanceof MixinUnavailableError) return mixinUnavailable(error);
-  if (error instanceof KeystoreUnavailableError) return failure({ code: 'keystore_unavailable', message: 'the bot keystore could not be read right now; retry' }, { 'retry-after': '1' });
-  if (error instanceof KeystoreError) return failure({ code: 'keystore_invalid', message: 'the service is misconfigured: the bot keystore is unusable' });
+  if (error instanceof KeystoreUnavailableError)
+    return failure(
+      { code: 'keystore_unavailable', message: 'the bot keystore could not be read right now; retry' },
+      { 'retry-after': '1' },
+    );
+  if (error instanceof KeystoreError)
+    return failure({ code: 'keystore_invalid', message: 'the service is misconfigured: the bot keystore is unusable' });
   return failure({ code: 'internal_error', message: 'internal error' });
 };
 
 /** 201 with Mixin's conversation object under `data`, keys as Mixin sends them. */
-export const created = (result: CreateResult): APIGatewayProxyStructuredResultV2 => json(201, { data: result.conversation });
+export const created = (result: CreateResult): APIGatewayProxyStructuredResultV2 =>
+  json(201, { data: result.conversation });

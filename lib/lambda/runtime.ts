@@ -32,7 +32,10 @@ export const batchOptions = (context: Pick<Context, 'getRemainingTimeInMillis'>)
   maxReceiveCount: config.maxReceiveCount,
   maxDeferredAgeMs: config.maxDeferredAgeMs,
   maxDeferSeconds: MAX_DEFER_SECONDS,
-  limiter: processRateLimiter({ ceilingPerSecond: config.mixinMaxCallsPerSecond, initialPerSecond: initialRate(config.mixinMaxCallsPerSecond, 'queue') }),
+  limiter: processRateLimiter({
+    ceilingPerSecond: config.mixinMaxCallsPerSecond,
+    initialPerSecond: initialRate(config.mixinMaxCallsPerSecond, 'queue'),
+  }),
   deadline: Date.now() + context.getRemainingTimeInMillis() - config.deadlineMarginMs,
   endReserveMs: config.batchEndReserveMs,
 });

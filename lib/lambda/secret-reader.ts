@@ -1,4 +1,8 @@
-import { GetSecretValueCommand, SecretsManagerClient, type SecretsManagerClientConfig } from '@aws-sdk/client-secrets-manager';
+import {
+  GetSecretValueCommand,
+  SecretsManagerClient,
+  type SecretsManagerClientConfig,
+} from '@aws-sdk/client-secrets-manager';
 import { type ConversationError, KeystoreError, KeystoreUnavailableError } from '../errors';
 import type { SecretReader } from '../mixin/keystore-cache';
 
@@ -14,7 +18,13 @@ export const SECRETS_MANAGER_CLIENT_OPTIONS: SecretsManagerClientConfig = {
 };
 
 // Errors that another try cannot fix: the secret is missing or we may not read it.
-const PERMANENT_AWS_ERRORS = new Set(['ResourceNotFoundException', 'AccessDeniedException', 'DecryptionFailure', 'InvalidParameterException', 'InvalidRequestException']);
+const PERMANENT_AWS_ERRORS = new Set([
+  'ResourceNotFoundException',
+  'AccessDeniedException',
+  'DecryptionFailure',
+  'InvalidParameterException',
+  'InvalidRequestException',
+]);
 
 /** Turns whatever a read threw into one of our typed errors, naming the AWS error, never a value. */
 const toKeystoreError = (error: unknown): ConversationError => {
@@ -28,7 +38,10 @@ const toKeystoreError = (error: unknown): ConversationError => {
  * Reads the keystore secret from AWS Secrets Manager (`SecretString`, or `SecretBinary` holding UTF-8 JSON) with
  * the real SDK client, which honours `AWS_ENDPOINT_URL_SECRETS_MANAGER` (the local endpoint of `npm start`).
  */
-export const secretsManagerReader = (secretId: string, clientOptions: SecretsManagerClientConfig = {}): SecretReader => {
+export const secretsManagerReader = (
+  secretId: string,
+  clientOptions: SecretsManagerClientConfig = {},
+): SecretReader => {
   const client = new SecretsManagerClient({ ...SECRETS_MANAGER_CLIENT_OPTIONS, ...clientOptions });
   return async (signal) => {
     try {

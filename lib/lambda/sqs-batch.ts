@@ -37,11 +37,15 @@ const DEFERRAL_FLUSH_MS = 100;
 /** Below this, a record is not worth starting: the reserve would cut its first attempt anyway. */
 const MIN_RECORD_MS = 50;
 
-const keysOf = (record: SQSRecord) => ({ message_id: record.messageId, receive_count: record.attributes?.ApproximateReceiveCount });
+const keysOf = (record: SQSRecord) => ({
+  message_id: record.messageId,
+  receive_count: record.attributes?.ApproximateReceiveCount,
+});
 
 /** Held back by the rate limit (or by the end reserve before it started): nothing failed, the record only has to wait. */
 const waitsForRateLimit = (error: unknown): error is MixinRateLimitError | MixinUnavailableError =>
-  error instanceof MixinRateLimitError || (error instanceof MixinUnavailableError && error.reason === 'batch-reserve' && error.attempts === 0);
+  error instanceof MixinRateLimitError ||
+  (error instanceof MixinUnavailableError && error.reason === 'batch-reserve' && error.attempts === 0);
 
 /**
  * Processes a batch with at most `concurrency` records in flight, as a partial batch response. Each record ends one
@@ -57,7 +61,11 @@ const waitsForRateLimit = (error: unknown): error is MixinRateLimitError | Mixin
  * The batch keeps `endReserveMs` (at most a quarter of its time) before its deadline for its end: records stop
  * starting Mixin calls where the reserve begins, and the sends get the reserve and an abort signal at the deadline.
  */
-export const processBatch = async (event: SQSEvent, processRecord: RecordProcessor, options: BatchOptions): Promise<SQSBatchResponse> => {
+export const processBatch = async (
+  event: SQSEvent,
+  processRecord: RecordProcessor,
+  options: BatchOptions,
+): Promise<SQSBatchResponse> => {
   const deadline = options.deadline ?? Number.POSITIVE_INFINITY;
   // A short invocation keeps at most a quarter of its time: the reserve must not eat the work it is for.
   const reserve = Math.min(options.endReserveMs ?? 0, Math.max(0, (deadline - Date.now()) / 4));
@@ -87,14 +95,23 @@ export const processBatch = async (event: SQSEvent, processRecord: RecordProcess
         return void letters.push({ record, error: tooOld });
       }
       const waitMs = error instanceof MixinRateLimitError ? error.retryAfterSeconds * 1000 : 0;
-      const deferral = { record, error, delaySeconds: Math.min(options.maxDeferSeconds ?? Number.POSITIVE_INFINITY, delaySecondsFor(waitMs)) };
+      const deferral = {
+        record,
+        error,
+        delaySeconds: Math.min(options.maxDeferSeconds ?? Number.POSITIVE_INFINITY, delaySecondsFor(waitMs)),
+      };
       deferrals.push(deferral);
       pending.push(deferral);
       if (pending.length === 1) setTimeout(flush, DEFERRAL_FLUSH_MS);
       return;
     }
     const realFailures = failuresBefore(record) + 1;
-    if (options.deadLetterQueueUrl && options.maxReceiveCount !== undefined && realFailures >= options.maxReceiveCount && error instanceof ConversationError) {
+    if (
+      options.deadLetterQueueUrl &&
+      options.maxReceiveCount !== undefined &&
+      realFailures >= options.maxReceiveCount &&
+      error instanceof ConversationError
+    ) {
       return void letters.push({ record, error });
     }
     fail(record, error);
@@ -126,7 +143,10 @@ export const processBatch = async (event: SQSEvent, processRecord: RecordProcess
       reportFailure(error, 'record failed', { ...keysOf(record), dead_letter_send_failed: true });
       continue;
     }
-    reportFailure(error, 'record dead-lettered', { ...keysOf(record), real_failures: failuresBefore(record) + (waitsForRateLimit(error) ? 0 : 1) });
+    reportFailure(error, 'record dead-lettered', {
+      ...keysOf(record),
+      real_failures: failuresBefore(record) + (waitsForRateLimit(error) ? 0 : 1),
+    });
     metrics.singleMetric().addDimension('error_name', error.name).addMetric(METRIC.deadLettered, MetricUnit.Count, 1);
   }
   let deferred = 0;
@@ -137,14 +157,22 @@ export const processBatch = async (event: SQSEvent, processRecord: RecordProcess
       continue;
     }
     deferred++;
-    logger.info('record deferred', { ...keysOf(record), delay_seconds: delaySeconds, failure_count: failuresBefore(record) });
+    logger.info('record deferred', {
+      ...keysOf(record),
+      delay_seconds: delaySeconds,
+      failure_count: failuresBefore(record),
+    });
   }
   if (deferred > 0) metrics.addMetric(METRIC.deferred, MetricUnit.Count, deferred);
   if (options.limiter) metrics.addMetric(METRIC.callRate, MetricUnit.CountPerSecond, options.limiter.rate);
   // Each record's IDs are on its own line: the batch's metrics line names none of them.
   metrics.clearMetadata();
   // Report in batch order: easier to read in logs and tests.
-  return { batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({ itemIdentifier: r.messageId })) };
+  return {
+    batchItemFailures: event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({
+      itemIdentifier: r.messageId,
+    })),
+  };
 };
 
 /** Aborts the end sends at the batch's deadline: what is not sent by then is reported, never waited for. */

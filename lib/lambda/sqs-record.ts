@@ -19,6 +19,7 @@ export const recordIdempotencyKey = (record: SQSRecord): string => {
   if (attribute === undefined) return record.messageId;
   const field = `messageAttributes.${IDEMPOTENCY_KEY_ATTRIBUTE}`;
   const isString = attribute.dataType === 'String' || attribute.dataType?.startsWith('String.');
-  if (!isString || typeof attribute.stringValue !== 'string') throw InvalidRequestError.field(field, 'must be a String attribute (or a custom String.* type)');
+  if (!isString || typeof attribute.stringValue !== 'string')
+    throw InvalidRequestError.field(field, 'must be a String attribute (or a custom String.* type)');
   return checkIdempotencyKey(attribute.stringValue, field);
 };

@@ -23,12 +23,21 @@ export interface OutgoingMessage {
 }
 
 // Loaded on the first send only: the SQS client stays out of the cold start.
-let sqs: Promise<{ client: SQSClient; SendMessageBatchCommand: typeof import('@aws-sdk/client-sqs').SendMessageBatchCommand }> | undefined;
+let sqs:
+  | Promise<{
+      client: SQSClient;
+      SendMessageBatchCommand: typeof import('@aws-sdk/client-sqs').SendMessageBatchCommand;
+    }>
+  | undefined;
 const sqsClient = () =>
   (sqs ??= import('@aws-sdk/client-sqs').then(({ SQSClient, SendMessageBatchCommand }) => ({
     // Bounded like the Secrets Manager client. AWS_REGION and AWS_ENDPOINT_URL_SQS apply as usual; the endpoint wins
     // over the queue URL's host (the queues are in the function's own region, and a local SQS names its queues by path).
-    client: new SQSClient({ maxAttempts: 3, useQueueUrlAsEndpoint: false, requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true } }),
+    client: new SQSClient({
+      maxAttempts: 3,
+      useQueueUrlAsEndpoint: false,
+      requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
+    }),
     SendMessageBatchCommand,
   })));
 
@@ -46,10 +55,15 @@ export const originalAttributes = (record: SQSRecord): Record<string, MessageAtt
 
 /** An attribute's size as SQS counts it: name, data type and value. */
 export const attributeBytes = ([name, value]: [string, MessageAttributeValue]): number =>
-  Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '') + Buffer.byteLength(value.StringValue ?? '') + (value.BinaryValue?.length ?? 0);
+  Buffer.byteLength(name) +
+  Buffer.byteLength(value.DataType ?? '') +
+  Buffer.byteLength(value.StringValue ?? '') +
+  (value.BinaryValue?.length ?? 0);
 
 /** The messages in SendMessageBatch calls: at most 10 entries and 1 MiB each. */
-const batches = (messages: OutgoingMessage[]): { messages: OutgoingMessage[]; entries: SendMessageBatchRequestEntry[]; bytes: number }[] => {
+const batches = (
+  messages: OutgoingMessage[],
+): { messages: OutgoingMessage[]; entries: SendMessageBatchRequestEntry[]; bytes: number }[] => {
   const out: { messages: OutgoingMessage[]; entries: SendMessageBatchRequestEntry[]; bytes: number }[] = [];
   messages.forEach((message, i) => {
     const entry = { ...message.entry, Id: `record-${i}` };
@@ -73,7 +87,12 @@ export type SendPurpose = 'dead-letter' | 're-send';
  * of the batch's reserve). Resolves with the messageIds of the records whose message was NOT sent (refused entry,
  * failed or aborted call, unreachable queue): the caller reports those in `batchItemFailures`.
  */
-export const sendMessages = async (queueUrl: string, messages: OutgoingMessage[], purpose: SendPurpose, signal?: AbortSignal): Promise<Set<string>> => {
+export const sendMessages = async (
+  queueUrl: string,
+  messages: OutgoingMessage[],
+  purpose: SendPurpose,
+  signal?: AbortSignal,
+): Promise<Set<string>> => {
   const unsent = new Set<string>();
   if (messages.length === 0) return unsent;
   let sender: Awaited<ReturnType<typeof sqsClient>>;
@@ -90,11 +109,18 @@ export const sendMessages = async (queueUrl: string, messages: OutgoingMessage[]
       continue;
     }
     try {
-      const out = await sender.client.send(new sender.SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.entries }), { abortSignal: signal });
+      const out = await sender.client.send(
+        new sender.SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.entries }),
+        { abortSignal: signal },
+      );
       for (const failed of out.Failed ?? []) {
         const message = batch.messages[batch.entries.findIndex((e) => e.Id === failed.Id)];
         unsent.add(message?.record.messageId ?? '');
-        logger.error(`${purpose} send refused`, { message_id: message?.record.messageId, code: failed.Code, sender_fault: failed.SenderFault });
+        logger.error(`${purpose} send refused`, {
+          message_id: message?.record.messageId,
+          code: failed.Code,
+          sender_fault: failed.SenderFault,
+        });
       }
     } catch (error) {
       for (const message of batch.messages) unsent.add(message.record.messageId);

@@ -30,7 +30,9 @@ export const taskInput = (schema: CompiledValidator, event: unknown): TaskInput 
   let idempotencyKey: string | undefined;
   const problems = [
     ...problemsOf(() => validate(schema, event)),
-    ...(typeof value === 'string' ? problemsOf(() => (idempotencyKey = checkIdempotencyKey(value, 'idempotency_key'))) : []),
+    ...(typeof value === 'string'
+      ? problemsOf(() => (idempotencyKey = checkIdempotencyKey(value, 'idempotency_key')))
+      : []),
   ];
   if (problems.length > 0) throw new InvalidRequestError(problems);
   const { idempotency_key: _key, ...input } = event as Record<string, unknown>;

@@ -12,7 +12,15 @@ const reportAttempt = (attempt: AttemptReport): void => {
   if (attempt.answered) metrics.addMetric(METRIC.latency, MetricUnit.Milliseconds, attempt.durationMs);
   if (attempt.outcome === 'rate-limited') metrics.addMetric(METRIC.rateLimited, MetricUnit.Count, 1);
   if (attempt.outcome === 'success') return;
-  logger.warn('Mixin attempt failed', { attempt: attempt.attempt, request_id: attempt.requestId, outcome: attempt.outcome, mixin_code: attempt.code, reason: attempt.reason, duration_ms: attempt.durationMs, next_delay_ms: attempt.nextDelayMs });
+  logger.warn('Mixin attempt failed', {
+    attempt: attempt.attempt,
+    request_id: attempt.requestId,
+    outcome: attempt.outcome,
+    mixin_code: attempt.code,
+    reason: attempt.reason,
+    duration_ms: attempt.durationMs,
+    next_delay_ms: attempt.nextDelayMs,
+  });
   if (attempt.nextDelayMs !== undefined) metrics.addMetric(METRIC.retries, MetricUnit.Count, 1);
 };
 

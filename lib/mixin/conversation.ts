@@ -30,7 +30,8 @@ export interface Conversation {
 }
 
 /** Names compared as Mixin may store them: Unicode-normalised (NFC), without surrounding white space. */
-const sameName = (stored: string, sent: string | undefined): boolean => stored.normalize('NFC').trim() === (sent ?? '').normalize('NFC').trim();
+const sameName = (stored: string, sent: string | undefined): boolean =>
+  stored.normalize('NFC').trim() === (sent ?? '').normalize('NFC').trim();
 
 /** What a 2xx answer is, measured against the request that got it. */
 export type AnswerCheck =
@@ -48,11 +49,16 @@ export type AnswerCheck =
  * roles and the announcement are not compared: they change over a group's life, and a plain retry must still
  * succeed after members joined or left.
  */
-export const checkAnswer = (request: ConversationRequest, data: Record<string, unknown>, keyed: boolean): AnswerCheck => {
+export const checkAnswer = (
+  request: ConversationRequest,
+  data: Record<string, unknown>,
+  keyed: boolean,
+): AnswerCheck => {
   const { conversation_id: id, category, name } = data;
   const bad = (problem: string): AnswerCheck => ({ kind: 'bad-response', problem });
   if (typeof id !== 'string') return bad('a conversation without conversation_id');
-  if (id.toLowerCase() !== request.conversation_id) return bad(`conversation ${shortMessage(id, 36)} for ${request.conversation_id}`);
+  if (id.toLowerCase() !== request.conversation_id)
+    return bad(`conversation ${shortMessage(id, 36)} for ${request.conversation_id}`);
   if (typeof category !== 'string') return bad(`conversation ${request.conversation_id} without a category`);
   if (keyed && typeof name !== 'string') return bad(`group ${request.conversation_id} without a name`);
   if (category !== request.category) return { kind: 'conflict', existingCategory: shortMessage(category, 40) };
@@ -82,13 +88,20 @@ export const createConversation = async (
     const verdict = checkAnswer(request, data, keyed);
     return verdict.kind === 'bad-response' ? verdict.problem : undefined;
   };
-  const result = await signedRequest<Conversation>(keys, { method: 'POST', path: '/conversations', body: JSON.stringify(request), check }, options);
+  const result = await signedRequest<Conversation>(
+    keys,
+    { method: 'POST', path: '/conversations', body: JSON.stringify(request), check },
+    options,
+  );
   const verdict = checkAnswer(request, result.data, keyed);
   if (verdict.kind === 'asked-for' || verdict.kind === 'bad-response') return result;
   const error =
     verdict.kind === 'conflict'
       ? new ConversationConflictError(request.category, verdict.existingCategory, request.conversation_id)
-      : new IdempotencyKeyReusedError([{ field: verdict.field, message: 'differs from the name of the group this key created' }], request.conversation_id);
+      : new IdempotencyKeyReusedError(
+          [{ field: verdict.field, message: 'differs from the name of the group this key created' }],
+          request.conversation_id,
+        );
   error.attempts = result.attempts;
   throw error;
 };

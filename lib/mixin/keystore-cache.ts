@@ -26,7 +26,8 @@ interface Read {
   ended: boolean;
 }
 
-const sameKey = (a: Keystore, b: Keystore): boolean => a.appId === b.appId && a.sessionId === b.sessionId && a.publicKeyHex === b.publicKeyHex;
+const sameKey = (a: Keystore, b: Keystore): boolean =>
+  a.appId === b.appId && a.sessionId === b.sessionId && a.publicKeyHex === b.publicKeyHex;
 
 /**
  * The keystore of one instance, one owner. It is read at init (`prefetch`), again when older than `ttlMs`, and
@@ -66,7 +67,10 @@ export class KeystoreCache {
     }
     if (!good) return this.#wait(deadline, 'Secrets Manager did not answer before the deadline');
     const budget = now + this.options.refreshWaitMs;
-    const [until, why] = deadline !== undefined && deadline < budget ? [deadline, 'before the deadline'] : [budget, 'within the refresh wait (KEYSTORE_REFRESH_WAIT_MS)'];
+    const [until, why] =
+      deadline !== undefined && deadline < budget
+        ? [deadline, 'before the deadline']
+        : [budget, 'within the refresh wait (KEYSTORE_REFRESH_WAIT_MS)'];
     return this.#wait(until, `Secrets Manager did not answer ${why}`).catch(() => good.keystore);
   }
 
@@ -88,7 +92,10 @@ export class KeystoreCache {
       // The secret still holds the refused key (a revoked session, a secret not updated yet): not a read failure
       // (the credentials alarm covers it), but no read per request either.
       this.#quietUntil = Date.now() + this.options.retryAfterFailureMs;
-      logger.warn('keystore secret unchanged after Mixin refused its key', { public_key: stale.publicKeyHex, next_read_in_ms: this.options.retryAfterFailureMs });
+      logger.warn('keystore secret unchanged after Mixin refused its key', {
+        public_key: stale.publicKeyHex,
+        next_read_in_ms: this.options.retryAfterFailureMs,
+      });
     }
     return fresh;
   }
@@ -99,12 +106,15 @@ export class KeystoreCache {
     if (until === undefined) return read.result;
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new KeystoreUnavailableError(lateMessage);
-        this.#failed(read, error);
-        read.abort.abort(error);
-        reject(error);
-      }, Math.max(0, until - Date.now()));
+      timer = setTimeout(
+        () => {
+          const error = new KeystoreUnavailableError(lateMessage);
+          this.#failed(read, error);
+          read.abort.abort(error);
+          reject(error);
+        },
+        Math.max(0, until - Date.now()),
+      );
     });
     try {
       return await Promise.race([read.result, late]);
@@ -147,11 +157,19 @@ export class KeystoreCache {
     read.ended = true;
     this.#failure = error;
     this.#quietUntil = Date.now() + this.options.retryAfterFailureMs;
-    logger.error('keystore read failed', { reason: error.message, retryable: error.retryable, serving_last_good_keystore: this.#good !== undefined });
+    logger.error('keystore read failed', {
+      reason: error.message,
+      retryable: error.retryable,
+      serving_last_good_keystore: this.#good !== undefined,
+    });
     countForAlarm(ALARM_METRIC.keystoreReadFailed);
   }
 }
 
 /** Whatever a reader threw, as one of our typed errors (a reader's own typed error as it is). */
 const toKeystoreError = (error: unknown): ConversationError =>
-  error instanceof ConversationError ? error : new KeystoreUnavailableError(`the keystore could not be read (${(error as { name?: string } | undefined)?.name ?? 'Error'})`);
+  error instanceof ConversationError
+    ? error
+    : new KeystoreUnavailableError(
+        `the keystore could not be read (${(error as { name?: string } | undefined)?.name ?? 'Error'})`,
+      );

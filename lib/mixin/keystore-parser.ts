@@ -69,7 +69,10 @@ const parseLegacy = (raw: Record<string, unknown>): Keystore => {
   const encoded = raw.private_key;
   if (typeof encoded !== 'string' || encoded === '') throw new KeystoreError('is missing', 'private_key');
   if (encoded.includes('BEGIN RSA PRIVATE KEY') || encoded.includes('BEGIN PRIVATE KEY')) {
-    throw new KeystoreError('RSA session keys are not supported; create an Ed25519 session in the dashboard', 'private_key');
+    throw new KeystoreError(
+      'RSA session keys are not supported; create an Ed25519 session in the dashboard',
+      'private_key',
+    );
   }
   if (!BASE64URL.test(encoded)) throw new KeystoreError('must be base64url of a 64-byte Ed25519 key', 'private_key');
   const bytes = Buffer.from(encoded, 'base64url');
@@ -103,5 +106,7 @@ export const parseKeystore = (input: unknown): Keystore => {
   const record = raw as Record<string, unknown>;
   if ('session_private_key' in record || 'app_id' in record) return parseDashboard(record);
   if ('private_key' in record || 'client_id' in record) return parseLegacy(record);
-  throw new KeystoreError('is neither the dashboard format (app_id, session_private_key) nor the legacy one (client_id, private_key)');
+  throw new KeystoreError(
+    'is neither the dashboard format (app_id, session_private_key) nor the legacy one (client_id, private_key)',
+  );
 };

@@ -71,7 +71,9 @@ export const DEFAULTS = {
 } as const;
 
 /** A slot to call Mixin, or why not: the call should not start before `retryAfterMs` from now. */
-export type Slot = { granted: true; held: boolean; startedAt: number } | { granted: false; retryAfterMs: number; paused: boolean };
+export type Slot =
+  | { granted: true; held: boolean; startedAt: number }
+  | { granted: false; retryAfterMs: number; paused: boolean };
 
 /** What to do when the instance is paused: wait for the pause to end (within the deadline), or refuse at once. */
 export type WhenPaused = 'wait' | 'refuse';
@@ -111,7 +113,8 @@ export class RateLimiter {
   constructor(options: RateLimiterOptions = {}) {
     this.clock = options.clock ?? systemClock;
     this.random = options.random ?? Math.random;
-    this.ceiling = options.ceilingPerSecond && options.ceilingPerSecond > 0 ? options.ceilingPerSecond : DEFAULTS.maxPerSecond;
+    this.ceiling =
+      options.ceilingPerSecond && options.ceilingPerSecond > 0 ? options.ceilingPerSecond : DEFAULTS.maxPerSecond;
     this.rate = Math.min(options.initialPerSecond ?? DEFAULTS.initialPerSecond, this.ceiling);
     this.startedAt = this.clock.now();
   }
@@ -135,9 +138,11 @@ export class RateLimiter {
   acquire(latestStart: number, whenPaused: WhenPaused = 'wait'): Promise<Slot> {
     const now = this.clock.now();
     const pause = this.pauseRemainingMs();
-    if (pause > 0 && whenPaused === 'refuse') return Promise.resolve({ granted: false, retryAfterMs: pause, paused: true });
+    if (pause > 0 && whenPaused === 'refuse')
+      return Promise.resolve({ granted: false, retryAfterMs: pause, paused: true });
     const wait = this.expectedWaitMs();
-    if (now + wait > latestStart) return Promise.resolve({ granted: false, retryAfterMs: Math.max(1, wait), paused: pause > 0 });
+    if (now + wait > latestStart)
+      return Promise.resolve({ granted: false, retryAfterMs: Math.max(1, wait), paused: pause > 0 });
     return new Promise<Slot>((resolve) => {
       const waiter: Waiter = { latestStart, held: wait > 0, resolve, timer: undefined };
       waiter.timer = this.clock.setTimeout(() => this.giveUp(waiter), Math.max(0, latestStart - now));
@@ -158,14 +163,19 @@ export class RateLimiter {
       this.growthWindowStart = now;
       this.rateAtWindowStart = this.rate;
     }
-    this.setRate(Math.min(this.rate * (1 + this.growth(now)), this.rateAtWindowStart * (1 + DEFAULTS.maxGrowthPerSecond)));
+    this.setRate(
+      Math.min(this.rate * (1 + this.growth(now)), this.rateAtWindowStart * (1 + DEFAULTS.maxGrowthPerSecond)),
+    );
   }
 
   /** A call was answered 429: slow the whole instance down (every 429 counts: an instance sending more gets more of them, and slows down more). */
   onRateLimited(retryAfterMs?: number): void {
     this.rateLimited++;
     const now = this.clock.now();
-    if (this.phase === 'probe') this.setRate(Math.max(this.rate * DEFAULTS.probeFloor, Math.min(this.rate * DEFAULTS.decrease, this.measuredRate(now))));
+    if (this.phase === 'probe')
+      this.setRate(
+        Math.max(this.rate * DEFAULTS.probeFloor, Math.min(this.rate * DEFAULTS.decrease, this.measuredRate(now))),
+      );
     else this.setRate(this.rate * DEFAULTS.decrease);
     this.quietSuccesses = 0;
     this.phase = 'steady';
@@ -181,7 +191,10 @@ export class RateLimiter {
    * slow near the limit just found, fast when it was left far behind (an instance that dropped too low, a limit that rose).
    */
   private growth(now: number): number {
-    const quiet = Math.max(this.quietSuccesses / DEFAULTS.doubleEverySuccesses, (now - this.lastDecreaseAt) / DEFAULTS.doubleEveryMs);
+    const quiet = Math.max(
+      this.quietSuccesses / DEFAULTS.doubleEverySuccesses,
+      (now - this.lastDecreaseAt) / DEFAULTS.doubleEveryMs,
+    );
     return Math.min(DEFAULTS.maxGrowth, DEFAULTS.increase * 2 ** quiet);
   }
 
@@ -206,10 +219,13 @@ export class RateLimiter {
 
   private schedule(): void {
     if (this.timer !== undefined || this.waiters.length === 0) return;
-    this.timer = this.clock.setTimeout(() => {
-      this.timer = undefined;
-      this.release();
-    }, Math.max(0, this.nextStartAt() - this.clock.now()));
+    this.timer = this.clock.setTimeout(
+      () => {
+        this.timer = undefined;
+        this.release();
+      },
+      Math.max(0, this.nextStartAt() - this.clock.now()),
+    );
   }
 
   private reschedule(): void {
@@ -235,7 +251,11 @@ export class RateLimiter {
     const index = this.waiters.indexOf(waiter);
     if (index < 0) return;
     this.waiters.splice(index, 1);
-    waiter.resolve({ granted: false, retryAfterMs: Math.max(1, this.expectedWaitMs()), paused: this.pauseRemainingMs() > 0 });
+    waiter.resolve({
+      granted: false,
+      retryAfterMs: Math.max(1, this.expectedWaitMs()),
+      paused: this.pauseRemainingMs() > 0,
+    });
   }
 }
 
@@ -245,12 +265,17 @@ let shared: RateLimiter | undefined;
  * The limiter of this process, shared by every Mixin call of the instance (created by the first caller, with its
  * ceiling: MIXIN_MAX_CALLS_PER_SECOND is read once per cold start, like the rest of the configuration).
  */
-export const processRateLimiter = (options: Pick<RateLimiterOptions, 'ceilingPerSecond' | 'initialPerSecond'> = {}): RateLimiter =>
-  (shared ??= new RateLimiter(options));
+export const processRateLimiter = (
+  options: Pick<RateLimiterOptions, 'ceilingPerSecond' | 'initialPerSecond'> = {},
+): RateLimiter => (shared ??= new RateLimiter(options));
 
 /**
  * A fresh instance's first rate: the ceiling, when an operator stated one (they vouch for it: no need to probe up to
  * it), else a low probe, lower for a queue instance (five may start at once with a backlog) than for a request's.
  */
 export const initialRate = (ceilingPerSecond: number, trigger: 'queue' | 'request'): number =>
-  ceilingPerSecond > 0 ? ceilingPerSecond : trigger === 'queue' ? DEFAULTS.initialPerSecond : DEFAULTS.initialPerSecondForRequests;
+  ceilingPerSecond > 0
+    ? ceilingPerSecond
+    : trigger === 'queue'
+      ? DEFAULTS.initialPerSecond
+      : DEFAULTS.initialPerSecondForRequests;

@@ -3,7 +3,14 @@ import { CONFIG_DEFAULTS } from '../config';
 import { MixinRateLimitError, MixinRequestError, MixinUnavailableError } from '../errors';
 import type { Keystore } from './keystore-parser';
 import type { RateLimiter, Slot, WhenPaused } from './rate-limiter';
-import { type AttemptOutcome, backoffDelay, classifyResponse, isRetryable, needsFreshKeystore, RETRY_RULES } from './retry';
+import {
+  type AttemptOutcome,
+  backoffDelay,
+  classifyResponse,
+  isRetryable,
+  needsFreshKeystore,
+  RETRY_RULES,
+} from './retry';
 import { signAuthenticationToken } from './token';
 import { exchange, TransportError } from './transport';
 
@@ -100,7 +107,12 @@ const UNANSWERED: ReadonlySet<string> = new Set(['network', 'timeout', 'deadline
  * The limiter gave no slot before the deadline. First attempt: the instance is paused (or too far behind), Mixin was
  * not called. After a 429: the instance cannot try again in time. After any other failure: that failure stands.
  */
-const noSlot = (slot: Extract<Slot, { granted: false }>, last: AttemptOutcome | undefined, attempts: number, backoffCapMs: number): Error => {
+const noSlot = (
+  slot: Extract<Slot, { granted: false }>,
+  last: AttemptOutcome | undefined,
+  attempts: number,
+  backoffCapMs: number,
+): Error => {
   const retryAfterSeconds = Math.max(1, Math.ceil(slot.retryAfterMs / 1000));
   if (last === undefined) return new MixinRateLimitError(0, retryAfterSeconds, 'paused');
   if (last.kind === 'rate-limited') return new MixinRateLimitError(attempts, retryAfterSeconds, 'rate-limited');
@@ -126,7 +138,11 @@ const finalError = (outcome: AttemptOutcome, attempts: number, backoffCapMs: num
  * the same body, so a retry can never create a different conversation than the first try. Returns before
  * `deadline`, whatever Mixin does.
  */
-const callWithRetries = async <T>(keystore: Keystore, call: SignedCall, options: MixinCallOptions): Promise<MixinResult<T>> => {
+const callWithRetries = async <T>(
+  keystore: Keystore,
+  call: SignedCall,
+  options: MixinCallOptions,
+): Promise<MixinResult<T>> => {
   const opts = { ...defaults, ...options };
   const url = new URL(call.path, opts.baseUrl.endsWith('/') ? opts.baseUrl : `${opts.baseUrl}/`);
   const uri = url.pathname + url.search;
@@ -145,10 +161,19 @@ const callWithRetries = async <T>(keystore: Keystore, call: SignedCall, options:
     let slot: Slot | undefined;
     // A first attempt, and one after a 429, wait for the instance's slot; one after any other failure only backs off.
     if (opts.limiter && (last === undefined || RETRY_RULES[last.kind].wait === 'rate-limiter')) {
-      slot = await opts.limiter.acquire(deadline - MIN_ATTEMPT_MS, attempt === 1 ? (opts.whenPaused ?? 'refuse') : 'wait');
+      slot = await opts.limiter.acquire(
+        deadline - MIN_ATTEMPT_MS,
+        attempt === 1 ? (opts.whenPaused ?? 'refuse') : 'wait',
+      );
       if (!slot.granted) throw noSlot(slot, last, attempt - 1, opts.backoffCapMs);
       // A timer fires late on a busy event loop: a slot that comes too close to the deadline is not used.
-      if (deadline - Date.now() < MIN_ATTEMPT_MS) throw noSlot({ granted: false, retryAfterMs: opts.limiter.expectedWaitMs(), paused: false }, last, attempt - 1, opts.backoffCapMs);
+      if (deadline - Date.now() < MIN_ATTEMPT_MS)
+        throw noSlot(
+          { granted: false, retryAfterMs: opts.limiter.expectedWaitMs(), paused: false },
+          last,
+          attempt - 1,
+          opts.backoffCapMs,
+        );
     }
     const timeoutMs = Math.min(opts.attemptTimeoutMs, deadline - Date.now());
     const requestId = randomUUID();
@@ -158,18 +183,33 @@ const callWithRetries = async <T>(keystore: Keystore, call: SignedCall, options:
     try {
       const headers: Record<string, string> = { Authorization: `Bearer ${token}`, 'X-Request-Id': requestId };
       if (call.body !== undefined) headers['Content-Type'] = 'application/json';
-      const res = await exchange({ url, method: call.method, headers, body: call.body, timeoutMs, maxResponseBytes: opts.maxResponseBytes });
+      const res = await exchange({
+        url,
+        method: call.method,
+        headers,
+        body: call.body,
+        timeoutMs,
+        maxResponseBytes: opts.maxResponseBytes,
+      });
       outcome = classifyResponse(res.status, res.body, res.retryAfter);
       const problem = outcome.kind === 'success' ? call.check?.(outcome.data) : undefined;
-      if (problem !== undefined) outcome = { kind: 'unavailable', reason: 'bad-response', message: `Mixin answered ${problem}` };
+      if (problem !== undefined)
+        outcome = { kind: 'unavailable', reason: 'bad-response', message: `Mixin answered ${problem}` };
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
       const cutByDeadline = error.kind === 'timeout' && timeoutMs < opts.attemptTimeoutMs;
-      const reason = error.kind === 'too-large' ? 'bad-response' : cutByDeadline ? (opts.deadlineReason ?? 'deadline') : error.kind;
+      const reason =
+        error.kind === 'too-large' ? 'bad-response' : cutByDeadline ? (opts.deadlineReason ?? 'deadline') : error.kind;
       outcome = { kind: 'unavailable', reason, message: `Mixin did not answer: ${error.message}` };
     }
     const answered = outcome.kind !== 'unavailable' || !UNANSWERED.has(outcome.reason);
-    const report: AttemptReport = { attempt, requestId, outcome: outcome.kind, answered, durationMs: Date.now() - started };
+    const report: AttemptReport = {
+      attempt,
+      requestId,
+      outcome: outcome.kind,
+      answered,
+      durationMs: Date.now() - started,
+    };
     if (outcome.kind === 'rejected') report.code = outcome.code;
     if (outcome.kind === 'unavailable') report.reason = outcome.reason;
     if (slot?.granted && outcome.kind === 'success') opts.limiter!.onSuccess(slot.startedAt, slot.held);
@@ -181,13 +221,17 @@ const callWithRetries = async <T>(keystore: Keystore, call: SignedCall, options:
     }
     last = outcome;
     let delay = backoffDelay(attempt, { baseMs: opts.backoffBaseMs, capMs: opts.backoffCapMs, random: opts.random });
-    if (RETRY_RULES[outcome.kind].wait === 'rate-limiter' && opts.limiter) delay = 0; // the limiter paces the next attempt
-    else if (outcome.kind === 'rate-limited' && outcome.retryAfterMs !== undefined) delay = Math.max(delay, outcome.retryAfterMs);
-    const another = isRetryable(outcome) && attempt < opts.maxAttempts && Date.now() + delay + MIN_ATTEMPT_MS <= deadline;
+    if (RETRY_RULES[outcome.kind].wait === 'rate-limiter' && opts.limiter)
+      delay = 0; // the limiter paces the next attempt
+    else if (outcome.kind === 'rate-limited' && outcome.retryAfterMs !== undefined)
+      delay = Math.max(delay, outcome.retryAfterMs);
+    const another =
+      isRetryable(outcome) && attempt < opts.maxAttempts && Date.now() + delay + MIN_ATTEMPT_MS <= deadline;
     if (another) report.nextDelayMs = delay;
     opts.onAttempt?.(report);
     // Out of attempts after a 429: the limiter knows best when the instance will call again.
-    if (!another) throw finalError(outcome, attempt, opts.limiter ? Math.max(1, opts.limiter.expectedWaitMs()) : opts.backoffCapMs);
+    if (!another)
+      throw finalError(outcome, attempt, opts.limiter ? Math.max(1, opts.limiter.expectedWaitMs()) : opts.backoffCapMs);
     await sleep(delay);
   }
 };
@@ -202,7 +246,11 @@ const rotated = (stale: Keystore, fresh: Keystore): boolean =>
  * keystore again once (`keys.reload`) and, if the key was rotated, makes the same call with the new key.
  * @throws MixinRateLimitError | MixinUnavailableError | MixinRequestError
  */
-export const signedRequest = async <T>(keys: KeystoreSource, call: SignedCall, options: MixinCallOptions = {}): Promise<MixinResult<T>> => {
+export const signedRequest = async <T>(
+  keys: KeystoreSource,
+  call: SignedCall,
+  options: MixinCallOptions = {},
+): Promise<MixinResult<T>> => {
   try {
     return await callWithRetries<T>(keys.keystore, call, options);
   } catch (error) {

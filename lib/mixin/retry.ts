@@ -47,7 +47,8 @@ export const isRetryable = (outcome: AttemptOutcome): boolean => RETRY_RULES[out
  * True when the call is worth repeating once with the keystore read again: Mixin said 401 (the key may have been
  * rotated). A 403 is final: the key is known, it is only not allowed.
  */
-export const needsFreshKeystore = (error: unknown): error is MixinRequestError => error instanceof MixinRequestError && error.code === 401;
+export const needsFreshKeystore = (error: unknown): error is MixinRequestError =>
+  error instanceof MixinRequestError && error.code === 401;
 
 /** Backoff settings: full jitter, `delay = random() * min(capMs, baseMs * 2^(attempt-1))`. */
 export interface BackoffOptions {
@@ -66,7 +67,11 @@ export const parseRetryAfter = (header: string | undefined): number | undefined 
   return Math.min(Number(header.trim()), MAX_RETRY_AFTER_SECONDS) * 1000;
 };
 
-const unavailable = (reason: UnavailableReason, message: string): AttemptOutcome => ({ kind: 'unavailable', reason, message });
+const unavailable = (reason: UnavailableReason, message: string): AttemptOutcome => ({
+  kind: 'unavailable',
+  reason,
+  message,
+});
 
 const parseJson = (text: string): unknown => {
   try {
@@ -95,15 +100,18 @@ const errorEnvelope = (body: unknown): { code: number; description: string; extr
 export const classifyResponse = (status: number, text: string, retryAfter: string | undefined): AttemptOutcome => {
   const body = parseJson(text);
   const envelope = errorEnvelope(body);
-  if (status === 429 || envelope?.code === 429) return { kind: 'rate-limited', retryAfterMs: parseRetryAfter(retryAfter) };
+  if (status === 429 || envelope?.code === 429)
+    return { kind: 'rate-limited', retryAfterMs: parseRetryAfter(retryAfter) };
   if (envelope) {
-    if (RETRYABLE_MIXIN_CODES.has(envelope.code)) return unavailable('server-error', `Mixin answered HTTP ${status} code ${envelope.code}`);
+    if (RETRYABLE_MIXIN_CODES.has(envelope.code))
+      return unavailable('server-error', `Mixin answered HTTP ${status} code ${envelope.code}`);
     return { kind: 'rejected', ...envelope };
   }
   if (status >= 500) return unavailable('server-error', `Mixin answered HTTP ${status}`);
   if (status >= 200 && status < 300) {
     const data = (body as { data?: unknown } | undefined)?.data;
-    if (typeof data === 'object' && data !== null && !Array.isArray(data)) return { kind: 'success', data: data as Record<string, unknown> };
+    if (typeof data === 'object' && data !== null && !Array.isArray(data))
+      return { kind: 'success', data: data as Record<string, unknown> };
     return unavailable('bad-response', `Mixin answered HTTP ${status} with a body that is not a Mixin response`);
   }
   // Never read a 3xx/4xx without the envelope as a Mixin code, least of all 401/403, which would reload the

@@ -35,16 +35,30 @@ export interface TransportRequest {
  * (connect + send + receive) or once the answer outgrows `maxResponseBytes`. node:http(s) rather than fetch: fetch
  * loads undici, tens of milliseconds of cold start (`npm run bench`, HTTP client section).
  */
-export const exchange = ({ url, method, headers, body, timeoutMs, maxResponseBytes }: TransportRequest): Promise<RawResponse> =>
+export const exchange = ({
+  url,
+  method,
+  headers,
+  body,
+  timeoutMs,
+  maxResponseBytes,
+}: TransportRequest): Promise<RawResponse> =>
   new Promise((resolve, reject) => {
     const open = url.protocol === 'http:' ? httpRequest : httpsRequest;
-    const req = open(url, { method, headers: body === undefined ? headers : { ...headers, 'Content-Length': Buffer.byteLength(body) } });
+    const req = open(url, {
+      method,
+      headers: body === undefined ? headers : { ...headers, 'Content-Length': Buffer.byteLength(body) },
+    });
     const timer = setTimeout(() => {
       req.destroy(new TransportError('timeout', `no complete answer within ${timeoutMs} ms`));
     }, timeoutMs);
     const fail = (error: Error) => {
       clearTimeout(timer);
-      reject(error instanceof TransportError ? error : new TransportError('network', `${(error as NodeJS.ErrnoException).code ?? error.message}`));
+      reject(
+        error instanceof TransportError
+          ? error
+          : new TransportError('network', `${(error as NodeJS.ErrnoException).code ?? error.message}`),
+      );
     };
     req.once('error', fail);
     req.once('response', (res) => {
@@ -52,7 +66,8 @@ export const exchange = ({ url, method, headers, body, timeoutMs, maxResponseByt
       let bytes = 0;
       res.on('data', (chunk: Buffer) => {
         bytes += chunk.length;
-        if (bytes > maxResponseBytes) return void req.destroy(new TransportError('too-large', `the answer exceeds ${maxResponseBytes} bytes`));
+        if (bytes > maxResponseBytes)
+          return void req.destroy(new TransportError('too-large', `the answer exceeds ${maxResponseBytes} bytes`));
         chunks.push(chunk);
       });
       res.once('error', fail);
@@ -61,7 +76,11 @@ export const exchange = ({ url, method, headers, body, timeoutMs, maxResponseByt
         clearTimeout(timer);
         if (!res.complete) return fail(new TransportError('network', 'answer cut short'));
         const retryAfter = res.headers['retry-after'];
-        resolve({ status: res.statusCode ?? 0, retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter, body: Buffer.concat(chunks).toString('utf8') });
+        resolve({
+          status: res.statusCode ?? 0,
+          retryAfter: Array.isArray(retryAfter) ? retryAfter[0] : retryAfter,
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
       });
     });
     req.end(body);

@@ -11,7 +11,8 @@ const idempotencyKey = { type: 'string' };
 
 // The patterns use \p{...} and code-point classes: JSON Schema 2020-12 regexes, which a JavaScript client must compile
 // with the `u` flag (ajv does). Without it they are other rules, silently: emoji refused, a lone zero-width space taken.
-const U_FLAG = 'The pattern is a JSON Schema (ECMA-262 Unicode) regex: compiled as JavaScript, it needs the `u` flag, without which it silently means other rules (emoji refused, a lone zero-width space accepted).';
+const U_FLAG =
+  'The pattern is a JSON Schema (ECMA-262 Unicode) regex: compiled as JavaScript, it needs the `u` flag, without which it silently means other rules (emoji refused, a lone zero-width space accepted).';
 
 const groupProperties = {
   name: {
@@ -59,7 +60,9 @@ const contactProperties = {
 const object = (properties, required) => ({ type: 'object', additionalProperties: false, required, properties });
 
 // conversation_id and random_id exclude each other: ajv reports it at EXCLUSIVE_FIELDS_PATH (patterns.mjs says how).
-const group = (properties) => ({ ...object(properties, ['name', 'participants']), not: {
+const group = (properties) => ({
+  ...object(properties, ['name', 'participants']),
+  not: {
     description: `\`${EXCLUSIVE_FIELDS.field}\` and \`${EXCLUSIVE_FIELDS.other}\` exclude each other (400 naming \`${EXCLUSIVE_FIELDS.field}\`).`,
     type: 'object',
     required: [EXCLUSIVE_FIELDS.field, EXCLUSIVE_FIELDS.other],

@@ -7,7 +7,8 @@ export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
 // A group name Mixin stores as sent: a visible character at least (not white space, a format character such as U+200B,
 // a lone combining mark or a blank filler), no control character, no unpaired surrogate (Mixin's Go JSON decoder would
 // store U+FFFD in its place, and the group would no longer match the name its key was used with). Needs the `u` flag.
-export const NAME_PATTERN = '^(?=[\\s\\S]*[^\\s\\p{Cf}\\p{M}\\u115F\\u1160\\u3164\\uFFA0\\u2800])[^\\u0000-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF]*$';
+export const NAME_PATTERN =
+  '^(?=[\\s\\S]*[^\\s\\p{Cf}\\p{M}\\u115F\\u1160\\u3164\\uFFA0\\u2800])[^\\u0000-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF]*$';
 
 // Free text (an announcement): tabs and line breaks allowed, other control characters and unpaired surrogates not.
 export const TEXT_PATTERN = '^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF]*$';

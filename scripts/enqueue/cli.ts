@@ -39,7 +39,8 @@ interface Args {
 
 const positive = (name: string, raw: string | undefined, max: number): number => {
   const value = Number(raw);
-  if (raw === undefined || !Number.isFinite(value) || value <= 0 || value > max) throw new UsageError(`${name} takes a number above 0 and at most ${max}, got "${raw ?? ''}"`);
+  if (raw === undefined || !Number.isFinite(value) || value <= 0 || value > max)
+    throw new UsageError(`${name} takes a number above 0 and at most ${max}, got "${raw ?? ''}"`);
   return value;
 };
 
@@ -56,7 +57,8 @@ const parseArgs = (argv: string[]): Args => {
     else rest.push(arg);
   }
   const [kind, file, ...extra] = rest;
-  if (kind !== undefined && kind !== 'contacts' && kind !== 'groups') throw new UsageError(`"${kind}" is neither contacts nor groups\n${USAGE}`);
+  if (kind !== undefined && kind !== 'contacts' && kind !== 'groups')
+    throw new UsageError(`"${kind}" is neither contacts nor groups\n${USAGE}`);
   args.kind = kind;
   if (args.watch) {
     if (file !== undefined) throw new UsageError(`--watch takes no file\n${USAGE}`);
@@ -70,7 +72,8 @@ const parseArgs = (argv: string[]): Args => {
 
 /** npm start's local SQS: the endpoint of SQS_PORT (4102), no credentials of anyone's. */
 const localEndpoint = (env: NodeJS.ProcessEnv) => `http://127.0.0.1:${env.SQS_PORT || 4102}`;
-const localQueueUrl = (env: NodeJS.ProcessEnv, kind: Kind) => `${localEndpoint(env)}/000000000000/${SERVICE}-local-${QUEUE_OF[kind]}`;
+const localQueueUrl = (env: NodeJS.ProcessEnv, kind: Kind) =>
+  `${localEndpoint(env)}/000000000000/${SERVICE}-local-${QUEUE_OF[kind]}`;
 
 /**
  * The SQS client: the local one without --queue-url; with it, the SDK's own resolution of endpoint
@@ -90,7 +93,9 @@ const checkQueue = async (sqs: SQSClient, url: string): Promise<void> => {
     await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code;
-    throw new UsageError(`cannot reach the queue ${url}: ${(error as Error).name}${cause ? ` ${cause}` : ''}${(error as Error).message ? `: ${(error as Error).message.split('\n')[0]}` : ''}`);
+    throw new UsageError(
+      `cannot reach the queue ${url}: ${(error as Error).name}${cause ? ` ${cause}` : ''}${(error as Error).message ? `: ${(error as Error).message.split('\n')[0]}` : ''}`,
+    );
   }
 };
 
@@ -110,14 +115,18 @@ const enqueue = async (args: Args & { kind: Kind; file: string }, io: EnqueueIo,
   const url = args.queueUrl ?? localQueueUrl(io.env, args.kind);
   await checkQueue(sqs, url);
   const progress = new ProgressBar(io.stderr, entries.length);
-  const { sent, failed } = await sendEntries(sqs, url, entries, args.inFlight, (done, outcome) => progress.update(done, outcome.failed.length));
+  const { sent, failed } = await sendEntries(sqs, url, entries, args.inFlight, (done, outcome) =>
+    progress.update(done, outcome.failed.length),
+  );
   const seconds = (Date.now() - started) / 1000;
   for (const r of refused) io.stderr.write(`refused line ${r.line}: ${r.reason}\n`);
   for (const f of failed) io.stderr.write(`failed to send line ${f.line}: ${f.reason}\n`);
   const out = (line: string) => io.stdout.write(`${line}\n`);
   out(`enqueue ${args.kind}: ${args.file} (${format}) -> ${url}`);
   out(`  sent           ${sent}`);
-  out(`  refused lines  ${refused.length}${refused.length ? ' (not sent: see above, with the line number and why)' : ''}`);
+  out(
+    `  refused lines  ${refused.length}${refused.length ? ' (not sent: see above, with the line number and why)' : ''}`,
+  );
   out(`  failed sends   ${failed.length}`);
   out(`  time           ${seconds.toFixed(1)} s (${Math.round(sent / Math.max(seconds, 0.001))} messages/s)`);
   return refused.length === 0 && failed.length === 0 ? 0 : 1;
@@ -129,7 +138,11 @@ const watchQueues = async (args: Args, io: EnqueueIo, sqs: SQSClient): Promise<n
   const urls = args.queueUrl ? [args.queueUrl] : kinds.map((k) => localQueueUrl(io.env, k));
   for (const url of urls) await checkQueue(sqs, url);
   const queues = await Promise.all(urls.map((url) => watchedQueue(sqs, url)));
-  await watch(sqs, queues, { intervalMs: args.intervalSeconds * 1000, write: (line) => io.stdout.write(`${line}\n`), ...(io.signal && { signal: io.signal }) });
+  await watch(sqs, queues, {
+    intervalMs: args.intervalSeconds * 1000,
+    write: (line) => io.stdout.write(`${line}\n`),
+    ...(io.signal && { signal: io.signal }),
+  });
   return 0;
 };
 
@@ -139,7 +152,9 @@ export const runEnqueue = async (argv: string[], io: EnqueueIo): Promise<number>
   try {
     const args = parseArgs(argv);
     sqs = clientFor(args, io.env);
-    return args.watch ? await watchQueues(args, io, sqs) : await enqueue(args as Args & { kind: Kind; file: string }, io, sqs);
+    return args.watch
+      ? await watchQueues(args, io, sqs)
+      : await enqueue(args as Args & { kind: Kind; file: string }, io, sqs);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     io.stderr.write(`enqueue: ${error.message}\n`);

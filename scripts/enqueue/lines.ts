@@ -41,7 +41,8 @@ export interface ReadLines {
  */
 const SOME_BOT = randomUUID();
 
-const why = (error: unknown): string => (error instanceof InvalidRequestError ? error.message : `${(error as Error).message}`);
+const why = (error: unknown): string =>
+  error instanceof InvalidRequestError ? error.message : `${(error as Error).message}`;
 
 /** The contact request of one user ID, checked as the function checks it. */
 const contactBody = (input: unknown): string => {
@@ -55,7 +56,11 @@ const contactFromJson = (text: string): string => {
   const value = parseJsonBody(text);
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'user_id' in value) {
     const extra = Object.keys(value).filter((k) => k !== 'user_id');
-    if (extra.length > 0) throw InvalidRequestError.field(extra[0]!.slice(0, 100), 'is not allowed beside user_id (give {"user_id": ...} or a full contact request)');
+    if (extra.length > 0)
+      throw InvalidRequestError.field(
+        extra[0]!.slice(0, 100),
+        'is not allowed beside user_id (give {"user_id": ...} or a full contact request)',
+      );
     return contactBody({ participants: [{ user_id: (value as { user_id: unknown }).user_id }] });
   }
   return contactBody(value);
@@ -87,13 +92,18 @@ const csvFields = (line: string): string[] => {
 /** A group JSON line: a group request with `idempotency_key` (the attribute), `random_id` or `conversation_id`. */
 const groupFromJson = (text: string): Pick<Entry, 'body' | 'idempotencyKey'> => {
   const value = parseJsonBody(text);
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw InvalidRequestError.field('body', 'must be a JSON object (a group request)');
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw InvalidRequestError.field('body', 'must be a JSON object (a group request)');
   const { idempotency_key: key, ...input } = value as Record<string, unknown>;
-  if (key !== undefined && typeof key !== 'string') throw InvalidRequestError.field('idempotency_key', 'must be a string');
+  if (key !== undefined && typeof key !== 'string')
+    throw InvalidRequestError.field('idempotency_key', 'must be a string');
   if (key !== undefined) checkIdempotencyKey(key, 'idempotency_key');
   validate<GroupInput>(groupSchema, input);
   if (key === undefined && input.random_id === undefined && input.conversation_id === undefined) {
-    throw InvalidRequestError.field('idempotency_key', 'is required unless random_id or conversation_id is given: without one, a re-run would create a second group');
+    throw InvalidRequestError.field(
+      'idempotency_key',
+      'is required unless random_id or conversation_id is given: without one, a re-run would create a second group',
+    );
   }
   buildGroupRequest(input, SOME_BOT, key);
   return { body: JSON.stringify(input), ...(key !== undefined && { idempotencyKey: key }) };
@@ -129,11 +139,19 @@ const readContacts = (lines: { line: number; text: string }[]): ReadLines => {
       rows = lines.slice(1);
       toBody = (text) => {
         const fields = csvFields(text);
-        if (fields.length !== header.length) throw InvalidRequestError.field('user_id', `the line has ${fields.length} fields, the header ${header.length}`);
+        if (fields.length !== header.length)
+          throw InvalidRequestError.field(
+            'user_id',
+            `the line has ${fields.length} fields, the header ${header.length}`,
+          );
         return contactBody({ participants: [{ user_id: fields[column] }] });
       };
     } else if (first.includes(',')) {
-      return { entries, refused: [{ line: lines[0]!.line, reason: 'a CSV file needs a header line with a user_id column' }], format: 'CSV without a user_id column' };
+      return {
+        entries,
+        refused: [{ line: lines[0]!.line, reason: 'a CSV file needs a header line with a user_id column' }],
+        format: 'CSV without a user_id column',
+      };
     }
   }
   for (const { line, text } of rows) {
@@ -155,7 +173,11 @@ const readGroups = (lines: { line: number; text: string }[]): ReadLines => {
       const entry = { line, ...groupFromJson(text) };
       const earlier = entry.idempotencyKey === undefined ? undefined : lineOfKey.get(entry.idempotencyKey);
       // One key is one group: a second line under it would be that group again, or refused as a reused key.
-      if (earlier !== undefined) throw InvalidRequestError.field('idempotency_key', `is the key of line ${earlier} already: one key is one group`);
+      if (earlier !== undefined)
+        throw InvalidRequestError.field(
+          'idempotency_key',
+          `is the key of line ${earlier} already: one key is one group`,
+        );
       if (entry.idempotencyKey !== undefined) lineOfKey.set(entry.idempotencyKey, line);
       entries.push(entry);
     } catch (error) {
@@ -166,4 +188,5 @@ const readGroups = (lines: { line: number; text: string }[]): ReadLines => {
 };
 
 /** Every line of `text` as an entry to send or a refusal, for `kind`. */
-export const readLines = (kind: Kind, text: string): ReadLines => (kind === 'contacts' ? readContacts(numberedLines(text)) : readGroups(numberedLines(text)));
+export const readLines = (kind: Kind, text: string): ReadLines =>
+  kind === 'contacts' ? readContacts(numberedLines(text)) : readGroups(numberedLines(text));

@@ -28,7 +28,9 @@ export class ProgressBar {
       this.lastDraw = now;
       const width = Math.max(10, Math.min(40, (this.stream.columns ?? 80) - text.length - 10));
       const filled = this.total === 0 ? width : Math.round((done / this.total) * width);
-      this.stream.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}${done === this.total ? '\n' : ''}`);
+      this.stream.write(
+        `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${text}${done === this.total ? '\n' : ''}`,
+      );
       return;
     }
     const tenth = this.total === 0 ? 10 : Math.floor((done / this.total) * 10);

@@ -18,10 +18,16 @@ export interface SendOutcome {
 const sqsEntry = (entry: Entry, id: number): SendMessageBatchRequestEntry => ({
   Id: String(id),
   MessageBody: entry.body,
-  ...(entry.idempotencyKey !== undefined && { MessageAttributes: { IdempotencyKey: { DataType: 'String', StringValue: entry.idempotencyKey } } }),
+  ...(entry.idempotencyKey !== undefined && {
+    MessageAttributes: { IdempotencyKey: { DataType: 'String', StringValue: entry.idempotencyKey } },
+  }),
 });
 
-const sizeOf = (entry: Entry): number => Buffer.byteLength(entry.body) + (entry.idempotencyKey === undefined ? 0 : Buffer.byteLength(entry.idempotencyKey) + 'IdempotencyKey'.length + 'String'.length);
+const sizeOf = (entry: Entry): number =>
+  Buffer.byteLength(entry.body) +
+  (entry.idempotencyKey === undefined
+    ? 0
+    : Buffer.byteLength(entry.idempotencyKey) + 'IdempotencyKey'.length + 'String'.length);
 
 /** Entries in file order, cut into batches of at most 10 and 1 MiB. */
 export const batchesOf = (entries: Entry[]): Entry[][] => {
@@ -46,7 +52,13 @@ export const batchesOf = (entries: Entry[]): Entry[][] => {
  * Sends every entry, `inFlight` calls at once; `onProgress` after each call with the entries done so far (sent or
  * failed).
  */
-export const sendEntries = async (sqs: SQSClient, queueUrl: string, entries: Entry[], inFlight: number, onProgress: (done: number, outcome: SendOutcome) => void = () => undefined): Promise<SendOutcome> => {
+export const sendEntries = async (
+  sqs: SQSClient,
+  queueUrl: string,
+  entries: Entry[],
+  inFlight: number,
+  onProgress: (done: number, outcome: SendOutcome) => void = () => undefined,
+): Promise<SendOutcome> => {
   const outcome: SendOutcome = { sent: 0, failed: [] };
   const batches = batchesOf(entries);
   let next = 0;
@@ -57,7 +69,11 @@ export const sendEntries = async (sqs: SQSClient, queueUrl: string, entries: Ent
       try {
         const out = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map(sqsEntry) }));
         outcome.sent += out.Successful?.length ?? 0;
-        for (const failed of out.Failed ?? []) outcome.failed.push({ line: batch[Number(failed.Id)]!.line, reason: `${failed.Code ?? 'refused'}: ${failed.Message ?? ''}`.trim() });
+        for (const failed of out.Failed ?? [])
+          outcome.failed.push({
+            line: batch[Number(failed.Id)]!.line,
+            reason: `${failed.Code ?? 'refused'}: ${failed.Message ?? ''}`.trim(),
+          });
       } catch (error) {
         const reason = `${(error as Error).name}: ${(error as Error).message}`.split('\n')[0]!;
         for (const entry of batch) outcome.failed.push({ line: entry.line, reason });

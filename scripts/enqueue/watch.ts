@@ -7,7 +7,14 @@
  * Messages sent while watching lower the figure; SQS's numbers are approximate. At the end (the queues empty, or
  * Ctrl-C), created against failed by reason: the DLQ's `ErrorName` attributes, read without taking a message.
  */
-import { ChangeMessageVisibilityBatchCommand, GetQueueAttributesCommand, GetQueueUrlCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 
 export interface WatchedQueue {
   name: string;
@@ -26,23 +33,37 @@ const total = (d: Depth) => d.visible + d.delayed + d.inFlight;
 
 /** The queue at `url`, with its dead-letter queue from its RedrivePolicy (same account and region). */
 export const watchedQueue = async (sqs: SQSClient, url: string): Promise<WatchedQueue> => {
-  const { Attributes: a = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'RedrivePolicy'] }));
+  const { Attributes: a = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn', 'RedrivePolicy'] }),
+  );
   const name = a.QueueArn?.split(':').pop() ?? url.split('/').pop()!;
-  const target = a.RedrivePolicy ? (JSON.parse(a.RedrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn : undefined;
+  const target = a.RedrivePolicy
+    ? (JSON.parse(a.RedrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn
+    : undefined;
   if (!target) return { name, url };
   const [, , , , account, dlqName] = target.split(':');
-  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: dlqName, ...(account && { QueueOwnerAWSAccountId: account }) }));
+  const { QueueUrl } = await sqs.send(
+    new GetQueueUrlCommand({ QueueName: dlqName, ...(account && { QueueOwnerAWSAccountId: account }) }),
+  );
   return { name, url, dlqUrl: QueueUrl };
 };
 
 const count = (attributes: Record<string, string>, name: string) => Number(attributes[name] ?? 0);
 
 export const depthOf = async (sqs: SQSClient, queue: WatchedQueue): Promise<Depth> => {
-  const names = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesDelayed', 'ApproximateNumberOfMessagesNotVisible'] as const;
-  const { Attributes: a = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: [...names] }));
+  const names = [
+    'ApproximateNumberOfMessages',
+    'ApproximateNumberOfMessagesDelayed',
+    'ApproximateNumberOfMessagesNotVisible',
+  ] as const;
+  const { Attributes: a = {} } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queue.url, AttributeNames: [...names] }),
+  );
   let dlq = 0;
   if (queue.dlqUrl) {
-    const { Attributes: d = {} } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.dlqUrl, AttributeNames: [...names] }));
+    const { Attributes: d = {} } = await sqs.send(
+      new GetQueueAttributesCommand({ QueueUrl: queue.dlqUrl, AttributeNames: [...names] }),
+    );
     dlq = names.reduce((sum, n) => sum + count(d, n), 0);
   }
   return { visible: count(a, names[0]), delayed: count(a, names[1]), inFlight: count(a, names[2]), dlq };
@@ -53,23 +74,40 @@ export const depthOf = async (sqs: SQSClient, queue: WatchedQueue): Promise<Dept
  * received once (hidden while the scan runs, so none is counted twice) and made visible again at once: nothing is
  * taken. Up to `limit` messages.
  */
-export const deadLettersByReason = async (sqs: SQSClient, dlqUrl: string, limit = 10_000): Promise<Map<string, number>> => {
+export const deadLettersByReason = async (
+  sqs: SQSClient,
+  dlqUrl: string,
+  limit = 10_000,
+): Promise<Map<string, number>> => {
   const reasons = new Map<string, number>();
   const seen: Message[] = [];
   try {
     while (seen.length < limit) {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: dlqUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 60, MessageAttributeNames: ['ErrorName'] }));
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: dlqUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          VisibilityTimeout: 60,
+          MessageAttributeNames: ['ErrorName'],
+        }),
+      );
       if (Messages.length === 0) break;
       for (const m of Messages) {
-        const reason = m.MessageAttributes?.ErrorName?.StringValue ?? 'no ErrorName (moved by SQS after maxReceiveCount receives)';
+        const reason =
+          m.MessageAttributes?.ErrorName?.StringValue ?? 'no ErrorName (moved by SQS after maxReceiveCount receives)';
         reasons.set(reason, (reasons.get(reason) ?? 0) + 1);
       }
       seen.push(...Messages);
     }
   } finally {
     for (let i = 0; i < seen.length; i += 10) {
-      const entries = seen.slice(i, i + 10).map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 }));
-      await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: dlqUrl, Entries: entries })).catch(() => undefined);
+      const entries = seen
+        .slice(i, i + 10)
+        .map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle!, VisibilityTimeout: 0 }));
+      await sqs
+        .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: dlqUrl, Entries: entries }))
+        .catch(() => undefined);
     }
   }
   return reasons;
@@ -89,7 +127,11 @@ const tickLine = (elapsedSeconds: number, queue: WatchedQueue, d: Depth, perSeco
   `${pad(Math.round(elapsedSeconds), 5)} s  ${queue.name.padEnd(40)} visible ${pad(d.visible, 7)}  delayed (deferred) ${pad(d.delayed, 6)}  in flight ${pad(d.inFlight, 5)}  created ${pad(perSecond.toFixed(1), 6)}/s  DLQ ${pad(d.dlq, 6)}`;
 
 /** Watches until every queue is empty (or the signal aborts), then prints created against failed by reason. */
-export const watch = async (sqs: SQSClient, queues: WatchedQueue[], options: WatchOptions): Promise<{ created: number[]; deadLettered: number[] }> => {
+export const watch = async (
+  sqs: SQSClient,
+  queues: WatchedQueue[],
+  options: WatchOptions,
+): Promise<{ created: number[]; deadLettered: number[] }> => {
   const sleep = () =>
     new Promise((done) => {
       const timer = setTimeout(done, options.intervalMs);
@@ -112,11 +154,15 @@ export const watch = async (sqs: SQSClient, queues: WatchedQueue[], options: Wat
     last = depths;
     lastAt = Date.now();
   }
-  const created = queues.map((_, i) => Math.max(0, total(first[i]!) - total(last[i]!) - (last[i]!.dlq - first[i]!.dlq)));
+  const created = queues.map((_, i) =>
+    Math.max(0, total(first[i]!) - total(last[i]!) - (last[i]!.dlq - first[i]!.dlq)),
+  );
   const deadLettered = queues.map((_, i) => last[i]!.dlq - first[i]!.dlq);
   options.write('');
   for (const [i, q] of queues.entries()) {
-    options.write(`${q.name}: created ${created[i]} while watched (left the queue, not dead-lettered), dead-lettered ${deadLettered[i]}, ${total(last[i]!)} still queued`);
+    options.write(
+      `${q.name}: created ${created[i]} while watched (left the queue, not dead-lettered), dead-lettered ${deadLettered[i]}, ${total(last[i]!)} still queued`,
+    );
     if (!q.dlqUrl) continue;
     const reasons = await deadLettersByReason(sqs, q.dlqUrl);
     const listed = [...reasons.entries()].sort((a, b) => b[1] - a[1]);

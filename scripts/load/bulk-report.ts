@@ -29,7 +29,11 @@ const commitOf = (): string => {
   }
 };
 
-export const bulkReport = (label: string, settings: Record<string, string | number>, runs: BulkResult[]): BulkReport => ({
+export const bulkReport = (
+  label: string,
+  settings: Record<string, string | number>,
+  runs: BulkResult[],
+): BulkReport => ({
   date: new Date().toISOString(),
   label,
   commit: commitOf(),
@@ -49,15 +53,17 @@ export const bulkMarkdown = (report: BulkReport): string => {
     '',
     `${report.date}, commit ${report.commit}, ${report.machine.cpu} (${report.machine.cores} cores), Node ${report.machine.node}.`,
     '',
-    'Method (`npm run load -- bulk`, scripts/load/bulk.ts): N contact records sent with `npm run enqueue`\'s sender to the local',
-    'SQS of `npm start` (serverless-offline, the template\'s maximumConcurrency batches at once per queue, each in its own',
+    "Method (`npm run load -- bulk`, scripts/load/bulk.ts): N contact records sent with `npm run enqueue`'s sender to the local",
+    "SQS of `npm start` (serverless-offline, the template's maximumConcurrency batches at once per queue, each in its own",
     'worker; the queue function timeout and visibility timeout as the settings below say), the Mixin sandbox limited to R',
     'calls a second (a token bucket of R refilled at R/s; refused calls answered HTTP 202 with code 429). The drain runs from',
     'the first message sent to the last conversation created; a run still draining at its time cap is reported at the cap.',
     '`lost` = neither created, nor in the DLQ, nor still queued (after the last creation, the batches under way get 15 s',
     'to finish before what is left counts as still queued).',
     '',
-    `Settings: ${Object.entries(report.settings).map(([k, v]) => `${k} ${v}`).join(', ')}.`,
+    `Settings: ${Object.entries(report.settings)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}.`,
     '',
   ];
   for (const r of report.runs) {
@@ -76,7 +82,13 @@ export const bulkMarkdown = (report: BulkReport): string => {
       `| last conversation created | | at ${r.lastCreatedSeconds.toFixed(1)} s | |`,
       `| Mixin calls per record | ≤ ${TARGETS.callsPerRecord} | ${r.callsPerRecord.toFixed(2)} (${r.mixinCalls} calls) | ${verdict(r.callsPerRecord <= TARGETS.callsPerRecord)} |`,
       `| share answered 429 | | ${percent(r.share429)} (${r.answered429}) | |`,
-      `| records in the DLQ | ${TARGETS.deadLettered} | ${r.deadLettered}${r.deadLettered ? ` (${Object.entries(r.deadLetteredByReason).map(([k, v]) => `${v} ${k}`).join(', ')})` : ''} | ${verdict(r.deadLettered === 0)} |`,
+      `| records in the DLQ | ${TARGETS.deadLettered} | ${r.deadLettered}${
+        r.deadLettered
+          ? ` (${Object.entries(r.deadLetteredByReason)
+              .map(([k, v]) => `${v} ${k}`)
+              .join(', ')})`
+          : ''
+      } | ${verdict(r.deadLettered === 0)} |`,
       `| lost | ${TARGETS.lost} | ${r.lost} | ${verdict(r.lost === 0)} |`,
       `| duplicated${r.kind === 'contacts' ? ' (contacts: one ID per user by construction)' : ' (two groups for one key)'} | ${TARGETS.duplicated} | ${r.duplicated} | ${verdict(r.duplicated === 0)} |`,
       `| created | ${r.n} | ${r.created} | |`,
@@ -95,7 +107,12 @@ export const writeBulkReport = (report: BulkReport, dir: string, fileLabel: stri
   const base = `bulk-${day}${fileLabel ? `-${fileLabel}` : ''}`;
   const json = `${JSON.stringify(report, null, 2)}\n`;
   const md = bulkMarkdown(report);
-  const files = [join(dir, `${base}.json`), join(dir, `${base}.md`), join(dir, 'bulk-latest.json'), join(dir, 'bulk-latest.md')];
+  const files = [
+    join(dir, `${base}.json`),
+    join(dir, `${base}.md`),
+    join(dir, 'bulk-latest.json'),
+    join(dir, 'bulk-latest.md'),
+  ];
   writeFileSync(files[0]!, json);
   writeFileSync(files[1]!, md);
   writeFileSync(files[2]!, json);

@@ -99,9 +99,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const SETTLE_MS = 15_000;
 
 /** `npm start` (infra/local/start.ts, as `npm start` runs it) against our sandbox; resolves once it is ready. */
-const startLocal = async (env: NodeJS.ProcessEnv, log: (line: string) => void): Promise<{ child: ChildProcess; stop: () => Promise<void> }> => {
+const startLocal = async (
+  env: NodeJS.ProcessEnv,
+  log: (line: string) => void,
+): Promise<{ child: ChildProcess; stop: () => Promise<void> }> => {
   const tsx = join(ROOT, 'node_modules', '.bin', 'tsx');
-  const child = spawn(tsx, ['infra/local/start.ts'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(tsx, ['infra/local/start.ts'], {
+    cwd: ROOT,
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const collect = (c: Buffer) => {
     if (output.length < 200_000) output += c.toString();
@@ -131,7 +139,12 @@ const startLocal = async (env: NodeJS.ProcessEnv, log: (line: string) => void): 
     }
     await sleep(200);
   }
-  log(output.split('\n').filter((l) => /^ {2}(Mixin|SQS) |-> create/.test(l)).join('\n'));
+  log(
+    output
+      .split('\n')
+      .filter((l) => /^ {2}(Mixin|SQS) |-> create/.test(l))
+      .join('\n'),
+  );
   return { child, stop };
 };
 
@@ -140,17 +153,32 @@ const deployedTimeouts = (kind: Kind): NodeJS.ProcessEnv => {
   const logicalId = kind === 'contacts' ? 'CreateContactQueue' : 'CreateGroupQueue';
   const trigger = queueTriggers('dev').find((t) => t.queueLogicalId === logicalId)!;
   const queue = templateQueues(SERVICE, 'dev').find((q) => q.logicalId === logicalId)!;
-  return { LOCAL_QUEUE_FUNCTION_TIMEOUT: String(trigger.timeoutSeconds), LOCAL_QUEUE_VISIBILITY_TIMEOUT: String(queue.visibilityTimeoutSeconds) };
+  return {
+    LOCAL_QUEUE_FUNCTION_TIMEOUT: String(trigger.timeoutSeconds),
+    LOCAL_QUEUE_VISIBILITY_TIMEOUT: String(queue.visibilityTimeoutSeconds),
+  };
 };
 
 /** Takes every message of a queue (used on the DLQ at the end, when nothing else reads it). */
 const takeAll = async (sqs: SQSClient, url: string): Promise<Message[]> => {
   const taken: Message[] = [];
   for (;;) {
-    const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }));
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: url,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageAttributeNames: ['All'],
+      }),
+    );
     if (Messages.length === 0) return taken;
     taken.push(...Messages);
-    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: url, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: url,
+        Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })),
+      }),
+    );
   }
 };
 
@@ -160,17 +188,32 @@ const inputLines = (kind: Kind, n: number): { text: string; keys: string[] } => 
   if (kind === 'contacts') return { text: users.join('\n'), keys: users };
   const run = randomUUID().slice(0, 8);
   const keys = users.map((_, i) => `bulk-${run}-${i}`);
-  return { text: users.map((user_id, i) => JSON.stringify({ name: keys[i], participants: [{ user_id }], idempotency_key: keys[i] })).join('\n'), keys };
+  return {
+    text: users
+      .map((user_id, i) => JSON.stringify({ name: keys[i], participants: [{ user_id }], idempotency_key: keys[i] }))
+      .join('\n'),
+    keys,
+  };
 };
 
 /** Runs one bulk scenario end to end. */
 export const runBulk = async (o: BulkOptions): Promise<BulkResult> => {
   const bot = makeBot();
-  const sandbox = await new MixinSandbox({ apps: [bot.app], rateLimitPerSecond: o.rate, latencyMs: o.latencyMs }).start();
+  const sandbox = await new MixinSandbox({
+    apps: [bot.app],
+    rateLimitPerSecond: o.rate,
+    latencyMs: o.latencyMs,
+  }).start();
   const dir = mkdtempSync(join(tmpdir(), 'mixin-conversations-bulk-'));
   const keystoreFile = join(dir, 'bulk.keystore.json');
   writeFileSync(keystoreFile, JSON.stringify(bot.json), { mode: 0o600 });
-  const ports = { PORT: await freePort(), LAMBDA_PORT: await freePort(), SECRETS_PORT: await freePort(), SQS_PORT: await freePort(), SANDBOX_PORT: await freePort() };
+  const ports = {
+    PORT: await freePort(),
+    LAMBDA_PORT: await freePort(),
+    SECRETS_PORT: await freePort(),
+    SQS_PORT: await freePort(),
+    SANDBOX_PORT: await freePort(),
+  };
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
@@ -181,12 +224,23 @@ export const runBulk = async (o: BulkOptions): Promise<BulkResult> => {
     ...(o.maximumConcurrency !== undefined && { LOCAL_QUEUE_MAXIMUM_CONCURRENCY: String(o.maximumConcurrency) }),
     ...(o.timeouts === 'deployed' && deployedTimeouts(o.kind)),
   };
-  for (const name of ['MIXIN_KEYSTORE_SECRET_ID', 'AWS_PROFILE', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'MIXIN_SANDBOX_RATE_LIMIT', 'MIXIN_SANDBOX_LATENCY_MS']) delete env[name];
+  for (const name of [
+    'MIXIN_KEYSTORE_SECRET_ID',
+    'AWS_PROFILE',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'MIXIN_SANDBOX_RATE_LIMIT',
+    'MIXIN_SANDBOX_LATENCY_MS',
+  ])
+    delete env[name];
   const timing = localQueueSettings(env);
   let local: Awaited<ReturnType<typeof startLocal>> | undefined;
   const sqs = localSqsClient(`http://127.0.0.1:${ports.SQS_PORT}`, 'us-east-1');
   try {
-    o.log(`bulk: ${o.n} ${o.kind} at ${o.rate}/s (ideal ${(o.n / o.rate).toFixed(0)} s, cap ${o.capSeconds} s): starting npm start`);
+    o.log(
+      `bulk: ${o.n} ${o.kind} at ${o.rate}/s (ideal ${(o.n / o.rate).toFixed(0)} s, cap ${o.capSeconds} s): starting npm start`,
+    );
     local = await startLocal(env, o.log);
     const queueUrl = `http://127.0.0.1:${ports.SQS_PORT}/000000000000/${SERVICE}-local-${o.kind === 'contacts' ? 'create-contact' : 'create-group'}`;
     const queue = await watchedQueue(sqs, queueUrl);
@@ -196,13 +250,19 @@ export const runBulk = async (o: BulkOptions): Promise<BulkResult> => {
     sandbox.reset();
     sandbox.setRateLimit(o.rate);
     sandbox.setLatency(o.latencyMs);
-    const ids = new Set(o.kind === 'contacts' ? keys.map((user) => uniqueConversationId(bot.keystore.appId, user)) : []);
+    const ids = new Set(
+      o.kind === 'contacts' ? keys.map((user) => uniqueConversationId(bot.keystore.appId, user)) : [],
+    );
     const names = new Set(o.kind === 'groups' ? keys : []);
-    const ours = () => [...sandbox.conversations.values()].filter((c) => (o.kind === 'contacts' ? ids.has(String(c.data.conversation_id)) : names.has(String(c.data.name))));
+    const ours = () =>
+      [...sandbox.conversations.values()].filter((c) =>
+        o.kind === 'contacts' ? ids.has(String(c.data.conversation_id)) : names.has(String(c.data.name)),
+      );
     const t0 = Date.now();
     const sent = await sendEntries(sqs, queue.url, entries, 8);
     const sendSeconds = (Date.now() - t0) / 1000;
-    if (sent.failed.length) throw new Error(`bulk: ${sent.failed.length} message(s) not sent: ${sent.failed[0]!.reason}`);
+    if (sent.failed.length)
+      throw new Error(`bulk: ${sent.failed.length} message(s) not sent: ${sent.failed[0]!.reason}`);
     let created = 0;
     let lastCreatedAt = t0;
     let cappedAt: number | null = null;
@@ -224,7 +284,9 @@ export const runBulk = async (o: BulkOptions): Promise<BulkResult> => {
       }
       if (now - lastLog > 10_000) {
         lastLog = now;
-        o.log(`  ${Math.round((now - t0) / 1000)} s: created ${created}/${o.n}, queued ${queued} (delayed ${depth.delayed}, in flight ${depth.inFlight}), DLQ ${depth.dlq}, Mixin calls ${sandbox.calls}, 429 ${sandbox.rateLimited}`);
+        o.log(
+          `  ${Math.round((now - t0) / 1000)} s: created ${created}/${o.n}, queued ${queued} (delayed ${depth.delayed}, in flight ${depth.inFlight}), DLQ ${depth.dlq}, Mixin calls ${sandbox.calls}, 429 ${sandbox.rateLimited}`,
+        );
       }
       await sleep(100);
     }
@@ -248,11 +310,15 @@ export const runBulk = async (o: BulkOptions): Promise<BulkResult> => {
       const reason = m.MessageAttributes?.ErrorName?.StringValue ?? 'none (moved by SQS after maxReceiveCount)';
       deadLetteredByReason[reason] = (deadLetteredByReason[reason] ?? 0) + 1;
     }
-    const createdKeys = new Set(ours().map((c) => (o.kind === 'contacts' ? String(c.data.conversation_id) : String(c.data.name))));
+    const createdKeys = new Set(
+      ours().map((c) => (o.kind === 'contacts' ? String(c.data.conversation_id) : String(c.data.name))),
+    );
     const letterKeys = new Set(
       letters.map((m) => {
         const body = JSON.parse(m.Body ?? '{}') as { name?: string; participants?: { user_id?: string }[] };
-        return o.kind === 'contacts' ? uniqueConversationId(bot.keystore.appId, body.participants?.[0]?.user_id ?? randomUUID()) : String(body.name);
+        return o.kind === 'contacts'
+          ? uniqueConversationId(bot.keystore.appId, body.participants?.[0]?.user_id ?? randomUUID())
+          : String(body.name);
       }),
     );
     const allKeys = o.kind === 'contacts' ? [...ids] : keys;

@@ -121,7 +121,8 @@ const pool = async <T>(items: T[], limit: number, work: (item: T) => Promise<voi
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 };
 
-const chunks = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
+const chunks = <T>(items: T[], size: number): T[][] =>
+  Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, (i + 1) * size));
 
 /** Step 1: the Mixin sandbox and a local Secrets Manager holding a throwaway bot's keystore; the environment points at them until `stop`. */
 const startPeers = async () => {
@@ -184,11 +185,24 @@ const injectFaults = (sandbox: MixinSandbox, o: HandlerLoadOptions): void => {
 const makeLogical = (appId: string, prefix: string, i: number, key: string): Logical => {
   const name = `${prefix} load ${i}`;
   const users = Array.from({ length: 1 + Math.floor(Math.random() * 3) }, () => randomUUID());
-  return { key, body: JSON.stringify({ name, participants: users.map((user_id) => ({ user_id })) }), expected: groupIdForKey(appId, key), done: false, tries: 0 };
+  return {
+    key,
+    body: JSON.stringify({ name, participants: users.map((user_id) => ({ user_id })) }),
+    expected: groupIdForKey(appId, key),
+    done: false,
+    tries: 0,
+  };
 };
 
 /** Sends every request once (the first pass, timed), then redelivers the failed ones, at most `maxRounds` rounds. */
-const passes = async <T>(maxRounds: number, items: Logical[], stats: PhaseStats, toUnits: (failed: Logical[]) => T[], limit: number, send: (unit: T, firstPass: boolean) => Promise<void>) => {
+const passes = async <T>(
+  maxRounds: number,
+  items: Logical[],
+  stats: PhaseStats,
+  toUnits: (failed: Logical[]) => T[],
+  limit: number,
+  send: (unit: T, firstPass: boolean) => Promise<void>,
+) => {
   const started = performance.now();
   await pool(toUnits(items), limit, (unit) => send(unit, true));
   stats.firstPassMs = performance.now() - started;
@@ -202,16 +216,25 @@ const passes = async <T>(maxRounds: number, items: Logical[], stats: PhaseStats,
 };
 
 /** Step 2: HTTP, each logical request with its own Idempotency-Key, `concurrency` in flight. */
-const httpPhase = async (http: Http, appId: string, o: HandlerLoadOptions): Promise<{ stats: PhaseStats; requests: Logical[] }> => {
+const httpPhase = async (
+  http: Http,
+  appId: string,
+  o: HandlerLoadOptions,
+): Promise<{ stats: PhaseStats; requests: Logical[] }> => {
   const stats = newStats('http create-group', 'request', o.requests);
-  const requests = Array.from({ length: o.requests }, (_, i) => makeLogical(appId, 'http', i, `load-http-${i}-${randomUUID()}`));
+  const requests = Array.from({ length: o.requests }, (_, i) =>
+    makeLogical(appId, 'http', i, `load-http-${i}-${randomUUID()}`),
+  );
   const send = async (r: Logical, firstPass: boolean) => {
     r.tries++;
     const started = performance.now();
     let status = 0;
     let body: { data?: { conversation_id?: string }; error?: { code?: string } } = {};
     try {
-      const res = await http(httpEvent(r.body, { headers: { 'idempotency-key': r.key } }), lambdaContext(LAMBDA_TIMEOUT_MS));
+      const res = await http(
+        httpEvent(r.body, { headers: { 'idempotency-key': r.key } }),
+        lambdaContext(LAMBDA_TIMEOUT_MS),
+      );
       status = res.statusCode ?? 0;
       body = JSON.parse(String(res.body));
     } catch (error) {
@@ -234,7 +257,11 @@ const httpPhase = async (http: Http, appId: string, o: HandlerLoadOptions): Prom
 };
 
 /** Step 3: queue, batches of `batchSize` records whose messageId (the key) stays the same across redeliveries. */
-const queuePhase = async (queue: Queue, appId: string, o: HandlerLoadOptions): Promise<{ stats: PhaseStats; records: Logical[]; batchLimit: number }> => {
+const queuePhase = async (
+  queue: Queue,
+  appId: string,
+  o: HandlerLoadOptions,
+): Promise<{ stats: PhaseStats; records: Logical[]; batchLimit: number }> => {
   const stats = newStats('queue create-group', 'record', o.requests);
   const records = Array.from({ length: o.requests }, (_, i) => makeLogical(appId, 'queue', i, randomUUID()));
   const byId = new Map(records.map((r) => [r.key, r]));
@@ -259,7 +286,8 @@ const queuePhase = async (queue: Queue, appId: string, o: HandlerLoadOptions): P
     } catch (error) {
       // The whole batch failed: SQS redelivers every record of it. Retryable, but worth seeing.
       failures = new Set(batch.map((r) => r.key));
-      if (stats.otherSamples.length < 5) stats.otherSamples.push(`batch threw ${(error as Error).name} (all records redelivered)`);
+      if (stats.otherSamples.length < 5)
+        stats.otherSamples.push(`batch threw ${(error as Error).name} (all records redelivered)`);
     }
     if (firstPass) stats.latencies.push(performance.now() - t0);
     for (const r of batch) {
@@ -280,10 +308,13 @@ const queuePhase = async (queue: Queue, appId: string, o: HandlerLoadOptions): P
 const checkGroups = (sandbox: MixinSandbox, all: Logical[], httpStats: PhaseStats, queueStats: PhaseStats) => {
   const expected = new Set(all.map((r) => r.expected));
   const missing = all.filter((r) => !sandbox.conversations.has(r.expected)).length;
-  const createdIds = sandbox.requests.filter((l) => l.outcome === 'created').map((l) => (JSON.parse(l.body) as { conversation_id: string }).conversation_id);
+  const createdIds = sandbox.requests
+    .filter((l) => l.outcome === 'created')
+    .map((l) => (JSON.parse(l.body) as { conversation_id: string }).conversation_id);
   const perId = new Map<string, number>();
   for (const id of createdIds) perId.set(id, (perId.get(id) ?? 0) + 1);
-  const duplicates = [...perId.values()].filter((n) => n > 1).length + createdIds.filter((id) => !expected.has(id)).length;
+  const duplicates =
+    [...perId.values()].filter((n) => n > 1).length + createdIds.filter((id) => !expected.has(id)).length;
   const posts = sandbox.postCount;
   const faults = sandbox.requests.filter((l) => l.outcome.startsWith('fault')).length;
   return {
@@ -316,9 +347,18 @@ const phaseRow = (s: PhaseStats) => ({
 });
 
 /** Step 5: the report, on stdout. */
-const printReport = (o: HandlerLoadOptions, phases: PhaseStats[], summary: ReturnType<typeof checkGroups>, batchLimit: number): void => {
-  console.log(`\nload: ${o.requests} logical group creations per phase; concurrency ${o.concurrency}; batches of ${o.batchSize} (${batchLimit} in flight, QUEUE_CONCURRENCY=${QUEUE_CONCURRENCY});`);
-  console.log(`      sandbox latency ${o.latencyMs} ms; transient faults on ~${Math.round(o.faultRate * 100)}% of attempts; MIXIN_MAX_ATTEMPTS=${process.env.MIXIN_MAX_ATTEMPTS}; Lambda time ${LAMBDA_TIMEOUT_MS / 1000} s per invocation`);
+const printReport = (
+  o: HandlerLoadOptions,
+  phases: PhaseStats[],
+  summary: ReturnType<typeof checkGroups>,
+  batchLimit: number,
+): void => {
+  console.log(
+    `\nload: ${o.requests} logical group creations per phase; concurrency ${o.concurrency}; batches of ${o.batchSize} (${batchLimit} in flight, QUEUE_CONCURRENCY=${QUEUE_CONCURRENCY});`,
+  );
+  console.log(
+    `      sandbox latency ${o.latencyMs} ms; transient faults on ~${Math.round(o.faultRate * 100)}% of attempts; MIXIN_MAX_ATTEMPTS=${process.env.MIXIN_MAX_ATTEMPTS}; Lambda time ${LAMBDA_TIMEOUT_MS / 1000} s per invocation`,
+  );
   console.log('      (latency is per HTTP request, per queue batch; throughput is over the first pass)');
   console.table(phases.map(phaseRow));
   console.table(summary);
@@ -326,14 +366,23 @@ const printReport = (o: HandlerLoadOptions, phases: PhaseStats[], summary: Retur
 };
 
 /** Step 6: the checks that fail the run, each with what it saw. */
-const violationsOf = (maxRounds: number, summary: ReturnType<typeof checkGroups>, created: number, expectedGroups: number): string[] => {
+const violationsOf = (
+  maxRounds: number,
+  summary: ReturnType<typeof checkGroups>,
+  created: number,
+  expectedGroups: number,
+): string[] => {
   const violations: string[] = [];
-  if (summary['non-retryable failures'] > 0) violations.push(`${summary['non-retryable failures']} non-retryable failure(s)`);
-  if (summary.lost > 0) violations.push(`${summary.lost} logical request(s) still failing after ${maxRounds} redelivery rounds`);
+  if (summary['non-retryable failures'] > 0)
+    violations.push(`${summary['non-retryable failures']} non-retryable failure(s)`);
+  if (summary.lost > 0)
+    violations.push(`${summary.lost} logical request(s) still failing after ${maxRounds} redelivery rounds`);
   if (created !== expectedGroups) violations.push(`sandbox.created is ${created}, expected ${expectedGroups}`);
-  if (summary['expected groups missing'] > 0) violations.push(`${summary['expected groups missing']} expected group(s) missing`);
+  if (summary['expected groups missing'] > 0)
+    violations.push(`${summary['expected groups missing']} expected group(s) missing`);
   if (summary.duplicates > 0) violations.push(`${summary.duplicates} duplicate group(s)`);
-  if (summary['HTTP 201 with another conversation_id'] > 0) violations.push(`${summary['HTTP 201 with another conversation_id']} HTTP 201(s) named another conversation_id`);
+  if (summary['HTTP 201 with another conversation_id'] > 0)
+    violations.push(`${summary['HTTP 201 with another conversation_id']} HTTP 201(s) named another conversation_id`);
   return violations;
 };
 
@@ -356,7 +405,11 @@ export const runHandlerLoad = async (o: HandlerLoadOptions): Promise<HandlerLoad
     const summary = checkGroups(peers.sandbox, all, httpRun.stats, queueRun.stats);
     printReport(o, [httpRun.stats, queueRun.stats], summary, queueRun.batchLimit);
     const violations = violationsOf(o.maxRounds, summary, peers.sandbox.created, all.length);
-    console.log(violations.length ? `\nFAIL: ${violations.join('; ')}` : '\nOK: 0 lost, 0 non-retryable failures, exactly one group per logical request');
+    console.log(
+      violations.length
+        ? `\nFAIL: ${violations.join('; ')}`
+        : '\nOK: 0 lost, 0 non-retryable failures, exactly one group per logical request',
+    );
     return { summary, phases: [httpRun.stats, queueRun.stats], violations };
   } finally {
     await peers.stop();

@@ -54,7 +54,11 @@ const parseJson = (text: string): unknown => {
 /** POST to the invoke endpoint; a network failure becomes what Step Functions reports for one. */
 const post = async (url: string, body: string, invocationType: string): Promise<Response> => {
   try {
-    return await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-amz-invocation-type': invocationType } });
+    return await fetch(url, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json', 'x-amz-invocation-type': invocationType },
+    });
   } catch (error) {
     const reason = (error as Error & { cause?: Error }).cause?.message ?? (error as Error).message;
     throw stateError('Lambda.SdkClientException', `cannot reach ${url}: ${reason}`);
@@ -63,7 +67,8 @@ const post = async (url: string, body: string, invocationType: string): Promise<
 
 /** The state error for a non-success answer of the invoke API itself (not of the function). */
 const apiError = (response: Response, payload: unknown): Error => {
-  const type = response.headers.get('x-amzn-errortype') ?? (response.status >= 500 ? 'ServiceException' : 'AWSLambdaException');
+  const type =
+    response.headers.get('x-amzn-errortype') ?? (response.status >= 500 ? 'ServiceException' : 'AWSLambdaException');
   const message = (payload as { Message?: unknown } | null)?.Message;
   return stateError(`Lambda.${type.split(':')[0]}`, typeof message === 'string' ? message : JSON.stringify(payload));
 };
@@ -73,8 +78,13 @@ export const lambdaInvoke =
   (endpoint: string, functionNameOf: (functionName: string) => string): TaskHandler =>
   async (input) => {
     const { FunctionName, Payload } = (input ?? {}) as { FunctionName?: unknown; Payload?: unknown };
-    if (typeof FunctionName !== 'string') throw stateError('States.Runtime', 'lambda:invoke needs Parameters.FunctionName');
-    const response = await post(invokeUrl(endpoint, functionNameOf(FunctionName)), JSON.stringify(Payload ?? {}), 'RequestResponse');
+    if (typeof FunctionName !== 'string')
+      throw stateError('States.Runtime', 'lambda:invoke needs Parameters.FunctionName');
+    const response = await post(
+      invokeUrl(endpoint, functionNameOf(FunctionName)),
+      JSON.stringify(Payload ?? {}),
+      'RequestResponse',
+    );
     const payload = parseJson(await response.text());
     if (response.status !== 200) throw apiError(response, payload);
     if (response.headers.has('x-amz-function-error')) {
@@ -93,11 +103,18 @@ export const checkFunctionsExist = async (endpoint: string, functionNames: reado
   for (const name of functionNames) {
     let response: Response;
     try {
-      response = await fetch(invokeUrl(endpoint, name), { method: 'POST', body: '{}', headers: { 'x-amz-invocation-type': 'DryRun' } });
+      response = await fetch(invokeUrl(endpoint, name), {
+        method: 'POST',
+        body: '{}',
+        headers: { 'x-amz-invocation-type': 'DryRun' },
+      });
     } catch {
-      throw new Error(`nothing answers at ${endpoint}: start the functions first with \`npm start\` (or point LAMBDA_URL / LAMBDA_PORT at its Lambda invoke endpoint)`);
+      throw new Error(
+        `nothing answers at ${endpoint}: start the functions first with \`npm start\` (or point LAMBDA_URL / LAMBDA_PORT at its Lambda invoke endpoint)`,
+      );
     }
     await response.arrayBuffer();
-    if (response.status === 404) throw new Error(`${endpoint} has no function ${name}: is that a running \`npm start\` of this project?`);
+    if (response.status === 404)
+      throw new Error(`${endpoint} has no function ${name}: is that a running \`npm start\` of this project?`);
   }
 };

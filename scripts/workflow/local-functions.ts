@@ -16,11 +16,17 @@ export const LOCAL_STAGE = 'local';
 
 /** Placeholder name (without `${}`) -> logical ID, as the deployment resolves it. */
 const placeholders = (): Record<string, string> =>
-  (createRequire(__filename)(join(ROOT, 'infra', 'state-machines', 'definitions.cjs')) as { FUNCTIONS: Record<string, string> }).FUNCTIONS;
+  (
+    createRequire(__filename)(join(ROOT, 'infra', 'state-machines', 'definitions.cjs')) as {
+      FUNCTIONS: Record<string, string>;
+    }
+  ).FUNCTIONS;
 
 /** The function keys of infra/functions.yml: its top-level mapping keys. */
 const functionKeys = (): string[] =>
-  [...readFileSync(join(ROOT, 'infra', 'functions.yml'), 'utf8').matchAll(/^([A-Za-z0-9_-]+):\s*$/gm)].map((m) => m[1]!);
+  [...readFileSync(join(ROOT, 'infra', 'functions.yml'), 'utf8').matchAll(/^([A-Za-z0-9_-]+):\s*$/gm)].map(
+    (m) => m[1]!,
+  );
 
 const serviceName = (): string => {
   const service = /^service:\s*([\w-]+)\s*$/m.exec(readFileSync(join(ROOT, 'serverless.yml'), 'utf8'))?.[1];
@@ -28,7 +34,8 @@ const serviceName = (): string => {
   return service;
 };
 
-const logicalIdOf = (key: string): string => `${key.replace(/[^0-9A-Za-z]/g, '').replace(/^./, (c) => c.toUpperCase())}LambdaFunction`;
+const logicalIdOf = (key: string): string =>
+  `${key.replace(/[^0-9A-Za-z]/g, '').replace(/^./, (c) => c.toUpperCase())}LambdaFunction`;
 
 /**
  * A resolver from a task's `FunctionName` (a `${...}` placeholder, a function name or a Lambda ARN) to the

@@ -33,13 +33,17 @@ const fillStates = (states: States): States =>
   Object.fromEntries(
     Object.entries(states).map(([name, state]) => {
       const filled: Record<string, Json> = { ...state };
-      for (const field of TEMPLATE_FIELDS) if (state[field] !== undefined) filled[field] = fillTemplate(state[field], name);
+      for (const field of TEMPLATE_FIELDS)
+        if (state[field] !== undefined) filled[field] = fillTemplate(state[field], name);
       for (const nested of ['ItemProcessor', 'Iterator'] as const) {
         const machine = state[nested] as { States?: States } | undefined;
         if (machine?.States) filled[nested] = { ...machine, States: fillStates(machine.States) } as Json;
       }
       if (Array.isArray(state.Branches)) {
-        filled.Branches = (state.Branches as { States: States }[]).map((b) => ({ ...b, States: fillStates(b.States) })) as Json;
+        filled.Branches = (state.Branches as { States: States }[]).map((b) => ({
+          ...b,
+          States: fillStates(b.States),
+        })) as Json;
       }
       return [name, filled];
     }),

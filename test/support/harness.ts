@@ -68,7 +68,9 @@ export type LambdaHandler<E = unknown, R = unknown> = (event: E, context: Contex
 /** Captures everything written to the console from now on (restore with `jest.restoreAllMocks()`), one string per call. */
 export const captureConsole = (): string[] => {
   const lines: string[] = [];
-  const capture = (...args: unknown[]) => void lines.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
-  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) jest.spyOn(console, method).mockImplementation(capture);
+  const capture = (...args: unknown[]) =>
+    void lines.push(args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const)
+    jest.spyOn(console, method).mockImplementation(capture);
   return lines;
 };

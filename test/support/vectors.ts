@@ -6,10 +6,22 @@ export const FIXTURE_VECTORS = join(__dirname, '..', 'fixtures', 'vectors');
 export const SHARED_VECTORS = join(__dirname, '..', '..', '..', 'shared', 'vectors');
 
 export const loadVector = <T>(name: 'contact' | 'group' | 'token'): T =>
-  JSON.parse(readFileSync(join(existsSync(SHARED_VECTORS) ? SHARED_VECTORS : FIXTURE_VECTORS, `${name}.json`), 'utf8')) as T;
+  JSON.parse(
+    readFileSync(join(existsSync(SHARED_VECTORS) ? SHARED_VECTORS : FIXTURE_VECTORS, `${name}.json`), 'utf8'),
+  ) as T;
 
-export interface ContactVector { user_id: string; recipient_id: string; conversation_id: string }
-export interface GroupVector { owner_id: string; group_name: string; participants: string[]; random_id: string; conversation_id: string }
+export interface ContactVector {
+  user_id: string;
+  recipient_id: string;
+  conversation_id: string;
+}
+export interface GroupVector {
+  owner_id: string;
+  group_name: string;
+  participants: string[];
+  random_id: string;
+  conversation_id: string;
+}
 export interface TokenVector {
   seed_hex: string;
   public_key_hex: string;

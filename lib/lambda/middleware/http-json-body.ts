@@ -33,18 +33,27 @@ const checkMediaType = (contentType: string): void => {
   if (charsets.length > 1) throw unsupported(`Content-Type names charset more than once: "${shown}"`);
   const charset = charsets[0];
   if (charset === '') throw unsupported('Content-Type names an empty charset');
-  if (charset !== undefined && !/^utf-?8$/i.test(charset)) throw unsupported(`the body must be UTF-8; Content-Type names charset "${shortMessage(charset, 40)}"`);
+  if (charset !== undefined && !/^utf-?8$/i.test(charset))
+    throw unsupported(`the body must be UTF-8; Content-Type names charset "${shortMessage(charset, 40)}"`);
 };
 
 /** Checks media type and size, decodes (base64 and strict UTF-8, a leading BOM dropped) and parses the JSON body. */
-export const httpJsonBody = (opts: Partial<HttpJsonBodyOptions> = {}): middy.MiddlewareObj<JsonHttpEvent, unknown, Error, Context> => {
+export const httpJsonBody = (
+  opts: Partial<HttpJsonBodyOptions> = {},
+): middy.MiddlewareObj<JsonHttpEvent, unknown, Error, Context> => {
   const options = { ...defaults, ...opts };
   const httpJsonBodyBefore: middy.MiddlewareFn<JsonHttpEvent, unknown, Error, Context> = (request) => {
     const { event } = request;
     checkMediaType(header(event, 'content-type') ?? '');
-    if (typeof event.body !== 'string' || event.body.length === 0) throw InvalidRequestError.field('body', 'is required: send a JSON object');
+    if (typeof event.body !== 'string' || event.body.length === 0)
+      throw InvalidRequestError.field('body', 'is required: send a JSON object');
     const bytes = event.isBase64Encoded ? Buffer.from(event.body, 'base64') : Buffer.from(event.body, 'utf8');
-    if (bytes.length > options.maxBytes) throw new HttpRequestError(413, 'body_too_large', `the body is ${bytes.length} bytes; at most ${options.maxBytes} are accepted`);
+    if (bytes.length > options.maxBytes)
+      throw new HttpRequestError(
+        413,
+        'body_too_large',
+        `the body is ${bytes.length} bytes; at most ${options.maxBytes} are accepted`,
+      );
     let text: string;
     try {
       text = utf8.decode(bytes);

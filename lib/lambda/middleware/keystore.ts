@@ -34,7 +34,9 @@ export interface KeystoreLoaderOptions {
  * its first read started at init (the cold start's prefetch); each invocation gets the keystore by its deadline
  * and a way to reload it after a 401 within the same deadline.
  */
-export const keystoreLoader = (options: KeystoreLoaderOptions): middy.MiddlewareObj<unknown, unknown, Error, ContextWithKeystore> => {
+export const keystoreLoader = (
+  options: KeystoreLoaderOptions,
+): middy.MiddlewareObj<unknown, unknown, Error, ContextWithKeystore> => {
   const cache = new KeystoreCache({
     read: secretsManagerReader(options.secretId, options.awsClientOptions),
     ttlMs: options.cacheTtlMs,
