@@ -40,12 +40,6 @@ export const groupConversationId = (
 };
 
 /**
- * A stable `random_id` for an idempotency key: UUIDv5 of the key under {@link IDEMPOTENCY_NAMESPACE}.
- * The same key (header, SQS message ID, workflow execution + state) always yields the same group.
- */
-export const randomIdFor = (idempotencyKey: string): string => uuidV5(IDEMPOTENCY_NAMESPACE, idempotencyKey);
-
-/**
  * The GROUP conversation ID an idempotency key addresses for a bot: UUIDv5 of `<app_id>:<key>` under
  * {@link IDEMPOTENCY_NAMESPACE}. It depends on the bot and the key alone, never on the body, so the same key always
  * addresses the same group whatever else a retry changes (and a changed body is caught, not forked). Sent without

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { validate } from 'uuid';
 import { IDEMPOTENCY_NAMESPACE } from '../lib/constants';
-import { groupConversationId, randomIdFor, uniqueConversationId } from '../lib/conversation-id';
+import { groupConversationId, groupIdForKey, uniqueConversationId } from '../lib/conversation-id';
 import { InvalidRequestError } from '../lib/errors';
 import { isUuid, uuidV5 } from '../lib/uuid';
 
@@ -70,7 +70,7 @@ describe('groupConversationId', () => {
       groupConversationId(v.owner_id, v.group_name, v.participants, v.random_id),
       groupConversationId(v.owner_id, `${v.group_name}!`, v.participants, v.random_id),
       groupConversationId(v.owner_id, v.group_name, v.participants.slice(1), v.random_id),
-      groupConversationId(v.owner_id, v.group_name, v.participants, randomIdFor('other')),
+      groupConversationId(v.owner_id, v.group_name, v.participants, uuidV5(IDEMPOTENCY_NAMESPACE, 'other')),
     ]);
     expect(ids.size).toBe(4);
   });
@@ -84,11 +84,15 @@ describe('groupConversationId', () => {
   });
 });
 
-describe('randomIdFor', () => {
-  it('is stable per key and differs between keys', () => {
-    expect(randomIdFor('order-42')).toBe(randomIdFor('order-42'));
-    expect(randomIdFor('order-42')).not.toBe(randomIdFor('order-43'));
-    expect(randomIdFor('order-42')).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+describe('groupIdForKey', () => {
+  const bot = '6e1f4b02-8f3a-4b49-9a4e-1f6b2a7d5c11';
+  it('is stable per bot and key, and differs between keys and between bots', () => {
+    expect(groupIdForKey(bot, 'order-42')).toBe(groupIdForKey(bot.toUpperCase(), 'order-42'));
+    expect(groupIdForKey(bot, 'order-42')).not.toBe(groupIdForKey(bot, 'order-43'));
+    expect(groupIdForKey(bot, 'order-42')).not.toBe(groupIdForKey('0c0b3f2e-3c4e-4a7e-b1f8-2d5c9e1a4b77', 'order-42'));
+    expect(groupIdForKey(bot, 'order-42')).toMatch(
+      /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+    );
   });
 
   it('implements RFC 9562 UUIDv5 (the RFC example: DNS namespace, www.example.com)', () => {
@@ -116,16 +120,17 @@ describe('uuidV5 (the uuid package underneath)', () => {
     fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 40 }),
   );
 
-  it('gives every idempotency key the random_id it had before (changing one would fork a group)', () => {
+  it('gives every idempotency key the group ID it had before (changing one would fork a group)', () => {
+    const bot = '6e1f4b02-8f3a-4b49-9a4e-1f6b2a7d5c11';
     fc.assert(
-      fc.property(anyKey, (key) => randomIdFor(key) === reference(IDEMPOTENCY_NAMESPACE, key)),
+      fc.property(anyKey, (key) => groupIdForKey(bot, key) === reference(IDEMPOTENCY_NAMESPACE, `${bot}:${key}`)),
       { numRuns: 2000 },
     );
   });
 
   it('accepts a lone surrogate, hashed as U+FFFD (uuid alone would throw a URIError on a string name)', () => {
-    expect(randomIdFor('key-\ud800')).toBe(randomIdFor('key-\ufffd'));
-    expect(randomIdFor('key-\ud800')).toBe(reference(IDEMPOTENCY_NAMESPACE, 'key-\ud800'));
+    expect(uuidV5(IDEMPOTENCY_NAMESPACE, 'key-\ud800')).toBe(uuidV5(IDEMPOTENCY_NAMESPACE, 'key-\ufffd'));
+    expect(uuidV5(IDEMPOTENCY_NAMESPACE, 'key-\ud800')).toBe(reference(IDEMPOTENCY_NAMESPACE, 'key-\ud800'));
   });
 
   it('rejects a namespace that is not an RFC UUID instead of hashing its garbage', () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { type FaultSpec, MixinSandbox } from '../infra/local/mixin-sandbox';
-import { groupConversationId, randomIdFor, uniqueConversationId } from '../lib/conversation-id';
+import { groupConversationId, uniqueConversationId } from '../lib/conversation-id';
 import { MixinRateLimitError, MixinRequestError, MixinUnavailableError } from '../lib/errors';
 import { type AttemptReport, type MixinCallOptions } from '../lib/mixin/request';
 import { type ConversationRequest, createConversation } from '../lib/mixin/conversation';
@@ -34,7 +34,7 @@ const contact = (): ConversationRequest => {
 
 const group = (): ConversationRequest => {
   const users = [randomUUID(), randomUUID()];
-  const random_id = randomIdFor(randomUUID());
+  const random_id = randomUUID();
   return {
     category: 'GROUP',
     name: 'Team room',
