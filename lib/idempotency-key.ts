@@ -13,7 +13,7 @@ export const MAX_IDEMPOTENCY_KEY_LENGTH = 256;
 export const QUOTED_KEY = /^"((?:[^"\\]|\\["\\])*)"$/;
 
 /** The key a value names: the quoted form is the key without its quotes and escapes. */
-export const unquotedKey = (value: string): string => {
+const unquotedKey = (value: string): string => {
   const quoted = QUOTED_KEY.exec(value);
   return quoted ? quoted[1]!.replace(/\\(["\\])/g, '$1') : value;
 };

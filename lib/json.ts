@@ -10,7 +10,7 @@ const pathOf = (frames: Frame[], last: string): string =>
  * The path of the first key that appears twice in one object of `text` (already valid JSON), or undefined.
  * JSON.parse silently keeps the last duplicate; a request that says two things must not be guessed at.
  */
-export const findDuplicateKey = (text: string): string | undefined => {
+const findDuplicateKey = (text: string): string | undefined => {
   const frames: Frame[] = [];
   for (let i = 0; i < text.length; i++) {
     const c = text[i];

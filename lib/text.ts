@@ -1,5 +1,5 @@
 /** Longest text of someone else's we pass on (a Mixin description, a dead letter's ErrorMessage), in code points. */
-export const MAX_MESSAGE_CODE_POINTS = 256;
+const MAX_MESSAGE_CODE_POINTS = 256;
 
 /**
  * At most `max` characters, cut by code points, the one truncation of this service: half a surrogate pair is a

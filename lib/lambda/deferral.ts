@@ -26,7 +26,7 @@ export const FAILURE_COUNT_ATTRIBUTE = 'FailureCount';
 export const FIRST_SENT_AT_ATTRIBUTE = 'FirstSentAt';
 
 /** SQS's longest DelaySeconds. */
-export const MAX_DELAY_SECONDS = 900;
+const MAX_DELAY_SECONDS = 900;
 
 /** A record to re-send, and how long SQS should keep it out of sight. */
 export interface Deferral {
@@ -67,7 +67,7 @@ export const delaySecondsFor = (ms: number): number => Math.min(MAX_DELAY_SECOND
  * count and the first-sent time; or undefined when that is more than SQS's 10 attributes or 1 MiB (the record is then
  * reported for redelivery instead: one receive spent, nothing lost).
  */
-export const copyOf = ({ record, delaySeconds }: Deferral, now = Date.now()): OutgoingMessage | undefined => {
+const copyOf = ({ record, delaySeconds }: Deferral, now = Date.now()): OutgoingMessage | undefined => {
   const string = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
   const attributes = Object.entries(originalAttributes(record)).filter(
     ([name]) => name !== FAILURE_COUNT_ATTRIBUTE && name !== FIRST_SENT_AT_ATTRIBUTE,

@@ -11,7 +11,7 @@ import { logger } from '../observability';
  * the default of a queue since 2025; a queue set smaller refuses the send, and the record stays for redelivery).
  * A local SQS may be looser (fauxqs takes 12 attributes): these are enforced here, whatever the queue accepts.
  */
-export const MAX_BATCH_ENTRIES = 10;
+const MAX_BATCH_ENTRIES = 10;
 export const MAX_ATTRIBUTES = 10;
 export const MAX_BYTES = 1_048_576;
 

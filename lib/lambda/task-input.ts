@@ -25,7 +25,7 @@ const problemsOf = (check: () => void): FieldProblem[] => {
  * Validates a Step Functions task input (its `*Task` schema, and the one idempotency-key rule for
  * `idempotency_key`), naming every bad field at once, and takes `idempotency_key` out of it.
  */
-export const taskInput = (schema: CompiledValidator, event: unknown): TaskInput => {
+const taskInput = (schema: CompiledValidator, event: unknown): TaskInput => {
   const value = (event as { idempotency_key?: unknown } | null)?.idempotency_key;
   let idempotencyKey: string | undefined;
   const problems = [

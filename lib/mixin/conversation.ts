@@ -49,11 +49,7 @@ export type AnswerCheck =
  * roles and the announcement are not compared: they change over a group's life, and a plain retry must still
  * succeed after members joined or left.
  */
-export const checkAnswer = (
-  request: ConversationRequest,
-  data: Record<string, unknown>,
-  keyed: boolean,
-): AnswerCheck => {
+const checkAnswer = (request: ConversationRequest, data: Record<string, unknown>, keyed: boolean): AnswerCheck => {
   const { conversation_id: id, category, name } = data;
   const bad = (problem: string): AnswerCheck => ({ kind: 'bad-response', problem });
   if (typeof id !== 'string') return bad('a conversation without conversation_id');

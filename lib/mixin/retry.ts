@@ -7,7 +7,7 @@ import type { UnavailableReason } from '../errors';
 import { MixinRequestError } from '../errors';
 
 /** Mixin application codes worth another attempt: rate limit, server error, blaze error, blaze timeout. */
-export const RETRYABLE_MIXIN_CODES: ReadonlySet<number> = new Set([429, 500, 7000, 7001]);
+const RETRYABLE_MIXIN_CODES: ReadonlySet<number> = new Set([429, 500, 7000, 7001]);
 
 /** The longest Retry-After we honour or pass on: a larger (or absurd) value is clamped to this. */
 export const MAX_RETRY_AFTER_SECONDS = 300;
@@ -62,7 +62,7 @@ export const backoffDelay = (attempt: number, { baseMs, capMs, random }: Backoff
   Math.floor(random() * Math.min(capMs, baseMs * 2 ** (attempt - 1)));
 
 /** Parses a Retry-After header given in seconds, clamped to {@link MAX_RETRY_AFTER_SECONDS}; dates and junk are ignored. */
-export const parseRetryAfter = (header: string | undefined): number | undefined => {
+const parseRetryAfter = (header: string | undefined): number | undefined => {
   if (header === undefined || !/^\d+$/.test(header.trim())) return undefined;
   return Math.min(Number(header.trim()), MAX_RETRY_AFTER_SECONDS) * 1000;
 };

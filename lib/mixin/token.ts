@@ -2,7 +2,7 @@ import { hash, randomUUID, sign } from 'node:crypto';
 import type { Keystore } from './keystore-parser';
 
 /** Token lifetime: a few minutes, enough for clock skew, short enough that a leaked token soon dies. */
-export const TOKEN_TTL_SECONDS = 300;
+const TOKEN_TTL_SECONDS = 300;
 
 // base64url of {"alg":"EdDSA","typ":"JWT"}: the header never changes.
 const HEADER = Buffer.from('{"alg":"EdDSA","typ":"JWT"}').toString('base64url');
