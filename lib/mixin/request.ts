@@ -7,6 +7,7 @@ import {
   type AttemptOutcome,
   backoffDelay,
   classifyResponse,
+  classifyTransportFailure,
   isRetryable,
   needsFreshKeystore,
   RETRY_RULES,
@@ -197,10 +198,7 @@ const callWithRetries = async <T>(
         outcome = { kind: 'unavailable', reason: 'bad-response', message: `Mixin answered ${problem}` };
     } catch (error) {
       if (!(error instanceof TransportError)) throw error;
-      const cutByDeadline = error.kind === 'timeout' && timeoutMs < opts.attemptTimeoutMs;
-      const reason =
-        error.kind === 'too-large' ? 'bad-response' : cutByDeadline ? (opts.deadlineReason ?? 'deadline') : error.kind;
-      outcome = { kind: 'unavailable', reason, message: `Mixin did not answer: ${error.message}` };
+      outcome = classifyTransportFailure(error, timeoutMs < opts.attemptTimeoutMs, opts.deadlineReason ?? 'deadline');
     }
     const answered = outcome.kind !== 'unavailable' || !UNANSWERED.has(outcome.reason);
     const report: AttemptReport = {

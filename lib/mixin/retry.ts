@@ -1,7 +1,9 @@
 /**
- * What is retried, in one place: which answers are worth another attempt (within one call, by
- * `signedRequest`), the backoff between attempts, and the one failure that is retried with a fresh keystore
- * instead (Mixin code 401, after the secret is read again). Everything else is final.
+ * What is retried, in one place: how every attempt ended (an answer, {@link classifyResponse}; no answer,
+ * {@link classifyTransportFailure}), which endings are worth another attempt and how it waits ({@link RETRY_RULES}:
+ * the backoff, or the rate limiter after a 429), what a paused instance does ({@link WHEN_PAUSED}), and the one
+ * failure that is retried with a fresh keystore instead (Mixin code 401, after the secret is read again). Everything
+ * else is final.
  */
 import type { UnavailableReason } from '../errors';
 import { MixinRequestError } from '../errors';
@@ -39,6 +41,21 @@ export const RETRY_RULES = {
  * (MixinRateLimitError `paused`, attempts 0, Retry-After from the pause): a caller waiting seconds gains nothing.
  */
 export const WHEN_PAUSED = { queue: 'wait', request: 'refuse' } as const;
+
+/**
+ * How an attempt that got no answer ended (the transport's failure): always `unavailable`, hence retried with the
+ * backoff. An answer over the size limit is a bad response; a timeout that our own deadline imposed (the attempt was
+ * given less than its usual time) is `cutReason` (`deadline`, or `batch-reserve` for a queue batch's end reserve).
+ */
+export const classifyTransportFailure = (
+  error: { kind: 'network' | 'timeout' | 'too-large'; message: string },
+  cutByDeadline: boolean,
+  cutReason: UnavailableReason,
+): AttemptOutcome => {
+  const reason =
+    error.kind === 'too-large' ? 'bad-response' : error.kind === 'timeout' && cutByDeadline ? cutReason : error.kind;
+  return unavailable(reason, `Mixin did not answer: ${error.message}`);
+};
 
 /** True when another attempt may get a different answer. */
 export const isRetryable = (outcome: AttemptOutcome): boolean => RETRY_RULES[outcome.kind].retry;
