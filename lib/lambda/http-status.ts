@@ -59,7 +59,7 @@ export const HTTP_ERRORS = {
   },
   mixin_rate_limited: {
     status: 429,
-    when: 'Mixin kept rate-limiting after our retries; `Retry-After` (at most 300 s) says when to try again',
+    when: 'Mixin rate-limited the bot: it kept answering 429 within our deadline, or this instance is pausing after a 429 and did not call Mixin (`attempts` 0); `Retry-After` (at most 300 s) says when to try again',
     retry: 'yes, after `Retry-After`',
   },
   keystore_invalid: {
