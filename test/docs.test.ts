@@ -119,3 +119,33 @@ describe('README Performance', () => {
     expect(text).toContain(`took ${results.summary.perVariant.floor.buildCpuPerCallUs} us per call`);
   });
 });
+
+describe('README Bulk', () => {
+  it('is the run in bench/results/bulk-latest.json: every run with its drain ratio, calls per record, 429 share and losses', () => {
+    const results = JSON.parse(readFileSync(join(ROOT, 'bench', 'results', 'bulk-latest.json'), 'utf8')) as {
+      date: string;
+      runs: {
+        kind: string;
+        rate: number;
+        n: number;
+        drainRatio: number;
+        callsPerRecord: number;
+        share429: number;
+        deadLettered: number;
+        lost: number;
+        duplicated: number;
+      }[];
+    };
+    const text = section('Bulk');
+    expect(text).toContain(`(${results.date.slice(0, 10)}, [\`bench/results/bulk-latest.md\`]`);
+    expect(results.runs.length).toBeGreaterThanOrEqual(2);
+    for (const r of results.runs) {
+      const verdict = (met: boolean) => (met ? 'met' : '**missed**');
+      expect(text).toContain(
+        `- ${r.kind}, R = ${r.rate}/s, N = ${r.n.toLocaleString('en-US')}: drain **${r.drainRatio.toFixed(2)}x** N/R (target ≤ 1.2x, ${verdict(r.drainRatio <= 1.2)}), ` +
+          `**${r.callsPerRecord.toFixed(2)}** Mixin calls per record (target ≤ 1.3, ${verdict(r.callsPerRecord <= 1.3)}), ${(r.share429 * 100).toFixed(1)}% answered 429, ` +
+          `${r.deadLettered} in the DLQ, ${r.lost} lost, ${r.duplicated} duplicated`,
+      );
+    }
+  });
+});
