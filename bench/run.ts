@@ -504,6 +504,13 @@ const main = async (): Promise<void> => {
 const of = <T extends { variant: string }>(runs: T[], variant: ColdVariantName, pick: (r: T) => number) =>
   median(runs.filter((r) => r.variant === variant).map(pick));
 const ratio = (a: number, b: number) => round(a / b, 2);
+/** The median of one figure over a variant's runs, rounded to `digits`. */
+const med = <T extends { variant: string }>(
+  runs: T[],
+  variant: ColdVariantName,
+  pick: (r: T) => number,
+  digits: number,
+) => round(of(runs, variant, pick), digits);
 
 /** The median over rounds of the ratio within a round: robust to load that drifts during the run. */
 const paired = (cold: ColdRun[], a: ColdVariantName, b: ColdVariantName, pick: (r: ColdRun) => number): number => {
@@ -529,46 +536,16 @@ const perVariantSummary = (
     perVariant[v] = {
       bytes: v === 'ours' ? contact.bytes : baselineSizes[v].bytes,
       gzipBytes: v === 'ours' ? contact.gzipBytes : baselineSizes[v].gzipBytes,
-      coldLoadedMs: round(
-        of(cold, v, (r) => r.loadedMs),
-        1,
-      ),
-      coldFirstResponseMs: round(
-        of(cold, v, (r) => r.firstResponseMs),
-        1,
-      ),
-      coldCpuMs: round(
-        of(cold, v, (r) => r.cpuToResponseMs),
-        1,
-      ),
-      coldWallMs: round(
-        of(cold, v, (r) => r.wallMs),
-        1,
-      ),
-      coldPeakRssMB: round(
-        of(cold, v, (r) => r.maxRssMB),
-        1,
-      ),
-      warmP50Ms: round(
-        of(warm, v, (r) => r.p50Ms),
-        3,
-      ),
-      warmP99Ms: round(
-        of(warm, v, (r) => r.p99Ms),
-        3,
-      ),
-      warmPerSecond: round(
-        of(warm, v, (r) => r.perSecond),
-        0,
-      ),
-      warmCpuPerInvocationUs: round(
-        of(warm, v, (r) => r.cpuPerInvocationUs),
-        0,
-      ),
-      buildCpuPerCallUs: round(
-        of(micro, v, (r) => r.cpuPerCallUs),
-        1,
-      ),
+      coldLoadedMs: med(cold, v, (r) => r.loadedMs, 1),
+      coldFirstResponseMs: med(cold, v, (r) => r.firstResponseMs, 1),
+      coldCpuMs: med(cold, v, (r) => r.cpuToResponseMs, 1),
+      coldWallMs: med(cold, v, (r) => r.wallMs, 1),
+      coldPeakRssMB: med(cold, v, (r) => r.maxRssMB, 1),
+      warmP50Ms: med(warm, v, (r) => r.p50Ms, 3),
+      warmP99Ms: med(warm, v, (r) => r.p99Ms, 3),
+      warmPerSecond: med(warm, v, (r) => r.perSecond, 0),
+      warmCpuPerInvocationUs: med(warm, v, (r) => r.cpuPerInvocationUs, 0),
+      buildCpuPerCallUs: med(micro, v, (r) => r.cpuPerCallUs, 1),
     };
   }
   return perVariant;
@@ -581,27 +558,15 @@ const queueSummary = (
   floorTunedFirstResponseMs: number,
   floorSecretFirstResponseMs: number,
 ): BenchResults['summary']['queue'] => {
-  const firstResponse = round(
-    of(cold, 'oursQueue', (r) => r.firstResponseMs),
-    1,
-  );
+  const firstResponse = med(cold, 'oursQueue', (r) => r.firstResponseMs, 1);
   return {
     function: queue.function,
     bytes: queue.bytes,
     gzipBytes: queue.gzipBytes,
-    coldLoadedMs: round(
-      of(cold, 'oursQueue', (r) => r.loadedMs),
-      1,
-    ),
+    coldLoadedMs: med(cold, 'oursQueue', (r) => r.loadedMs, 1),
     coldFirstResponseMs: firstResponse,
-    coldCpuMs: round(
-      of(cold, 'oursQueue', (r) => r.cpuToResponseMs),
-      1,
-    ),
-    coldPeakRssMB: round(
-      of(cold, 'oursQueue', (r) => r.maxRssMB),
-      1,
-    ),
+    coldCpuMs: med(cold, 'oursQueue', (r) => r.cpuToResponseMs, 1),
+    coldPeakRssMB: med(cold, 'oursQueue', (r) => r.maxRssMB, 1),
     firstResponseVsFloorTuned: ratio(firstResponse, floorTunedFirstResponseMs),
     pairedFirstResponseVsFloorTuned: paired(cold, 'oursQueue', 'floorTuned', (r) => r.firstResponseMs),
     firstResponseVsFloorSecret: ratio(firstResponse, floorSecretFirstResponseMs),
@@ -615,22 +580,10 @@ const floorSecretSummary = (
   size: { bytes: number; gzipBytes: number },
 ): BenchResults['summary']['floorSecret'] => ({
   ...size,
-  coldLoadedMs: round(
-    of(cold, 'floorSecret', (r) => r.loadedMs),
-    1,
-  ),
-  coldFirstResponseMs: round(
-    of(cold, 'floorSecret', (r) => r.firstResponseMs),
-    1,
-  ),
-  coldCpuMs: round(
-    of(cold, 'floorSecret', (r) => r.cpuToResponseMs),
-    1,
-  ),
-  coldPeakRssMB: round(
-    of(cold, 'floorSecret', (r) => r.maxRssMB),
-    1,
-  ),
+  coldLoadedMs: med(cold, 'floorSecret', (r) => r.loadedMs, 1),
+  coldFirstResponseMs: med(cold, 'floorSecret', (r) => r.firstResponseMs, 1),
+  coldCpuMs: med(cold, 'floorSecret', (r) => r.cpuToResponseMs, 1),
+  coldPeakRssMB: med(cold, 'floorSecret', (r) => r.maxRssMB, 1),
 });
 
 const atMost = (figure: string, goal: number, measured: number, unit: 'x' | 'KB' | 'us'): TargetResult => ({

@@ -10,7 +10,7 @@ import type { SQSBatchResponse } from 'aws-lambda';
 import { buildApp } from 'fauxqs';
 import { uniqueConversationId } from '../lib/conversation-id';
 import { shortMessage } from '../lib/text';
-import { takeAll } from './support/queues';
+import { type RecordAttributes as Attributes, takeAll } from './support/queues';
 import {
   captureConsole,
   type Harness,
@@ -21,16 +21,6 @@ import {
 } from './support/harness';
 
 type Queue = LambdaHandler<unknown, SQSBatchResponse>;
-type Attributes = Record<
-  string,
-  {
-    dataType: string;
-    stringValue?: string;
-    binaryValue?: string;
-    stringListValues: string[];
-    binaryListValues: string[];
-  }
->;
 
 let app: ReturnType<typeof buildApp>;
 let endpoint: string;

@@ -23,19 +23,9 @@ import {
   sqsEvent,
   startHarness,
 } from './support/harness';
-import { takeAll, waitFor } from './support/queues';
+import { type RecordAttributes as Attributes, takeAll, waitFor } from './support/queues';
 
 type Queue = LambdaHandler<SQSEvent, SQSBatchResponse>;
-type Attributes = Record<
-  string,
-  {
-    dataType: string;
-    stringValue?: string;
-    binaryValue?: string;
-    stringListValues: string[];
-    binaryListValues: string[];
-  }
->;
 
 let app: ReturnType<typeof buildApp>;
 let endpoint: string;

@@ -57,3 +57,15 @@ export const takeAll = async (client: SQSClient, url: string): Promise<Message[]
     );
   }
 };
+
+/** An SQS record's message attributes, as a Lambda event carries them. */
+export type RecordAttributes = Record<
+  string,
+  {
+    dataType: string;
+    stringValue?: string;
+    binaryValue?: string;
+    stringListValues: string[];
+    binaryListValues: string[];
+  }
+>;
