@@ -342,13 +342,17 @@ const startPeers = async (functions: PackagedFunction[]): Promise<Peers> => {
     MIXIN_API_URL: sandbox.url,
     MIXIN_KEYSTORE_SECRET_ID: secretId,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.url,
-    // The template's DLQ is a CloudFormation Ref; a valid record never reaches it, and nothing listens here anyway.
+    // The template's queue URLs are CloudFormation Refs; a valid record is neither dead-lettered nor deferred (one
+    // record, one call), and nothing listens here anyway.
     ...(fn.env.DEAD_LETTER_QUEUE_URL === undefined
       ? {}
       : {
           DEAD_LETTER_QUEUE_URL: 'http://127.0.0.1:9/000000000000/bench-dlq',
           AWS_ENDPOINT_URL_SQS: 'http://127.0.0.1:9',
         }),
+    ...(fn.env.SOURCE_QUEUE_URL === undefined
+      ? {}
+      : { SOURCE_QUEUE_URL: 'http://127.0.0.1:9/000000000000/bench-queue' }),
     BENCH_KEYSTORE_JSON: JSON.stringify(bot.json),
   });
   const httpEnv = envOfFunction(byName(functions, CONTACT_HTTP));
