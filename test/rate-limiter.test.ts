@@ -49,7 +49,9 @@ const track = (clock: FakeClock, promise: Promise<Slot>) => {
   return out;
 };
 
-const limiterAt = (options: { ceilingPerSecond?: number; initialPerSecond?: number } = {}) => {
+const limiterAt = (
+  options: { ceilingPerSecond?: number; initialPerSecond?: number; paceBeforeFirst429?: boolean } = {},
+) => {
   const clock = new FakeClock();
   // random() = 0.5: gaps exactly 1/rate (jitter factor 1.0), a pause exactly one gap.
   return { clock, limiter: new RateLimiter({ ...options, clock, random: () => 0.5 }) };
@@ -70,6 +72,30 @@ describe('the rate limiter, on an injected clock', () => {
     await clock.advance(1_000);
     expect(calls.map((c) => c.at)).toEqual([1_000_000, 1_000_500, 1_001_000]);
     expect(calls[2]!.slot).toMatchObject({ granted: true, held: true });
+  });
+
+  it('an instance that serves one request at a time (HTTP, workflow) is not paced before its first 429, and is after it', async () => {
+    const { clock, limiter } = limiterAt({ initialPerSecond: 10, paceBeforeFirst429: false });
+    for (let i = 0; i < 50; i++) {
+      const call = track(clock, limiter.acquire(FAR));
+      await clock.advance(0);
+      expect({ i, at: call.at, held: call.slot?.granted && call.slot.held }).toEqual({ i, at: 1_000_000, held: false });
+      limiter.onSuccess(clock.now(), false);
+    }
+    limiter.onRateLimited();
+    const paced = [track(clock, limiter.acquire(FAR)), track(clock, limiter.acquire(FAR))];
+    await clock.advance(0);
+    expect(paced.map((c) => c.at)).toEqual([undefined, undefined]); // the pause after the 429
+    await clock.advance(1_000);
+    expect(paced[0]!.at).toBeGreaterThan(1_000_000);
+    expect(paced[1]!.at! - paced[0]!.at!).toBeGreaterThanOrEqual(Math.floor(1_000 / limiter.rate));
+  });
+
+  it('a stated ceiling paces a request instance from its first call', async () => {
+    const { clock, limiter } = limiterAt({ ceilingPerSecond: 4, initialPerSecond: 4, paceBeforeFirst429: false });
+    const calls = [track(clock, limiter.acquire(FAR)), track(clock, limiter.acquire(FAR))];
+    await clock.advance(1_000);
+    expect(calls[1]!.at! - calls[0]!.at!).toBe(250);
   });
 
   it('probes: each success of a call it held back adds one call per second, until the first 429', async () => {

@@ -61,6 +61,7 @@ export const runUseCase = async <R extends UseCaseResult>(
       limiter: processRateLimiter({
         ceilingPerSecond: config.mixinMaxCallsPerSecond,
         initialPerSecond: initialRate(config.mixinMaxCallsPerSecond, budget ? 'queue' : 'request'),
+        paceBeforeFirst429: budget !== undefined,
       }),
       whenPaused: budget ? WHEN_PAUSED.queue : WHEN_PAUSED.request,
     },

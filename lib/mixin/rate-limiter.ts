@@ -34,6 +34,13 @@ export interface RateLimiterOptions {
   ceilingPerSecond?: number;
   /** The first rate of the probe (default {@link DEFAULTS.initialPerSecond}). */
   initialPerSecond?: number;
+  /**
+   * Whether calls are paced before the first 429 (default true). An instance that serves one request at a time
+   * (HTTP, workflow) is already paced by Mixin's answers: pacing it at a probe rate it never needed would only add
+   * latency to a warm instance. A queue instance runs several records at once and is paced from its first call.
+   * A stated ceiling paces every instance from its first call.
+   */
+  paceBeforeFirst429?: boolean;
   clock?: Clock;
   /** Source of jitter in [0, 1). */
   random?: () => number;
@@ -109,6 +116,8 @@ export class RateLimiter {
   private readonly clock: Clock;
   private readonly random: () => number;
   private readonly ceiling: number;
+  /** No pacing until the first 429 (a request instance without a ceiling). */
+  private readonly unpacedProbe: boolean;
 
   constructor(options: RateLimiterOptions = {}) {
     this.clock = options.clock ?? systemClock;
@@ -116,6 +125,7 @@ export class RateLimiter {
     this.ceiling =
       options.ceilingPerSecond && options.ceilingPerSecond > 0 ? options.ceilingPerSecond : DEFAULTS.maxPerSecond;
     this.rate = Math.min(options.initialPerSecond ?? DEFAULTS.initialPerSecond, this.ceiling);
+    this.unpacedProbe = options.paceBeforeFirst429 === false && this.ceiling === DEFAULTS.maxPerSecond;
     this.startedAt = this.clock.now();
   }
 
@@ -214,6 +224,7 @@ export class RateLimiter {
   }
 
   private nextStartAt(): number {
+    if (this.unpacedProbe && this.phase === 'probe') return Math.max(this.clock.now(), this.pausedUntil);
     return Math.max(this.clock.now(), this.lastStartAt + this.gapMs(this.jitter), this.pausedUntil);
   }
 
@@ -266,7 +277,7 @@ let shared: RateLimiter | undefined;
  * ceiling: MIXIN_MAX_CALLS_PER_SECOND is read once per cold start, like the rest of the configuration).
  */
 export const processRateLimiter = (
-  options: Pick<RateLimiterOptions, 'ceilingPerSecond' | 'initialPerSecond'> = {},
+  options: Pick<RateLimiterOptions, 'ceilingPerSecond' | 'initialPerSecond' | 'paceBeforeFirst429'> = {},
 ): RateLimiter => (shared ??= new RateLimiter(options));
 
 /**
