@@ -217,6 +217,22 @@ describe('found by trying it', () => {
   });
 });
 
+describe('text encodings', () => {
+  it('reads a UTF-16 file with its byte order mark (Windows PowerShell writes one with >, Excel saves "Unicode Text" so), LE and BE', async () => {
+    const text = `user_id\r\n${U1}\r\n`;
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    const be = Buffer.from(le.subarray(2)).swap16(); // a copy: swap16 works in place
+    const paths = [join(dir, 'users-le.csv'), join(dir, 'users-be.csv')];
+    writeFileSync(paths[0]!, le);
+    writeFileSync(paths[1]!, Buffer.concat([Buffer.from([0xfe, 0xff]), be]));
+    for (const path of paths) {
+      const { code, stderr } = await run(['contacts', path]);
+      expect({ path, code, stderr }).toEqual({ path, code: 0, stderr: expect.not.stringContaining('refused') });
+      expect(bodies(await contacts())).toEqual([contact(U1)]);
+    }
+  });
+});
+
 describe('clear errors', () => {
   it('an unreadable file: one line, exit 1, nothing sent', async () => {
     const { code, stderr, stdout } = await run(['contacts', join(dir, 'no-such-file.txt')]);
