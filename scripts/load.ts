@@ -54,6 +54,13 @@ const positive = (name: string, raw: string | undefined): number => {
   return value;
 };
 
+const nonNegative = (name: string, raw: string | undefined): number => {
+  const value = Number(raw);
+  if (raw === undefined || raw.trim() === '' || !Number.isFinite(value) || value < 0)
+    throw new Error(`${name} takes a number of 0 or more, got "${raw ?? ''}"`);
+  return value;
+};
+
 const bulkLoad = async (argv: string[]): Promise<number> => {
   const runs: { n: number; rate: number }[] = [];
   let kind: 'contacts' | 'groups' = 'contacts';
@@ -70,14 +77,16 @@ const bulkLoad = async (argv: string[]): Promise<number> => {
     const value = () => argv[++i];
     if (arg === '--run') {
       const match = /^(\d+)@(\d+(?:\.\d+)?)$/.exec(value() ?? '');
-      if (!match) throw new Error('--run takes N@R, e.g. 300@2');
+      // R = 0 would be a sandbox without a limit (nothing to measure against), N = 0 a drain of nothing.
+      if (!match || Number(match[1]) < 1 || !(Number(match[2]) > 0))
+        throw new Error('--run takes N@R with N at least 1 and R above 0, e.g. 300@2');
       runs.push({ n: Number(match[1]), rate: Number(match[2]) });
     } else if (arg === '--kind') {
       const k = value();
       if (k !== 'contacts' && k !== 'groups') throw new Error('--kind takes contacts or groups');
       kind = k;
     } else if (arg === '--cap-factor') capFactor = positive(arg, value());
-    else if (arg === '--latency-ms') latencyMs = Number(value() ?? 0);
+    else if (arg === '--latency-ms') latencyMs = nonNegative(arg, value());
     else if (arg === '--concurrency') concurrency = Math.round(positive(arg, value()));
     else if (arg === '--label') label = value() ?? label;
     else if (arg === '--file-label') fileLabel = (value() ?? '').replace(/[^\w-]/g, '');

@@ -206,6 +206,34 @@ describe('a record held back by the rate limit', () => {
     expect(letter!.MessageAttributes!.FailureCount).toBeUndefined();
     expect(await takeAll(sqs, sourceUrl)).toEqual([]);
   });
+
+  it('is aged from when this message was sent at the latest: a FirstSentAt in the future (forged or skewed) cannot defer it forever', async () => {
+    const user = randomUUID();
+    h.sandbox.inject({ kind: 'error', code: 429, userId: user, count: 1 });
+    const event = withAttributes(sqsEvent([group(user)]), 0, {
+      FirstSentAt: string('2099-01-01T00:00:00.000Z'),
+    });
+    event.Records[0]!.attributes.SentTimestamp = String(Date.now() - 61_000);
+    expect(await loadGroups({ MAX_DEFERRED_AGE_SECONDS: '60' })(event, lambdaContext())).toEqual({
+      batchItemFailures: [],
+    });
+    const [letter] = await takeAll(sqs, dlqUrl);
+    expect(attributesOf(letter!)).toMatchObject({ ErrorName: 'MixinRateLimitError' });
+    expect(await takeAll(sqs, sourceUrl)).toEqual([]);
+  });
+
+  it('ignores a FirstSentAt that is not the ISO 8601 time a copy carries ("1" is not the year 2001): it is deferred, not dead-lettered', async () => {
+    const user = randomUUID();
+    h.sandbox.inject({ kind: 'error', code: 429, userId: user, count: 1 });
+    const event = withAttributes(sqsEvent([group(user)]), 0, { FirstSentAt: string('1') });
+    const sentAt = Number(event.Records[0]!.attributes.SentTimestamp);
+    expect(await loadGroups({ MAX_DEFERRED_AGE_SECONDS: '60' })(event, lambdaContext())).toEqual({
+      batchItemFailures: [],
+    });
+    const [copy] = await takeCopies(sourceUrl, 1);
+    expect(attributesOf(copy!).FirstSentAt).toBe(new Date(sentAt).toISOString());
+    expect(await takeAll(sqs, dlqUrl)).toEqual([]);
+  }, 20_000);
 });
 
 describe('real failures, counted across copies', () => {

@@ -189,6 +189,50 @@ describe('groups', () => {
   });
 });
 
+describe('found by trying it', () => {
+  it('a quoted idempotency_key is the same key as the bare one (the one key rule): the second line is refused, not sent as the same group', async () => {
+    const lines = [
+      { name: 'bare', participants: [{ user_id: U1 }], idempotency_key: 'k8' },
+      { name: 'quoted', participants: [{ user_id: U2 }], idempotency_key: '"k8"' },
+    ];
+    const { code, stderr } = await run([
+      'groups',
+      file('quoted-keys.jsonl', lines.map((g) => JSON.stringify(g)).join('\n')),
+    ]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('refused line 2: idempotency_key: is the key of line 1 already');
+    expect((await groups()).map((m) => m.MessageAttributes?.IdempotencyKey?.StringValue)).toEqual(['k8']);
+  });
+
+  it('a CSV line with an unterminated quoted field is refused, not read as if the quote were closed', async () => {
+    const { code, stderr } = await run(['contacts', file('unterminated.csv', `user_id\n"${U1}\n${U2}\n`)]);
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/refused line 2: user_id: .*quote/);
+    expect(bodies(await contacts())).toEqual([contact(U2)]);
+    // An unterminated quote on the first line is no header: that line is refused like any bad user ID.
+    const first = await run(['contacts', file('quote-first.txt', `"${U1}\n${U2}\n`)]);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toMatch(/refused line 1: /);
+    expect(bodies(await contacts())).toEqual([contact(U2)]);
+  });
+});
+
+describe('text encodings', () => {
+  it('reads a UTF-16 file with its byte order mark (Windows PowerShell writes one with >, Excel saves "Unicode Text" so), LE and BE', async () => {
+    const text = `user_id\r\n${U1}\r\n`;
+    const le = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+    const be = Buffer.from(le.subarray(2)).swap16(); // a copy: swap16 works in place
+    const paths = [join(dir, 'users-le.csv'), join(dir, 'users-be.csv')];
+    writeFileSync(paths[0]!, le);
+    writeFileSync(paths[1]!, Buffer.concat([Buffer.from([0xfe, 0xff]), be]));
+    for (const path of paths) {
+      const { code, stderr } = await run(['contacts', path]);
+      expect({ path, code, stderr }).toEqual({ path, code: 0, stderr: expect.not.stringContaining('refused') });
+      expect(bodies(await contacts())).toEqual([contact(U1)]);
+    }
+  });
+});
+
 describe('clear errors', () => {
   it('an unreadable file: one line, exit 1, nothing sent', async () => {
     const { code, stderr, stdout } = await run(['contacts', join(dir, 'no-such-file.txt')]);

@@ -124,6 +124,33 @@ describe('configuration', () => {
     }
   });
 
+  it('a DEADLINE_MARGIN_MS as long as the invocation (valid, but above a 10 s HTTP timeout) keeps half the time and says so, instead of answering every request 503 keystore_unavailable', async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { DEADLINE_MARGIN_MS: '20000', POWERTOOLS_LOG_LEVEL: 'WARN' });
+    try {
+      const http = h.load<{ handler: Http }>('../../functions/create-contact/http').handler;
+      const lines: string[] = [];
+      jest.spyOn(console, 'warn').mockImplementation((line: string) => void lines.push(line));
+      jest.spyOn(console, 'error').mockImplementation((line: string) => void lines.push(line));
+      const response = await http(
+        httpEvent(JSON.stringify({ participants: [{ user_id: randomUUID() }] }), { path: '/contacts' }),
+        lambdaContext(10_000),
+      );
+      expect([response.statusCode, response.body]).toEqual([201, expect.any(String)]);
+      const warned = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+      expect(warned).toEqual([
+        expect.objectContaining({
+          level: 'WARN',
+          deadline_margin_ms: 20_000,
+          message: expect.stringMatching(/^DEADLINE_MARGIN_MS/),
+        }),
+      ]);
+    } finally {
+      process.env = saved;
+      jest.restoreAllMocks();
+    }
+  });
+
   it('refuses a MIXIN_API_URL with credentials without repeating them, however malformed', () => {
     const secret = { MIXIN_KEYSTORE_SECRET_ID: 'mixin/keystore' };
     expect(() => loadConfig({ ...secret, MIXIN_API_URL: 'https://user:s3cr3t@api.mixin.one' })).toThrow(

@@ -3,6 +3,7 @@
  * tool cannot rot unnoticed: every logical request ends as exactly the group its key addresses; and a short bulk
  * scenario (scripts/load/bulk.ts) through npm start.
  */
+import { spawnSync } from 'node:child_process';
 import { runBulk } from '../scripts/load/bulk';
 import { runHandlerLoad } from '../scripts/load/handlers';
 
@@ -66,3 +67,16 @@ it('runs a short bulk scenario through npm start (serverless-offline, the local 
   expect(result.callsPerRecord).toBe(result.mixinCalls / 30);
   expect(result.share429).toBe(result.mixinCalls === 0 ? 0 : result.answered429 / result.mixinCalls);
 }, 240_000);
+
+it('refuses a bulk run it cannot measure (R = 0 is no limit, N = 0 no records) before starting anything: the usage error, exit 1', () => {
+  for (const run of ['30@0', '0@5']) {
+    const out = spawnSync('npx', ['tsx', 'scripts/load.ts', 'bulk', '--run', run, '--no-write'], {
+      cwd: `${__dirname}/..`,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect({ run, status: out.status }).toEqual({ run, status: 1 });
+    expect(out.stderr).toContain('--run takes N@R');
+    expect(out.stderr).not.toContain('starting npm start');
+  }
+});

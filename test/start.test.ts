@@ -233,6 +233,24 @@ it('serves the queue and workflow functions on the Lambda invoke endpoint', asyn
   ]);
 });
 
+it('keeps serving when a second npm start on the same ports fails (ports in use): the failed one removes none of its bundles', async () => {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])),
+    npm_config_ignore_scripts: 'true',
+  };
+  const second = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let secondOutput = '';
+  second.stdout!.on('data', (c: Buffer) => (secondOutput += c.toString()));
+  second.stderr!.on('data', (c: Buffer) => (secondOutput += c.toString()));
+  const code = await new Promise<number | null>((done) => second.once('exit', done));
+  expect(code).not.toBe(0);
+  expect(secondOutput).toContain('EADDRINUSE');
+  const user = randomUUID();
+  const response = await post('/contacts', { participants: [{ user_id: user }] });
+  expect([response.status, response.text]).toEqual([201, expect.any(String)]);
+}, 60_000);
+
 it('stops everything on a SIGTERM to npm alone, as a process manager or `timeout` sends it', async () => {
   process.kill(child.pid!, 'SIGTERM');
   let timer: NodeJS.Timeout | undefined;

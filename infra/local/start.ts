@@ -473,8 +473,10 @@ const shutDown = async (running: Running, esbuildWorkFolder: string): Promise<vo
 const main = async (): Promise<void> => {
   const running: Running = { keystoreSource: '', mixinUrl: '', mixinNote: '', mappings: [] };
   let settings: Settings | undefined;
-  // Its own esbuild scratch folder: a concurrent `npm run package` must not delete our bundles.
-  let esbuildWorkFolder = '.esbuild/offline';
+  // Its own esbuild scratch folder: a concurrent `npm run package` must not delete our bundles. Per process, not
+  // per port: a second `npm start` on the same ports (a common slip) fails, and its shutdown must not delete the
+  // bundles of the one that is serving.
+  const esbuildWorkFolder = `.esbuild/offline-${process.pid}`;
   let stopping = false;
   // Idempotent: a second signal (npm and tsx both relay SIGTERM) waits for the same shutdown.
   let stopped: Promise<never> | undefined;
@@ -491,7 +493,6 @@ const main = async (): Promise<void> => {
 
   try {
     settings = readSettings(process.env);
-    esbuildWorkFolder = `.esbuild/offline-${settings.ports.http}`;
     Object.assign(running, chooseKeystore(settings));
     await startMixin(settings, running);
     await startSecrets(settings, running);

@@ -51,12 +51,20 @@ const carriedFailures = (record: SQSRecord): number => {
  */
 export const failuresBefore = (record: SQSRecord): number => carriedFailures(record) + receiveCount(record) - 1;
 
-/** When the record was first sent (epoch ms): a copy's `FirstSentAt`, else this message's SentTimestamp. */
+/** The time a copy carries, as Date#toISOString writes it: Date.parse alone would read "1" as the year 2001. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?Z$/;
+
+/**
+ * When the record was first sent (epoch ms): a copy's `FirstSentAt`, else this message's SentTimestamp. Never later
+ * than this message was sent: a `FirstSentAt` in the future (a producer's own attribute of that name, a skewed clock)
+ * would otherwise keep the record from ever reaching MAX_DEFERRED_AGE_SECONDS.
+ */
 export const firstSentAt = (record: SQSRecord, now = Date.now()): number => {
-  const carried = Date.parse(record.messageAttributes?.[FIRST_SENT_AT_ATTRIBUTE]?.stringValue ?? '');
-  if (Number.isFinite(carried)) return carried;
-  const sent = Number(record.attributes?.SentTimestamp);
-  return Number.isFinite(sent) && sent > 0 ? sent : now;
+  const sentTimestamp = Number(record.attributes?.SentTimestamp);
+  const sent = Number.isFinite(sentTimestamp) && sentTimestamp > 0 ? sentTimestamp : now;
+  const raw = record.messageAttributes?.[FIRST_SENT_AT_ATTRIBUTE]?.stringValue ?? '';
+  const carried = ISO_TIME.test(raw) ? Date.parse(raw) : Number.NaN;
+  return Number.isFinite(carried) ? Math.min(carried, sent) : sent;
 };
 
 /** DelaySeconds for a wait of `ms`: whole seconds, within SQS's 0 to 900 (a local SQS takes 901: not us). */

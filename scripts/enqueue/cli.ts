@@ -99,9 +99,19 @@ const checkQueue = async (sqs: SQSClient, url: string): Promise<void> => {
   }
 };
 
+/**
+ * A file's text: UTF-8, or UTF-16 when it starts with that byte order mark (Windows PowerShell's `>` and Excel's
+ * "Unicode Text" write UTF-16LE): read as UTF-8, every line of it would be refused as not a UUID.
+ */
+const decode = (bytes: Buffer): string => {
+  if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
+  if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
+  return bytes.toString('utf8');
+};
+
 const readText = async (file: string): Promise<string> => {
   try {
-    return await readFile(file, 'utf8');
+    return decode(await readFile(file));
   } catch (error) {
     throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }

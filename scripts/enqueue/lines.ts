@@ -85,19 +85,22 @@ const csvFields = (line: string): string[] => {
       field += c;
     }
   }
+  // A field spanning lines, or a stray quote: what follows the quote is not the value the file meant.
+  if (quoted) throw InvalidRequestError.field('user_id', 'the line has a quote that is never closed');
   fields.push(field);
   return fields.map((f) => f.trim());
 };
 
 /** A group JSON line: a group request with `idempotency_key` (the attribute), `random_id` or `conversation_id`. */
-const groupFromJson = (text: string): Pick<Entry, 'body' | 'idempotencyKey'> => {
+const groupFromJson = (text: string): Pick<Entry, 'body' | 'idempotencyKey'> & { checkedKey?: string } => {
   const value = parseJsonBody(text);
   if (typeof value !== 'object' || value === null || Array.isArray(value))
     throw InvalidRequestError.field('body', 'must be a JSON object (a group request)');
   const { idempotency_key: key, ...input } = value as Record<string, unknown>;
   if (key !== undefined && typeof key !== 'string')
     throw InvalidRequestError.field('idempotency_key', 'must be a string');
-  if (key !== undefined) checkIdempotencyKey(key, 'idempotency_key');
+  // The key as the function reads it: "k8" in quotes is k8 (the one key rule), the same group.
+  const checkedKey = key === undefined ? undefined : checkIdempotencyKey(key, 'idempotency_key');
   validate<GroupInput>(groupSchema, input);
   if (key === undefined && input.random_id === undefined && input.conversation_id === undefined) {
     throw InvalidRequestError.field(
@@ -106,7 +109,11 @@ const groupFromJson = (text: string): Pick<Entry, 'body' | 'idempotencyKey'> => 
     );
   }
   buildGroupRequest(input, SOME_BOT, key);
-  return { body: JSON.stringify(input), ...(key !== undefined && { idempotencyKey: key }) };
+  return {
+    body: JSON.stringify(input),
+    ...(key !== undefined && { idempotencyKey: key }),
+    ...(checkedKey !== undefined && { checkedKey }),
+  };
 };
 
 /** Lines with their 1-based numbers, without blank ones; a leading byte order mark is dropped. */
@@ -132,7 +139,12 @@ const readContacts = (lines: { line: number; text: string }[]): ReadLines => {
     format = 'JSON lines';
     toBody = contactFromJson;
   } else {
-    const header = csvFields(first).map((h) => h.toLowerCase());
+    let header: string[] = [];
+    try {
+      header = csvFields(first).map((h) => h.toLowerCase());
+    } catch {
+      // Not a CSV header: read as user IDs, where the line is refused with its own reason.
+    }
     const column = header.indexOf('user_id');
     if (column >= 0) {
       format = `CSV (column ${column + 1}, user_id, of ${header.length})`;
@@ -170,15 +182,15 @@ const readGroups = (lines: { line: number; text: string }[]): ReadLines => {
   const lineOfKey = new Map<string, number>();
   for (const { line, text } of lines) {
     try {
-      const entry = { line, ...groupFromJson(text) };
-      const earlier = entry.idempotencyKey === undefined ? undefined : lineOfKey.get(entry.idempotencyKey);
+      const { checkedKey, ...entry } = { line, ...groupFromJson(text) };
+      const earlier = checkedKey === undefined ? undefined : lineOfKey.get(checkedKey);
       // One key is one group: a second line under it would be that group again, or refused as a reused key.
       if (earlier !== undefined)
         throw InvalidRequestError.field(
           'idempotency_key',
           `is the key of line ${earlier} already: one key is one group`,
         );
-      if (entry.idempotencyKey !== undefined) lineOfKey.set(entry.idempotencyKey, line);
+      if (checkedKey !== undefined) lineOfKey.set(checkedKey, line);
       entries.push(entry);
     } catch (error) {
       refused.push({ line, reason: why(error) });
