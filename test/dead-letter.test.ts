@@ -111,6 +111,11 @@ describe('straight to the dead-letter queue', () => {
       /participants\[0\]\.user_id: must be a UUID/,
     );
     expect(letters.get(ids[1]!)!.MessageAttributes!.MixinCode).toBeUndefined();
+    // A record without a key was keyed by its messageId: the dead letter carries it, so a redrive addresses the same group.
+    expect(letters.get(ids[1]!)!.MessageAttributes!.IdempotencyKey).toEqual({
+      DataType: 'String',
+      StringValue: ids[1],
+    });
     const mixin = letters.get(ids[3]!)!.MessageAttributes!;
     expect(mixin.ErrorName!.StringValue).toBe('MixinRequestError');
     expect(mixin.MixinCode).toEqual({ DataType: 'Number', StringValue: '10002' });
@@ -135,8 +140,8 @@ describe('straight to the dead-letter queue', () => {
       'A5',
       'A6',
       'A7',
-      'ErrorMessage',
       'ErrorName',
+      'IdempotencyKey',
     ]);
   });
 

@@ -173,6 +173,7 @@ it('dead-letters bad JSON, an invalid field and a Mixin 10002 after one receive 
     expect(attributesOf(letter)).toEqual({
       Team: 'blue',
       ErrorName: i === 2 ? 'MixinRequestError' : 'InvalidRequestError',
+      IdempotencyKey: id, // sent without one: keyed by its messageId, which a redrive would replace
       ErrorMessage: expect.any(String),
       ...(i === 2 && { MixinCode: '10002' }),
       SourceMessageId: id,

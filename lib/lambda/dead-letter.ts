@@ -7,6 +7,7 @@ import type { SQSRecord } from 'aws-lambda';
 import { type ConversationError, ConversationError as Base, KeystoreError, MixinRequestError } from '../errors';
 import { shortMessage } from '../text';
 import { FAILURE_COUNT_ATTRIBUTE, FIRST_SENT_AT_ATTRIBUTE } from './deferral';
+import { IDEMPOTENCY_KEY_ATTRIBUTE } from './sqs-record';
 import {
   attributeBytes,
   MAX_ATTRIBUTES,
@@ -41,8 +42,12 @@ const reasonAttributes = ({ record, error }: DeadLetter, failedAt: string): [str
     DataType: 'Number',
     StringValue: String(value),
   });
+  const keyless = record.messageAttributes?.[IDEMPOTENCY_KEY_ATTRIBUTE] === undefined;
   const reason: [string, MessageAttributeValue | undefined][] = [
     ['ErrorName', string(error.name)],
+    // A record without a key was keyed by its messageId, which a redrive replaces: the dead letter carries it as the
+    // key, so that the redriven record addresses the same group (one that a timed-out attempt may have created).
+    [IDEMPOTENCY_KEY_ATTRIBUTE, keyless ? string(record.messageId) : undefined],
     ['ErrorMessage', string(shortMessage(error.message))],
     ['MixinCode', error instanceof MixinRequestError ? number(error.code) : undefined],
     ['SourceMessageId', string(record.messageId)],
