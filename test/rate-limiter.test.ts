@@ -91,6 +91,16 @@ describe('the rate limiter, on an injected clock', () => {
     expect(paced[1]!.at! - paced[0]!.at!).toBeGreaterThanOrEqual(Math.floor(1_000 / limiter.rate));
   });
 
+  it('keeps only the last window of successes, however long an instance runs without a 429', async () => {
+    const { clock, limiter } = limiterAt({ initialPerSecond: 10, paceBeforeFirst429: false });
+    for (let i = 0; i < 2_000; i++) {
+      limiter.onSuccess(clock.now(), false);
+      await clock.advance(100);
+    }
+    // 10 successes a second for 200 s: the 10 s window holds about 100 of them, not 2,000.
+    expect(limiter['recent'].length).toBeLessThanOrEqual(DEFAULTS.windowMs / 100 + 1);
+  });
+
   it('a stated ceiling paces a request instance from its first call', async () => {
     const { clock, limiter } = limiterAt({ ceilingPerSecond: 4, initialPerSecond: 4, paceBeforeFirst429: false });
     const calls = [track(clock, limiter.acquire(FAR)), track(clock, limiter.acquire(FAR))];

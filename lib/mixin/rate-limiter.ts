@@ -169,6 +169,8 @@ export class RateLimiter {
     this.successes++;
     const now = this.clock.now();
     this.recent.push(now);
+    // Only the last window is ever read: a warm instance that never meets a 429 must not keep every success.
+    while (this.recent[0]! < now - DEFAULTS.windowMs) this.recent.shift();
     if (!held || startedAt < this.lastDecreaseAt) return; // the limiter was not what held it back
     if (this.phase === 'probe') return this.setRate(this.rate + 1);
     this.quietSuccesses++;
