@@ -318,11 +318,10 @@ describe('metrics of the rate limit', () => {
     );
     expect(metric('MixinRateLimited').map((l) => l.MixinRateLimited)).toEqual([1]);
     expect(metric('RecordsDeferred').map((l) => l.RecordsDeferred)).toEqual([1]);
-    // Two answers (the 429 and the creation): two latencies; the rate once for the batch.
-    expect([
-      metric('MixinLatency').flatMap((l) => [l.MixinLatency].flat()).length,
-      metric('MixinCallRate').length,
-    ]).toEqual([2, 1]);
+    // Two answers (the 429 and the creation): the first latency is written at once, the second waits for its group
+    // (every 10 s or 100 values); the rate once for the batch.
+    const latencies = () => metric('MixinLatency').flatMap((l) => [l.MixinLatency].flat());
+    expect([latencies().length, metric('MixinCallRate').length]).toEqual([1, 1]);
     expect(
       Object.fromEntries(
         ['MixinRateLimited', 'RecordsDeferred', 'MixinLatency', 'MixinCallRate'].map((n) => [n, units.get(n)]),
@@ -333,6 +332,18 @@ describe('metrics of the rate limit', () => {
       MixinLatency: 'Milliseconds',
       MixinCallRate: 'Count/Second',
     });
+    // Ten seconds on, the next answer writes the held latency with its own: no value is dropped.
+    const realNow = Date.now;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + 10_001);
+    try {
+      expect(await handler(sqsEvent([group(randomUUID())]), lambdaContext())).toEqual({ batchItemFailures: [] });
+    } finally {
+      clock.mockRestore();
+    }
+    const emfNow = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l._aws !== undefined);
+    const all = emfNow.filter((l) => l.MixinLatency !== undefined).flatMap((l) => [l.MixinLatency].flat());
+    expect(all).toHaveLength(3);
+    for (const ms of all) expect(typeof ms === 'number' && ms >= 0).toBe(true);
     for (const name of ['MixinRateLimited', 'RecordsDeferred', 'MixinLatency', 'MixinCallRate']) {
       for (const l of metric(name)) {
         const { Dimensions } = (l._aws as { CloudWatchMetrics: { Dimensions: string[][] }[] }).CloudWatchMetrics[0]!;
