@@ -6,14 +6,14 @@ import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { type ConversationError, ConversationError as Base, KeystoreError, MixinRequestError } from '../errors';
 import { shortMessage } from '../text';
-import { FAILURE_COUNT_ATTRIBUTE, FIRST_SENT_AT_ATTRIBUTE } from './deferral';
+import { producerAttributes } from './deferral';
 import { IDEMPOTENCY_KEY_ATTRIBUTE } from './sqs-record';
 import {
   attributeBytes,
   MAX_ATTRIBUTES,
   MAX_BYTES,
+  messageBytes,
   type OutgoingMessage,
-  originalAttributes,
   sendMessages,
 } from './sqs-send';
 
@@ -22,8 +22,6 @@ export interface DeadLetter {
   record: SQSRecord;
   error: ConversationError;
 }
-
-const BOOKKEEPING: ReadonlySet<string> = new Set([FAILURE_COUNT_ATTRIBUTE, FIRST_SENT_AT_ATTRIBUTE]);
 
 /**
  * True for a failure that no redelivery can fix: not retryable, and not about our own key (a Mixin 401/403 or a
@@ -69,10 +67,8 @@ const entry = (letter: DeadLetter, failedAt: string): OutgoingMessage => {
   const reason = reasonAttributes(letter, failedAt);
   const ours = new Set(reason.map(([name]) => name));
   // A copy's bookkeeping stays behind: a redriven dead letter starts afresh (no old failures, no old age).
-  const attributes = Object.entries(originalAttributes(letter.record)).filter(
-    ([name]) => !ours.has(name) && !BOOKKEEPING.has(name),
-  );
-  let bytes = Buffer.byteLength(letter.record.body) + attributes.reduce((sum, a) => sum + attributeBytes(a), 0);
+  const attributes = producerAttributes(letter.record).filter(([name]) => !ours.has(name));
+  let bytes = messageBytes(letter.record.body, attributes);
   for (const attribute of reason) {
     if (attributes.length === MAX_ATTRIBUTES) break;
     if (bytes + attributeBytes(attribute) > MAX_BYTES) continue;

@@ -14,9 +14,9 @@ import type { MessageAttributeValue } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { IDEMPOTENCY_KEY_ATTRIBUTE } from './sqs-record';
 import {
-  attributeBytes,
   MAX_ATTRIBUTES,
   MAX_BYTES,
+  messageBytes,
   type OutgoingMessage,
   originalAttributes,
   sendMessages,
@@ -24,6 +24,13 @@ import {
 
 export const FAILURE_COUNT_ATTRIBUTE = 'FailureCount';
 export const FIRST_SENT_AT_ATTRIBUTE = 'FirstSentAt';
+
+/** The bookkeeping of a copy: ours, never carried past a dead letter or re-sent as the producer's. */
+const BOOKKEEPING: ReadonlySet<string> = new Set([FAILURE_COUNT_ATTRIBUTE, FIRST_SENT_AT_ATTRIBUTE]);
+
+/** The record's attributes as its producer set them (Binary ones as bytes): a copy's bookkeeping left out. */
+export const producerAttributes = (record: SQSRecord): [string, MessageAttributeValue][] =>
+  Object.entries(originalAttributes(record)).filter(([name]) => !BOOKKEEPING.has(name));
 
 /** SQS's longest DelaySeconds. */
 const MAX_DELAY_SECONDS = 900;
@@ -77,14 +84,12 @@ export const delaySecondsFor = (ms: number): number => Math.min(MAX_DELAY_SECOND
  */
 const copyOf = ({ record, delaySeconds }: Deferral, now = Date.now()): OutgoingMessage | undefined => {
   const string = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
-  const attributes = Object.entries(originalAttributes(record)).filter(
-    ([name]) => name !== FAILURE_COUNT_ATTRIBUTE && name !== FIRST_SENT_AT_ATTRIBUTE,
-  );
+  const attributes = producerAttributes(record);
   if (!attributes.some(([name]) => name === IDEMPOTENCY_KEY_ATTRIBUTE))
     attributes.push([IDEMPOTENCY_KEY_ATTRIBUTE, string(record.messageId)]);
   attributes.push([FAILURE_COUNT_ATTRIBUTE, { DataType: 'Number', StringValue: String(failuresBefore(record)) }]);
   attributes.push([FIRST_SENT_AT_ATTRIBUTE, string(new Date(firstSentAt(record, now)).toISOString())]);
-  const bytes = Buffer.byteLength(record.body) + attributes.reduce((sum, a) => sum + attributeBytes(a), 0);
+  const bytes = messageBytes(record.body, attributes);
   if (attributes.length > MAX_ATTRIBUTES || bytes > MAX_BYTES) return undefined;
   return {
     record,

@@ -60,6 +60,10 @@ export const attributeBytes = ([name, value]: [string, MessageAttributeValue]): 
   Buffer.byteLength(value.StringValue ?? '') +
   (value.BinaryValue?.length ?? 0);
 
+/** A message's size as SQS counts it: its body and every attribute. */
+export const messageBytes = (body: string, attributes: [string, MessageAttributeValue][]): number =>
+  attributes.reduce((sum, attribute) => sum + attributeBytes(attribute), Buffer.byteLength(body));
+
 /** The messages in SendMessageBatch calls: at most 10 entries and 1 MiB each. */
 const batches = (
   messages: OutgoingMessage[],
