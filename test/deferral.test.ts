@@ -167,6 +167,22 @@ describe('a record held back by the rate limit', () => {
     expect(attributesOf(copy!).IdempotencyKey).toBe(ids[0]);
   }, 20_000);
 
+  it('with no room for a copy, at its maxReceiveCount-th receive it is dead-lettered with its reason, not moved there by SQS without one', async () => {
+    const [last, earlier] = [randomUUID(), randomUUID()];
+    h.sandbox.inject({ kind: 'error', code: 429, userId: last, count: 1 });
+    h.sandbox.inject({ kind: 'error', code: 429, userId: earlier, count: 1 });
+    const full: Attributes = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`A${i}`, string(String(i))]));
+    const atLast = withAttributes(sqsEvent([group(last)], undefined, 5), 0, full);
+    expect(await loadGroups({ QUEUE_CONCURRENCY: '1' })(atLast, lambdaContext())).toEqual({ batchItemFailures: [] });
+    const [letter] = await takeCopies(dlqUrl, 1);
+    expect(attributesOf(letter!)).toMatchObject({ A7: '7', ErrorName: 'MixinRateLimitError' });
+    const before = withAttributes(sqsEvent([group(earlier)], undefined, 4), 0, full);
+    const id = before.Records[0]!.messageId;
+    expect(await loadGroups({ QUEUE_CONCURRENCY: '1' })(before, lambdaContext())).toEqual({
+      batchItemFailures: [{ itemIdentifier: id }],
+    });
+  }, 20_000);
+
   it('is reported in batchItemFailures when its copy cannot be sent: one receive spent, nothing lost', async () => {
     const user = randomUUID();
     h.sandbox.inject({ kind: 'error', code: 429, userId: user, count: 1 });

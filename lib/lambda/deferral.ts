@@ -41,7 +41,7 @@ export interface Deferral {
   delaySeconds: number;
 }
 
-const receiveCount = (record: SQSRecord): number => {
+export const receiveCount = (record: SQSRecord): number => {
   const count = Number(record.attributes?.ApproximateReceiveCount);
   return Number.isInteger(count) && count >= 1 ? count : 1;
 };
@@ -97,6 +97,9 @@ const copyOf = ({ record, delaySeconds }: Deferral, now = Date.now()): OutgoingM
     bytes,
   };
 };
+
+/** Whether a copy of `record` fits SQS's limits (10 attributes, 1 MiB): else it cannot be deferred. */
+export const fitsAsCopy = (record: SQSRecord): boolean => copyOf({ record, delaySeconds: 0 }) !== undefined;
 
 /**
  * Re-sends `deferrals` to the function's own queue (lib/lambda/sqs-send.ts: 10 and 1 MiB a call, until `signal`

@@ -3,7 +3,15 @@ import { ConversationError, MixinRateLimitError, MixinUnavailableError } from '.
 import type { RateLimiter } from '../mixin/rate-limiter';
 import { logger, METRIC, MetricUnit, metrics } from '../observability';
 import { type DeadLetter, isDeadLetter, sendToDeadLetterQueue } from './dead-letter';
-import { type Deferral, delaySecondsFor, failuresBefore, firstSentAt, sendCopies } from './deferral';
+import {
+  type Deferral,
+  delaySecondsFor,
+  failuresBefore,
+  firstSentAt,
+  fitsAsCopy,
+  receiveCount,
+  sendCopies,
+} from './deferral';
 import { reportFailure } from './report';
 import { conversationIdOf, type RecordBudget } from './use-case';
 
@@ -90,7 +98,14 @@ export const processBatch = async (
     if (options.deadLetterQueueUrl && isDeadLetter(error)) return void letters.push({ record, error });
     if (options.sourceQueueUrl && waitsForRateLimit(error)) {
       const age = Date.now() - firstSentAt(record);
-      if (options.deadLetterQueueUrl && options.maxDeferredAgeMs !== undefined && age > options.maxDeferredAgeMs) {
+      // No room for a copy's attributes: it can only be reported, and at its last receive SQS would move it to the
+      // DLQ without a reason. It goes there now, with one.
+      const lastReceive =
+        options.maxReceiveCount !== undefined && receiveCount(record) >= options.maxReceiveCount && !fitsAsCopy(record);
+      if (
+        options.deadLetterQueueUrl &&
+        (lastReceive || (options.maxDeferredAgeMs !== undefined && age > options.maxDeferredAgeMs))
+      ) {
         const tooOld = error instanceof MixinRateLimitError ? error : new MixinRateLimitError(0, 1, 'paused');
         return void letters.push({ record, error: tooOld });
       }
