@@ -27,10 +27,13 @@ import { type BulkResult, runBulk } from './load/bulk';
 import { bulkMarkdown, bulkReport, TARGETS, writeBulkReport } from './load/bulk-report';
 import { handlerLoadOptionsFrom, runHandlerLoad } from './load/handlers';
 
+/** A command line this tool cannot run: said in one line, without a stack (exit code 1, as any failure). */
+class UsageError extends Error {}
+
 const timeLimitSeconds = (raw: string | undefined): number => {
   const value = Number(raw || 120);
   if (!Number.isFinite(value) || value <= 0)
-    throw new Error(`LOAD_TIME_LIMIT_S must be a positive number, got "${raw}"`);
+    throw new UsageError(`LOAD_TIME_LIMIT_S must be a positive number, got "${raw}"`);
   return value;
 };
 
@@ -50,14 +53,14 @@ const handlerLoad = async (): Promise<number> => {
 const positive = (name: string, raw: string | undefined): number => {
   const value = Number(raw);
   if (raw === undefined || !Number.isFinite(value) || value <= 0)
-    throw new Error(`${name} takes a number above 0, got "${raw ?? ''}"`);
+    throw new UsageError(`${name} takes a number above 0, got "${raw ?? ''}"`);
   return value;
 };
 
 const nonNegative = (name: string, raw: string | undefined): number => {
   const value = Number(raw);
   if (raw === undefined || raw.trim() === '' || !Number.isFinite(value) || value < 0)
-    throw new Error(`${name} takes a number of 0 or more, got "${raw ?? ''}"`);
+    throw new UsageError(`${name} takes a number of 0 or more, got "${raw ?? ''}"`);
   return value;
 };
 
@@ -79,11 +82,11 @@ const bulkLoad = async (argv: string[]): Promise<number> => {
       const match = /^(\d+)@(\d+(?:\.\d+)?)$/.exec(value() ?? '');
       // R = 0 would be a sandbox without a limit (nothing to measure against), N = 0 a drain of nothing.
       if (!match || Number(match[1]) < 1 || !(Number(match[2]) > 0))
-        throw new Error('--run takes N@R with N at least 1 and R above 0, e.g. 300@2');
+        throw new UsageError('--run takes N@R with N at least 1 and R above 0, e.g. 300@2');
       runs.push({ n: Number(match[1]), rate: Number(match[2]) });
     } else if (arg === '--kind') {
       const k = value();
-      if (k !== 'contacts' && k !== 'groups') throw new Error('--kind takes contacts or groups');
+      if (k !== 'contacts' && k !== 'groups') throw new UsageError('--kind takes contacts or groups');
       kind = k;
     } else if (arg === '--cap-factor') capFactor = positive(arg, value());
     else if (arg === '--latency-ms') latencyMs = nonNegative(arg, value());
@@ -94,9 +97,9 @@ const bulkLoad = async (argv: string[]): Promise<number> => {
     else if (arg === '--no-write') write = false;
     else if (arg === '--timeouts') {
       const t = value();
-      if (t !== 'deployed' && t !== 'local') throw new Error('--timeouts takes deployed or local');
+      if (t !== 'deployed' && t !== 'local') throw new UsageError('--timeouts takes deployed or local');
       timeouts = t;
-    } else throw new Error(`unknown bulk option ${arg}`);
+    } else throw new UsageError(`unknown bulk option ${arg}`);
   }
   if (runs.length === 0) runs.push({ n: 300, rate: 2 }, { n: 3000, rate: 20 });
   const results: BulkResult[] = [];
@@ -141,11 +144,15 @@ const [command, ...rest] = process.argv.slice(2);
   ? bulkLoad(rest)
   : command === undefined
     ? handlerLoad()
-    : Promise.reject(new Error(`unknown load "${command}": npm run load [-- bulk ...]`))
+    : Promise.reject(new UsageError(`unknown load "${command}": npm run load [-- bulk ...]`))
 ).then(
   // Keep-alive sockets and cache timers of the handlers would hold the process open.
   (code) => process.exit(code),
   (error: unknown) => {
+    if (error instanceof UsageError) {
+      console.error(`load: ${error.message}`);
+      process.exit(1);
+    }
     console.error('load: crashed', error);
     process.exit(1);
   },

@@ -78,5 +78,6 @@ it('refuses a bulk run it cannot measure (R = 0 is no limit, N = 0 no records) b
     expect({ run, status: out.status }).toEqual({ run, status: 1 });
     expect(out.stderr).toContain('--run takes N@R');
     expect(out.stderr).not.toContain('starting npm start');
+    expect(out.stderr).not.toMatch(/crashed|\n\s+at /); // a usage line, not a stack trace
   }
 });
