@@ -7,7 +7,7 @@ import { makeBot } from '../infra/local/keys';
 import { MixinSandbox } from '../infra/local/mixin-sandbox';
 import { uniqueConversationId } from '../lib/conversation-id';
 import { MixinRateLimitError } from '../lib/errors';
-import { type Clock, DEFAULTS, RateLimiter, type Slot } from '../lib/mixin/rate-limiter';
+import { type Clock, DEFAULTS, initialRate, RateLimiter, type Slot } from '../lib/mixin/rate-limiter';
 import { signedRequest } from '../lib/mixin/request';
 
 /** A clock whose time moves only when told, running due timers in order. */
@@ -146,6 +146,27 @@ describe('the rate limiter, on an injected clock', () => {
     expect(limiter.rate).toBeLessThan(before * (1 + 1.1 * DEFAULTS.increase));
   });
 
+  it('gives back twice as much per success for every 10 s without a 429: a slow instance grows into room others freed', async () => {
+    const { clock, limiter } = limiterAt({ initialPerSecond: 2 });
+    limiter.onRateLimited(); // steady at half a call a second (a quarter of 2/s)
+    const growthAfter = async (quietMs: number) => {
+      await clock.advance(quietMs);
+      const before = limiter.rate;
+      limiter.onSuccess(clock.now(), true);
+      return limiter.rate / before - 1;
+    };
+    expect(await growthAfter(0)).toBeCloseTo(DEFAULTS.increase, 3); // (and a little more per success: 2^(1/32))
+    expect(await growthAfter(10_000)).toBeCloseTo(2 * DEFAULTS.increase, 4); // 10 s since the 429
+    expect(await growthAfter(10_000)).toBeCloseTo(4 * DEFAULTS.increase, 4); // 20 s
+    expect(await growthAfter(10_000)).toBeCloseTo(8 * DEFAULTS.increase, 4); // 30 s (at most 10% a second: see below)
+  });
+
+  it('a fresh queue instance starts at half a call a second; a request instance at 10/s; a stated ceiling is the start', () => {
+    expect(initialRate(0, 'queue')).toBe(0.5);
+    expect(initialRate(0, 'request')).toBe(10);
+    expect(initialRate(3, 'queue')).toBe(3);
+  });
+
   it('grows at most 10% a second however many successes arrive', async () => {
     const { clock, limiter } = limiterAt({ initialPerSecond: 100 });
     limiter.onRateLimited(); // steady at 25/s
@@ -221,21 +242,24 @@ describe('the rate limiter against the sandbox token bucket (real calls on 127.0
     sandbox.setRateLimit(10);
     const instances = [0, 1, 2].map(() => new RateLimiter({ initialPerSecond: DEFAULTS.initialPerSecond }));
     const started = Date.now();
-    const until = started + 6_000;
+    const until = started + 8_000;
     const createdAt: number[] = [];
     const worker = async (limiter: RateLimiter) => {
       while (Date.now() < until) {
         try {
-          await create(limiter, 'wait', Math.max(100, until - Date.now()));
+          // Each record may wait up to 3 s for its slot, as a record of a batch waits within its invocation.
+          await create(limiter, 'wait', Math.max(100, Math.min(3_000, until - Date.now())));
           createdAt.push(Date.now());
         } catch (error) {
           if (!(error instanceof MixinRateLimitError)) throw error;
+          // Refused: no slot within its time. A batch would defer the record; here the worker comes back a little later.
+          await new Promise((resolve) => setTimeout(resolve, Math.min(error.retryAfterSeconds * 1000, 500)));
         }
       }
     };
     await Promise.all(instances.flatMap((limiter) => [worker(limiter), worker(limiter), worker(limiter)]));
-    // Past the probes (each instance starts at 1/s), the three together use most of the 10/s, and few calls are refused.
-    const lastThreeSeconds = createdAt.filter((t) => t >= started + 3_000).length;
+    // Past the probes (each instance starts at half a call a second), the three together use most of the 10/s, and few calls are refused.
+    const lastThreeSeconds = createdAt.filter((t) => t >= started + 5_000).length;
     expect(lastThreeSeconds).toBeGreaterThanOrEqual(0.75 * 30);
     expect(lastThreeSeconds).toBeLessThanOrEqual(30 + 10); // the bucket: 10/s, and at most 10 at once
     expect(sandbox.rateLimited / sandbox.calls).toBeLessThan(0.3);

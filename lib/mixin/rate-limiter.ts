@@ -48,8 +48,13 @@ export interface RateLimiterOptions {
 
 /** The limiter's constants: why each value is what it is. */
 export const DEFAULTS = {
-  /** A fresh queue instance's first rate: low, since five instances may start at once against a limit of a few per second. */
-  initialPerSecond: 1,
+  /**
+   * A fresh queue instance's first rate: low, since five instances may start at once against a limit of a few per
+   * second. Half a call a second rather than one: five instances starting at 1/s offer 2.5 times a limit of 2/s, and
+   * the 429s of that start left them unevenly paced for the rest of a drain (in a simulation of the bulk drain, the
+   * middle of it ran at 1.16 of the ideal time from 1/s, 1.07 from 0.5/s); a limit of 20/s is found about 2 s later.
+   */
+  initialPerSecond: 0.5,
   /**
    * A fresh HTTP or workflow instance's: one request at a time, so its own pace is already bounded by Mixin's latency;
    * a low start would only hold back a caller's retries and the next request.
@@ -67,8 +72,11 @@ export const DEFAULTS = {
   increase: 0.01,
   /** The share added per success doubles after this many successes without a 429 ... */
   doubleEverySuccesses: 32,
-  /** ... or after this many milliseconds without one. */
-  doubleEveryMs: 60_000,
+  /**
+   * ... or after this many milliseconds without one: an instance calling a few times a second or less gets few
+   * successes, so the time without a 429 is what lets it grow into capacity that others freed (the end of a drain).
+   */
+  doubleEveryMs: 10_000,
   /** ... up to this share per success. */
   maxGrowth: 0.25,
   /** However many successes, the rate grows by at most this share a second: a fast instance does not outgrow the others. */
