@@ -51,8 +51,8 @@ export const DEFAULTS = {
   /**
    * A fresh queue instance's first rate: low, since five instances may start at once against a limit of a few per
    * second. Half a call a second rather than one: five instances starting at 1/s offer 2.5 times a limit of 2/s, and
-   * the 429s of that start left them unevenly paced for the rest of a drain (in a simulation of the bulk drain, the
-   * middle of it ran at 1.16 of the ideal time from 1/s, 1.07 from 0.5/s); a limit of 20/s is found about 2 s later.
+   * the 429s of that start left them unevenly paced for the rest of a drain (scripts/drain-model.ts: the middle of a
+   * drain at 2/s took 1.16 of its ideal time from 1/s, 1.07 from 0.5/s); a limit of 20/s is found about 2 s later.
    */
   initialPerSecond: 0.5,
   /**
@@ -70,8 +70,11 @@ export const DEFAULTS = {
   probeFloor: 0.25,
   /** Each success (after a wait) adds this share of the rate: 0.1625/0.01 = about 16 successes from 85% back to 100%. */
   increase: 0.01,
-  /** The share added per success doubles after this many successes without a 429 ... */
-  doubleEverySuccesses: 32,
+  /**
+   * The share added per success doubles after this many successes without a 429 ... (64, not 32: at 20/s an instance
+   * that calls more also doubled sooner, and one instance ended a drain far ahead of the others, one far behind)
+   */
+  doubleEverySuccesses: 64,
   /**
    * ... or after this many milliseconds without one: an instance calling a few times a second or less gets few
    * successes, so the time without a 429 is what lets it grow into capacity that others freed (the end of a drain).
