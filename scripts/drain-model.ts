@@ -156,5 +156,21 @@ export const modelDrain = async (rate: number, n: number, seeds: number) => {
 
 if (require.main === module) {
   const [rate = 2, n = 300, seeds = 16] = process.argv.slice(2).map(Number);
+  if (
+    !(
+      rate > 0 &&
+      rate <= 1_000 &&
+      Number.isInteger(n) &&
+      n >= 10 &&
+      n <= 100_000 &&
+      Number.isInteger(seeds) &&
+      seeds >= 1
+    )
+  ) {
+    console.error(
+      'usage: npx tsx scripts/drain-model.ts [R above 0, at most 1000] [N, 10 to 100000] [seeds, 1 or more]',
+    );
+    process.exit(1);
+  }
   void modelDrain(rate, n, seeds).then((result) => console.log(JSON.stringify(result)));
 }
