@@ -20,6 +20,7 @@
  * visibility timeouts as deployed, 30 s and 190 s, or as npm start sets them; deployed), --label TEXT (the report's title), --file-label
  * WORD (in the file names), --out DIR (bench/results), --no-write.
  */
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ROOT } from '../infra/local/command';
@@ -64,6 +65,18 @@ const nonNegative = (name: string, raw: string | undefined): number => {
   return value;
 };
 
+/** Creates the results folder (and its parents) and checks it can be written to: else a usage error naming it. */
+const prepareOutDir = (dir: string): void => {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw new UsageError(
+      `--out ${dir}: cannot write results there (${(error as NodeJS.ErrnoException).code ?? error})`,
+    );
+  }
+};
+
 const bulkLoad = async (argv: string[]): Promise<number> => {
   const runs: { n: number; rate: number }[] = [];
   let kind: 'contacts' | 'groups' = 'contacts';
@@ -102,6 +115,8 @@ const bulkLoad = async (argv: string[]): Promise<number> => {
     } else throw new UsageError(`unknown bulk option ${arg}`);
   }
   if (runs.length === 0) runs.push({ n: 300, rate: 2 }, { n: 3000, rate: 20 });
+  // A folder it cannot write to is found now, not after minutes of drains whose figures would then be lost.
+  if (write) prepareOutDir(out);
   const results: BulkResult[] = [];
   for (const { n, rate } of runs) {
     const result = await runBulk({

@@ -4,6 +4,9 @@
  * scenario (scripts/load/bulk.ts) through npm start.
  */
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runBulk } from '../scripts/load/bulk';
 import { runHandlerLoad } from '../scripts/load/handlers';
 
@@ -67,6 +70,20 @@ it('runs a short bulk scenario through npm start (serverless-offline, the local 
   expect(result.callsPerRecord).toBe(result.mixinCalls / 30);
   expect(result.share429).toBe(result.mixinCalls === 0 ? 0 : result.answered429 / result.mixinCalls);
 }, 240_000);
+
+it('refuses a results folder it cannot write to before starting anything (the figures of minutes of drains would be lost): the usage error, exit 1', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'load-out-')), 'a-file');
+  writeFileSync(file, '');
+  const out = spawnSync('npx', ['tsx', 'scripts/load.ts', 'bulk', '--run', '30@2', '--out', join(file, 'results')], {
+    cwd: `${__dirname}/..`,
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  expect(out.status).toBe(1);
+  expect(out.stderr).toContain(`--out ${join(file, 'results')}: cannot write results there`);
+  expect(out.stderr).not.toContain('starting npm start');
+  expect(out.stderr).not.toMatch(/crashed|\n\s+at /);
+});
 
 it('refuses a bulk run it cannot measure (R = 0 is no limit, N = 0 no records) before starting anything: the usage error, exit 1', () => {
   for (const run of ['30@0', '0@5']) {
