@@ -463,13 +463,17 @@ describe('with MIXIN_KEYSTORE_SECRET_ID and AWS credentials', () => {
 describe('refuses to start, loudly and without a secret, when', () => {
   /** Runs `npm start` to its end: exit code and output. */
   const startToFailure = async (overrides: NodeJS.ProcessEnv): Promise<{ code: number | null; output: string }> => {
-    const env: NodeJS.ProcessEnv = { ...process.env, npm_config_ignore_scripts: 'true', ...overrides };
+    const env: NodeJS.ProcessEnv = { ...process.env, npm_config_ignore_scripts: 'true' };
     for (const name of PORT_NAMES) env[name] = String(await freePort());
-    const proc = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    Object.assign(env, overrides); // a port among them is the value under test
+    const proc = spawn('npm', ['start'], { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     proc.stdout!.on('data', (c: Buffer) => (output += c.toString()));
     proc.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    // One that starts instead of refusing is stopped (its whole process group), so the test fails instead of hanging.
+    const stopper = setTimeout(() => proc.pid && process.kill(-proc.pid, 'SIGTERM'), 40_000);
     const code = await new Promise<number | null>((done) => proc.once('exit', done));
+    clearTimeout(stopper);
     return { code, output };
   };
 
@@ -495,6 +499,27 @@ describe('refuses to start, loudly and without a secret, when', () => {
     );
     expect(output).not.toMatch(/^ready:/m);
   }, 60_000);
+
+  it("npm start's own numbers are plain digits, as the functions': 0x10 or 1e1 is refused with the variable's name", async () => {
+    for (const [name, value, message] of [
+      ['SQS_PORT', '0x10', 'SQS_PORT must be a whole number from 1 to 65535, got "0x10"'],
+      [
+        'MIXIN_SANDBOX_RATE_LIMIT',
+        '0x10',
+        'MIXIN_SANDBOX_RATE_LIMIT must be a number above 0 (unset: no limit), got "0x10"',
+      ],
+      [
+        'LOCAL_QUEUE_MAXIMUM_CONCURRENCY',
+        '1e1',
+        'LOCAL_QUEUE_MAXIMUM_CONCURRENCY must be a whole number from 1 to 1000, got "1e1"',
+      ],
+    ]) {
+      const { code, output } = await startToFailure({ [name!]: value });
+      expect({ name, code: code === 0 ? 0 : 'failed' }).toEqual({ name, code: 'failed' });
+      expect(output).toContain(message);
+      expect(output).not.toMatch(/^ready:/m);
+    }
+  }, 120_000);
 
   it("a function setting in the shell is out of range: the function's own message, before anything starts", async () => {
     const { code, output } = await startToFailure({ MIXIN_MAX_ATTEMPTS: '99' });

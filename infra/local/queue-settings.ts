@@ -5,6 +5,7 @@
  * invocation of the same records), so the local run keeps what AWS advises and the template keeps: a visibility
  * timeout of at least six times the function timeout.
  */
+import { wholeNumber } from './env-values';
 import { visibilityTimeoutFrom } from './sqs';
 
 /** The local queue functions' timeout unless LOCAL_QUEUE_FUNCTION_TIMEOUT says otherwise (30 s deployed). */
@@ -19,15 +20,6 @@ export interface LocalQueueSettings {
   /** LOCAL_QUEUE_MAXIMUM_CONCURRENCY, or undefined: the template's `maximumConcurrency`. */
   maximumConcurrency: number | undefined;
 }
-
-const wholeNumber = (env: NodeJS.ProcessEnv, name: string, min: number, max: number): number | undefined => {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max)
-    throw new Error(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
-  return value;
-};
 
 /**
  * LOCAL_QUEUE_VISIBILITY_TIMEOUT (30 s), LOCAL_QUEUE_FUNCTION_TIMEOUT (5 s, 1 to 900 as Lambda takes) and

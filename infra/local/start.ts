@@ -41,6 +41,7 @@ import { EventSourceMapping, invokeThroughLambdaApi } from './event-source-mappi
 import { loadConfig } from '../../lib/config';
 import { makeBot } from './keys';
 import { MixinSandbox, type SandboxApp } from './mixin-sandbox';
+import { decimal, wholeNumber } from './env-values';
 import { LocalSecretsManager } from './secrets-manager';
 import { type LocalQueueSettings, localQueueSettings } from './queue-settings';
 import { LocalSqs, SERVICE } from './sqs';
@@ -55,14 +56,8 @@ const READY_TIMEOUT_MS = 120_000;
 const log = (line = '') => process.stdout.write(`${line}\n`);
 const warn = (line: string) => process.stderr.write(`[start] ${line}\n`);
 
-const portFrom = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const port = Number(raw);
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new Error(`${name} must be a TCP port (1-65535), got "${raw}"`);
-  return port;
-};
+const portFrom = (env: NodeJS.ProcessEnv, name: string, fallback: number): number =>
+  wholeNumber(env, name, 1, 65535) ?? fallback;
 
 /**
  * True when real credentials are in the environment. The bundles read credentials from the environment only
@@ -103,17 +98,9 @@ const functionParamsFrom = (env: NodeJS.ProcessEnv): string[] => {
 
 /** MIXIN_SANDBOX_RATE_LIMIT (calls per second per bot, unset: no limit) and MIXIN_SANDBOX_LATENCY_MS (default 0). */
 const sandboxSettings = (env: NodeJS.ProcessEnv): Settings['sandbox'] => {
-  const number = (name: string, positive: boolean): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === '') return 0;
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < 0 || (positive && value === 0))
-      throw new Error(`${name} must be a number ${positive ? 'above 0 (unset: no limit)' : '>= 0'}, got "${raw}"`);
-    return value;
-  };
   return {
-    rateLimitPerSecond: number('MIXIN_SANDBOX_RATE_LIMIT', true),
-    latencyMs: number('MIXIN_SANDBOX_LATENCY_MS', false),
+    rateLimitPerSecond: decimal(env, 'MIXIN_SANDBOX_RATE_LIMIT', true),
+    latencyMs: decimal(env, 'MIXIN_SANDBOX_LATENCY_MS', false),
   };
 };
 
