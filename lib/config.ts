@@ -58,6 +58,19 @@ const integer = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
   return value;
 };
 
+/**
+ * A ceiling on calls per second: 0 (none), or a decimal from 0.1 to 1000 (digits and an optional fraction only): a
+ * fraction states an instance's share of a slow limit (five instances sharing 2 calls a second: 0.4 each).
+ */
+const callsPerSecond = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = /^\d+(?:\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value === 0 || (value >= 0.1 && value <= 1_000)))
+    throw new Error(`${name} must be 0 (no ceiling) or a number from 0.1 to 1000, got "${raw}"`);
+  return value;
+};
+
 /** Mixin is reached at its origin: a path prefix would change the URI that every token signs. */
 const mixinOrigin = (raw: string | undefined): string => {
   if (!raw) return D.mixinApiUrl;
@@ -112,7 +125,7 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env): ServiceConfig 
   queueConcurrency: integer(env, 'QUEUE_CONCURRENCY', D.queueConcurrency, 1, 100),
   deadLetterQueueUrl: optionalUrl(env, 'DEAD_LETTER_QUEUE_URL'),
   batchEndReserveMs: integer(env, 'BATCH_END_RESERVE_MS', D.batchEndReserveMs, 100, 20_000),
-  mixinMaxCallsPerSecond: integer(env, 'MIXIN_MAX_CALLS_PER_SECOND', D.mixinMaxCallsPerSecond, 0, 1_000),
+  mixinMaxCallsPerSecond: callsPerSecond(env, 'MIXIN_MAX_CALLS_PER_SECOND', D.mixinMaxCallsPerSecond),
   sourceQueueUrl: optionalUrl(env, 'SOURCE_QUEUE_URL'),
   maxReceiveCount: env.MAX_RECEIVE_COUNT ? integer(env, 'MAX_RECEIVE_COUNT', D.maxReceiveCount, 1, 1_000) : undefined,
   maxDeferredAgeMs: integer(env, 'MAX_DEFERRED_AGE_SECONDS', D.maxDeferredAgeSeconds, 60, 1_209_600) * 1000,

@@ -107,6 +107,29 @@ describe('configuration', () => {
     expect(() => loadConfig({ MIXIN_KEYSTORE_SECRET_ID: 'mixin/keystore', ...env })).toThrow(message);
   });
 
+  it.each([
+    ['0', 0],
+    ['0.4', 0.4],
+    ['2', 2],
+    ['1000', 1000],
+  ])(
+    'MIXIN_MAX_CALLS_PER_SECOND %p is a ceiling of %p calls a second (a fraction states a share of a slow limit)',
+    (raw, rate) => {
+      expect(
+        loadConfig({ MIXIN_KEYSTORE_SECRET_ID: 'k', MIXIN_MAX_CALLS_PER_SECOND: raw }).mixinMaxCallsPerSecond,
+      ).toBe(rate);
+    },
+  );
+
+  it.each(['0.05', '1001', '-1', 'abc', '1e2', '0x10', ' 2 ', '.5', '2.'])(
+    'refuses MIXIN_MAX_CALLS_PER_SECOND %p, naming it and the range',
+    (raw) => {
+      expect(() => loadConfig({ MIXIN_KEYSTORE_SECRET_ID: 'k', MIXIN_MAX_CALLS_PER_SECOND: raw })).toThrow(
+        `MIXIN_MAX_CALLS_PER_SECOND must be 0 (no ceiling) or a number from 0.1 to 1000, got "${raw}"`,
+      );
+    },
+  );
+
   it.each([{}, { MIXIN_KEYSTORE_SECRET_ID: '' }, { MIXIN_KEYSTORE_SECRET_ID: '  ' }])(
     'fails the cold start loudly, naming the variable, without a keystore secret: %p',
     (env) => {
