@@ -90,9 +90,15 @@ const bulkLoad = async (argv: string[]): Promise<number> => {
   let timeouts: 'deployed' | 'local' = 'deployed';
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    const value = () => argv[++i];
+    // Every option but --no-write takes a value: a missing one (or the next option in its place) is refused, never
+    // replaced by the default (`--out` alone would write over the committed bench/results).
+    const value = (): string => {
+      const next = argv[++i];
+      if (next === undefined || next.startsWith('--')) throw new UsageError(`${arg} takes a value`);
+      return next;
+    };
     if (arg === '--run') {
-      const match = /^(\d+)@(\d+(?:\.\d+)?)$/.exec(value() ?? '');
+      const match = /^(\d+)@(\d+(?:\.\d+)?)$/.exec(value());
       // R = 0 would be a sandbox without a limit (nothing to measure against), N = 0 a drain of nothing.
       if (!match || Number(match[1]) < 1 || !(Number(match[2]) > 0))
         throw new UsageError('--run takes N@R with N at least 1 and R above 0, e.g. 300@2');
@@ -104,9 +110,9 @@ const bulkLoad = async (argv: string[]): Promise<number> => {
     } else if (arg === '--cap-factor') capFactor = positive(arg, value());
     else if (arg === '--latency-ms') latencyMs = nonNegative(arg, value());
     else if (arg === '--concurrency') concurrency = Math.round(positive(arg, value()));
-    else if (arg === '--label') label = value() ?? label;
-    else if (arg === '--file-label') fileLabel = (value() ?? '').replace(/[^\w-]/g, '');
-    else if (arg === '--out') out = value() ?? out;
+    else if (arg === '--label') label = value();
+    else if (arg === '--file-label') fileLabel = value().replace(/[^\w-]/g, '');
+    else if (arg === '--out') out = value();
     else if (arg === '--no-write') write = false;
     else if (arg === '--timeouts') {
       const t = value();

@@ -85,6 +85,19 @@ it('refuses a results folder it cannot write to before starting anything (the fi
   expect(out.stderr).not.toMatch(/crashed|\n\s+at /);
 });
 
+it('refuses an option without its value (--out alone wrote over bench/results) before starting anything: exit 1', () => {
+  for (const argv of [['--out'], ['--label'], ['--out', '--no-write'], ['--run']]) {
+    const out = spawnSync('npx', ['tsx', 'scripts/load.ts', 'bulk', ...argv], {
+      cwd: `${__dirname}/..`,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect({ argv, status: out.status }).toEqual({ argv, status: 1 });
+    expect(out.stderr).toContain(`${argv[0]} takes a value`);
+    expect(out.stderr).not.toContain('starting npm start');
+  }
+});
+
 it('refuses a bulk run it cannot measure (R = 0 is no limit, N = 0 no records) before starting anything: the usage error, exit 1', () => {
   for (const run of ['30@0', '0@5']) {
     const out = spawnSync('npx', ['tsx', 'scripts/load.ts', 'bulk', '--run', run, '--no-write'], {
