@@ -290,6 +290,20 @@ describe('clear errors', () => {
       stderr: expect.stringContaining('--interval takes a number above 0'),
     });
   });
+
+  it('refuses a --queue-url that is not a queue URL, one line, before any call (the SDK would try AWS for it)', async () => {
+    for (const url of ['notaurl', 'http://127.0.0.1:1', 'ftp://x/1/q']) {
+      const result = await run(['contacts', file('one.txt', `${U1}\n`), '--queue-url', url], {
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'x',
+        AWS_SECRET_ACCESS_KEY: 'x',
+      });
+      expect(result).toMatchObject({
+        code: 1,
+        stderr: `enqueue: --queue-url takes a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME), got "${url}"\n`,
+      });
+    }
+  });
 });
 
 it('sends 10 messages a call, and never more than 1 MiB in one call', () => {

@@ -66,7 +66,11 @@ const parseArgs = (argv: string[]): Args => {
     throw new UsageError(USAGE);
   }
   args.file = file;
-  if (args.queueUrl === '') throw new UsageError('--queue-url takes a queue URL');
+  // Checked before any client exists: the SDK would otherwise fall back to the regional AWS endpoint for it.
+  if (args.queueUrl !== undefined && !/^https?:\/\/[^/]+\/\d+\/[\w-]+(\.fifo)?\/?$/.test(args.queueUrl))
+    throw new UsageError(
+      `--queue-url takes a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME), got "${args.queueUrl}"`,
+    );
   return args;
 };
 
