@@ -144,6 +144,7 @@ export const modelDrain = async (rate: number, n: number, seeds: number) => {
     rate,
     n,
     seeds,
+    drained: runs.filter((r) => Number.isFinite(r.drain)).length,
     drain: mean('drain'),
     worstDrain: Number(Math.max(...runs.map((r) => r.drain)).toFixed(3)),
     start: mean('start'),
@@ -155,22 +156,22 @@ export const modelDrain = async (rate: number, n: number, seeds: number) => {
 };
 
 if (require.main === module) {
-  const [rate = 2, n = 300, seeds = 16] = process.argv.slice(2).map(Number);
-  if (
-    !(
-      rate > 0 &&
-      rate <= 1_000 &&
-      Number.isInteger(n) &&
-      n >= 10 &&
-      n <= 100_000 &&
-      Number.isInteger(seeds) &&
-      seeds >= 1
-    )
-  ) {
-    console.error(
-      'usage: npx tsx scripts/drain-model.ts [R above 0, at most 1000] [N, 10 to 100000] [seeds, 1 or more]',
-    );
+  const args = process.argv.slice(2);
+  const [rate = 2, n = 300, seeds = 16] = args.map(Number);
+  const usable =
+    args.length <= 3 &&
+    rate >= 0.1 &&
+    rate <= 1_000 &&
+    Number.isInteger(n) &&
+    n >= 10 &&
+    n <= 100_000 &&
+    Number.isInteger(seeds) &&
+    seeds >= 1 &&
+    seeds <= 100;
+  if (!usable) {
+    console.error('usage: npx tsx scripts/drain-model.ts [R, 0.1 to 1000] [N, 10 to 100000] [seeds, 1 to 100]');
     process.exit(1);
   }
+  // A drain not over within 5x N/R has no drain time: null, and `drained` says how many seeds ended.
   void modelDrain(rate, n, seeds).then((result) => console.log(JSON.stringify(result)));
 }
