@@ -1,6 +1,6 @@
 /**
  * A model of the bulk drain on a simulated clock, in about a second: the real rate limiter (lib/mixin/rate-limiter.ts)
- * in five instances that take batches of 10 from one queue, run 5 records at once, hold a record until the batch's end
+ * in five instances (or as many as asked) that take batches of 10 from one queue, run 5 records at once, hold a record until the batch's end
  * reserve, try it up to MIXIN_MAX_ATTEMPTS times, and defer what they do not get to (a copy delayed by the expected
  * wait, at most 5 s); Mixin is a token bucket of R refilled at R per second, as the sandbox's. A development tool for
  * choosing the limiter's constants (the `DEFAULTS` comments cite it): what it leaves out (SQS and Lambda latencies,
@@ -8,6 +8,7 @@
  *
  *   npx tsx scripts/drain-model.ts                 # R=2/s, N=300, 16 seeds
  *   npx tsx scripts/drain-model.ts 20 3000 4       # R, N, seeds
+ *   npx tsx scripts/drain-model.ts 1 150 8 2       # ... and instances (queueMaximumConcurrency, default 5)
  *
  * Prints one JSON line: the drain against N/R (mean and worst over the seeds), split into its start (first 10% of
  * the records), middle and tail (last 10%), each against its share of N/R; Mixin calls per record; deferrals per record.
@@ -58,17 +59,17 @@ export interface Drain {
   deferralsPerRecord: number;
 }
 
-const drainOnce = async (rate: number, n: number, seed: number): Promise<Drain> => {
+const drainOnce = async (rate: number, n: number, seed: number, instances: number): Promise<Drain> => {
   const clock = new SimulatedClock();
   let state = seed;
   const random = () => {
     state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
     return state / 2_147_483_648;
   };
-  let tokens = rate;
+  let tokens = Math.max(1, rate);
   let refilledAt = 0;
   const mixinAllows = () => {
-    tokens = Math.min(rate, tokens + ((clock.time - refilledAt) / 1000) * rate);
+    tokens = Math.min(Math.max(1, rate), tokens + ((clock.time - refilledAt) / 1000) * rate); // as the sandbox's
     refilledAt = clock.time;
     if (tokens < 1) return false;
     tokens -= 1;
@@ -120,7 +121,7 @@ const drainOnce = async (rate: number, n: number, seed: number): Promise<Drain> 
       await Promise.all(Array.from({ length: Math.min(IN_FLIGHT, batch.length) }, worker));
     }
   };
-  for (let i = 0; i < INSTANCES; i++) void instance();
+  for (let i = 0; i < instances; i++) void instance();
   const ideal = (n / rate) * 1000;
   await clock.run(() => createdAt.length >= n, 5 * ideal);
   const at = (share: number) => createdAt[Math.round(share * n) - 1] ?? Number.POSITIVE_INFINITY;
@@ -136,14 +137,15 @@ const drainOnce = async (rate: number, n: number, seed: number): Promise<Drain> 
 };
 
 /** The drain of `n` records at `rate` per second, for each of `seeds` seeds, and their means. */
-export const modelDrain = async (rate: number, n: number, seeds: number) => {
+export const modelDrain = async (rate: number, n: number, seeds: number, instances = INSTANCES) => {
   const runs: Drain[] = [];
-  for (let s = 1; s <= seeds; s++) runs.push(await drainOnce(rate, n, s * 7_919));
+  for (let s = 1; s <= seeds; s++) runs.push(await drainOnce(rate, n, s * 7_919, instances));
   const mean = (key: keyof Drain) => Number((runs.reduce((sum, r) => sum + r[key], 0) / runs.length).toFixed(3));
   return {
     rate,
     n,
     seeds,
+    instances,
     drained: runs.filter((r) => Number.isFinite(r.drain)).length,
     drain: mean('drain'),
     worstDrain: Number(Math.max(...runs.map((r) => r.drain)).toFixed(3)),
@@ -157,9 +159,9 @@ export const modelDrain = async (rate: number, n: number, seeds: number) => {
 
 if (require.main === module) {
   const args = process.argv.slice(2);
-  const [rate = 2, n = 300, seeds = 16] = args.map(Number);
+  const [rate = 2, n = 300, seeds = 16, instances = INSTANCES] = args.map(Number);
   const usable =
-    args.length <= 3 &&
+    args.length <= 4 &&
     rate >= 0.1 &&
     rate <= 1_000 &&
     Number.isInteger(n) &&
@@ -167,11 +169,16 @@ if (require.main === module) {
     n <= 100_000 &&
     Number.isInteger(seeds) &&
     seeds >= 1 &&
-    seeds <= 100;
+    seeds <= 100 &&
+    Number.isInteger(instances) &&
+    instances >= 1 &&
+    instances <= 20;
   if (!usable) {
-    console.error('usage: npx tsx scripts/drain-model.ts [R, 0.1 to 1000] [N, 10 to 100000] [seeds, 1 to 100]');
+    console.error(
+      'usage: npx tsx scripts/drain-model.ts [R, 0.1 to 1000] [N, 10 to 100000] [seeds, 1 to 100] [instances, 1 to 20]',
+    );
     process.exit(1);
   }
   // A drain not over within 5x N/R has no drain time: null, and `drained` says how many seeds ended.
-  void modelDrain(rate, n, seeds).then((result) => console.log(JSON.stringify(result)));
+  void modelDrain(rate, n, seeds, instances).then((result) => console.log(JSON.stringify(result)));
 }
