@@ -6,7 +6,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { type Message, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { LocalSqs } from '../infra/local/sqs';
 import { runEnqueue } from '../scripts/enqueue/cli';
 import { batchesOf } from '../scripts/enqueue/send';
@@ -304,6 +310,31 @@ describe('clear errors', () => {
       });
     }
   });
+});
+
+it('--watch begun during a drain gives a range: a record in flight whose deferred copy was already sent counts twice', async () => {
+  const url = sqs.queue('CreateContactQueue').url;
+  expect((await run(['contacts', file('three.txt', [U1, U2, U3].join('\n'))])).code).toBe(0);
+  // A batch under way: the three received (in flight), each deferred as a copy, the originals not deleted yet.
+  const { Messages: batch = [] } = await client.send(
+    new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10, VisibilityTimeout: 30 }),
+  );
+  expect(batch).toHaveLength(3);
+  for (const m of batch) await client.send(new SendMessageCommand({ QueueUrl: url, MessageBody: m.Body! }));
+  const consumer = (async () => {
+    await new Promise((r) => setTimeout(r, 700));
+    for (const m of batch)
+      await client.send(new DeleteMessageCommand({ QueueUrl: url, ReceiptHandle: m.ReceiptHandle! }));
+    await contacts(); // the copies, created
+  })();
+  const watched = await run(['--watch', 'contacts', '--interval', '0.3']);
+  await consumer;
+  expect(watched.code).toBe(0);
+  // Three were created: the plain figure would say 6.
+  expect(watched.stdout).toContain(
+    'mixin-conversations-local-create-contact: created between 3 and 6 while watched (left the queue, not dead-lettered), dead-lettered 0, 0 still queued',
+  );
+  expect(watched.stdout).toContain('(the watch began with 3 in flight');
 });
 
 it('sends 10 messages a call, and never more than 1 MiB in one call', () => {

@@ -4,7 +4,8 @@
  * the dead-letter queue's depth, and creations per second. There is no creation counter on a queue: a message that
  * leaves the queue without entering the dead-letter queue was handled, so creations are the drop in the queue's
  * messages minus the growth of its DLQ (a deferral deletes its original and sends a copy: no drop, no creation).
- * Messages sent while watching lower the figure; SQS's numbers are approximate. At the end (the queues empty, or
+ * Messages sent while watching lower the figure; SQS's numbers are approximate. A watch that begins during a drain
+ * may count twice a record in flight whose copy (or dead letter) was already sent: the summary then gives a range. At the end (the queues empty, or
  * Ctrl-C), created against failed by reason: the DLQ's `ErrorName` attributes, read without taking a message.
  */
 import {
@@ -160,9 +161,17 @@ export const watch = async (
   const deadLettered = queues.map((_, i) => last[i]!.dlq - first[i]!.dlq);
   options.write('');
   for (const [i, q] of queues.entries()) {
+    // A deferred record's copy is sent before its batch ends and deletes the original, and a dead letter before its
+    // original goes: a watch that begins with messages in flight counts each such pair twice in its first figure.
+    const overcount = Math.min(first[i]!.inFlight, created[i]!);
+    const createdText = overcount > 0 ? `between ${created[i]! - overcount} and ${created[i]}` : `${created[i]}`;
     options.write(
-      `${q.name}: created ${created[i]} while watched (left the queue, not dead-lettered), dead-lettered ${deadLettered[i]}, ${total(last[i]!)} still queued`,
+      `${q.name}: created ${createdText} while watched (left the queue, not dead-lettered), dead-lettered ${deadLettered[i]}, ${total(last[i]!)} still queued`,
     );
+    if (overcount > 0)
+      options.write(
+        `  (the watch began with ${first[i]!.inFlight} in flight: a deferred copy or a dead letter sent before its original was deleted counts twice)`,
+      );
     if (!q.dlqUrl) continue;
     const reasons = await deadLettersByReason(sqs, q.dlqUrl);
     const listed = [...reasons.entries()].sort((a, b) => b[1] - a[1]);
