@@ -52,6 +52,8 @@ afterAll(async () => {
 const U1 = '6e1f4b02-8f3a-4b49-9a4e-1f6b2a7d5c11';
 const U2 = '0c0b3f2e-3c4e-4a7e-b1f8-2d5c9e1a4b77';
 const U3 = 'a3b6c1d0-2e4f-4a5b-8c7d-9e0f1a2b3c4d';
+const U4 = 'b7c2d4e6-1a3b-4c5d-8e9f-0a1b2c3d4e5f';
+const U5 = 'c8d3e5f7-2b4c-4d6e-9f0a-1b2c3d4e5f60';
 
 const file = (name: string, text: string): string => {
   const path = join(dir, name);
@@ -243,7 +245,39 @@ describe('clear errors', () => {
   it('an unreadable file: one line, exit 1, nothing sent', async () => {
     const { code, stderr, stdout } = await run(['contacts', join(dir, 'no-such-file.txt')]);
     expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
-    expect(stderr).toBe(`enqueue: cannot read ${join(dir, 'no-such-file.txt')}: ENOENT\n`);
+    expect(stderr).toBe(`enqueue: cannot read ${join(dir, 'no-such-file.txt')}: no such file\n`);
+    expect((await run(['contacts', dir])).stderr).toBe(`enqueue: cannot read ${dir}: is a directory, not a file\n`);
+  });
+
+  it('a file that is not UTF-8 (Latin-1 from an older Excel): one line saying so, exit 1, nothing sent', async () => {
+    const latin1 = join(dir, 'latin1.csv');
+    writeFileSync(latin1, Buffer.from(`user_id,name\n${U1},Jos\xe9\n`, 'latin1'));
+    const { code, stderr, stdout } = await run(['contacts', latin1]);
+    expect({ code, stdout }).toEqual({ code: 1, stdout: '' });
+    expect(stderr).toBe(
+      `enqueue: cannot read ${latin1}: is not UTF-8 text (nor UTF-16 with a byte order mark): save it as UTF-8\n`,
+    );
+    expect(await contacts()).toHaveLength(0);
+  });
+
+  it('a file with nothing to send (empty, or a CSV header alone): one line, exit 1', async () => {
+    for (const [name, text] of [
+      ['empty.txt', ''],
+      ['header.csv', 'user_id,name\n'],
+    ]) {
+      const { code, stderr } = await run(['contacts', file(name!, text!)]);
+      expect({ name, code }).toEqual({ name, code: 1 });
+      expect(stderr).toBe(`enqueue: ${join(dir, name!)} has no contacts to send (no lines, or a CSV header alone)\n`);
+    }
+  });
+
+  it('the same user twice (in any letter case) is refused with the line it repeats: one contact per user', async () => {
+    const { code, stderr } = await run(['contacts', file('dups.txt', [U1, U2, U1.toUpperCase()].join('\n'))]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('refused line 3: user_id: is the user of line 1 already: one contact per user');
+    expect(bodies(await contacts())).toEqual(
+      [contact(U1), contact(U2)].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b))),
+    );
   });
 
   it('an unreachable queue: one line naming it, exit 1', async () => {
@@ -345,7 +379,7 @@ it('sends 10 messages a call, and never more than 1 MiB in one call', () => {
 });
 
 it('--watch shows the backlog draining, then created against failed by reason from the DLQ', async () => {
-  const { code } = await run(['contacts', file('five.txt', [U1, U2, U3, U1, U2].join('\n'))]);
+  const { code } = await run(['contacts', file('five.txt', [U1, U2, U3, U4, U5].join('\n'))]);
   expect(code).toBe(0);
   const dlq = sqs.deadLetterQueueOf('CreateContactQueue').url;
   await client.send(

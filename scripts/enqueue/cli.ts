@@ -110,14 +110,26 @@ const checkQueue = async (sqs: SQSClient, url: string): Promise<void> => {
 const decode = (bytes: Buffer): string => {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
-  return bytes.toString('utf8');
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    // Latin-1 or Windows-1252 (an older Excel's CSV): each line would be refused as not a UUID, for no visible reason.
+    throw new Error('is not UTF-8 text (nor UTF-16 with a byte order mark): save it as UTF-8');
+  }
+};
+
+const READ_ERRORS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EISDIR: 'is a directory, not a file',
+  EACCES: 'permission denied',
 };
 
 const readText = async (file: string): Promise<string> => {
   try {
     return decode(await readFile(file));
   } catch (error) {
-    throw new UsageError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot read ${file}: ${(code && READ_ERRORS[code]) ?? code ?? (error as Error).message}`);
   }
 };
 
@@ -126,6 +138,8 @@ const enqueue = async (args: Args & { kind: Kind; file: string }, io: EnqueueIo,
   const started = Date.now();
   const text = await readText(args.file);
   const { entries, refused, format } = readLines(args.kind, text);
+  if (entries.length === 0 && refused.length === 0)
+    throw new UsageError(`${args.file} has no ${args.kind} to send (no lines, or a CSV header alone)`);
   const url = args.queueUrl ?? localQueueUrl(io.env, args.kind);
   await checkQueue(sqs, url);
   const progress = new ProgressBar(io.stderr, entries.length);

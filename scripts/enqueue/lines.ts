@@ -166,9 +166,18 @@ const readContacts = (lines: { line: number; text: string }[]): ReadLines => {
       };
     }
   }
+  const lineOfUser = new Map<string, number>();
   for (const { line, text } of rows) {
     try {
-      entries.push({ line, body: toBody(text) });
+      const body = toBody(text);
+      // One contact per user (the conversation ID is the bot's and the user's): a second line would cost a Mixin call
+      // under the rate limit for the same conversation. User IDs are compared in any letter case, as the functions do.
+      const user = String((JSON.parse(body) as ContactInput).participants[0]?.user_id).toLowerCase();
+      const earlier = lineOfUser.get(user);
+      if (earlier !== undefined)
+        throw InvalidRequestError.field('user_id', `is the user of line ${earlier} already: one contact per user`);
+      lineOfUser.set(user, line);
+      entries.push({ line, body });
     } catch (error) {
       refused.push({ line, reason: why(error) });
     }
