@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { LocalSqs } from '../infra/local/sqs';
 import { runEnqueue } from '../scripts/enqueue/cli';
+import { ProgressBar } from '../scripts/enqueue/progress';
 import { batchesOf } from '../scripts/enqueue/send';
 import { takeAll } from './support/queues';
 
@@ -369,6 +370,19 @@ it('--watch begun during a drain gives a range: a record in flight whose deferre
     'mixin-conversations-local-create-contact: created between 3 and 6 while watched (left the queue, not dead-lettered), dead-lettered 0, 0 still queued',
   );
   expect(watched.stdout).toContain('(the watch began with 3 in flight');
+});
+
+it('progress lines (stderr not a terminal) give the share actually sent, once per tenth', () => {
+  let written = '';
+  const bar = new ProgressBar({ write: (t: string) => (written += t) }, 120);
+  for (const done of [10, 12, 30, 120]) bar.update(done, 0);
+  expect(written.split('\n').map((l) => l.replace(/ \d+\/s$/, ''))).toEqual([
+    'sent 8%: 10/120 (0 failed)',
+    'sent 10%: 12/120 (0 failed)',
+    'sent 25%: 30/120 (0 failed)',
+    'sent 100%: 120/120 (0 failed)',
+    '',
+  ]);
 });
 
 it('sends 10 messages a call, and never more than 1 MiB in one call', () => {

@@ -36,6 +36,7 @@ export class ProgressBar {
     const tenth = this.total === 0 ? 10 : Math.floor((done / this.total) * 10);
     if (tenth === this.lastTenth) return;
     this.lastTenth = tenth;
-    this.stream.write(`sent ${tenth * 10}%: ${text}\n`);
+    // The share actually sent, not the tenth it falls in ("sent 0%: 10/120" read as nothing sent).
+    this.stream.write(`sent ${this.total === 0 ? 100 : Math.floor((done / this.total) * 100)}%: ${text}\n`);
   }
 }
