@@ -13,34 +13,9 @@
  * Prints one JSON line: the drain against N/R (mean and worst over the seeds), split into its start (first 10% of
  * the records), middle and tail (last 10%), each against its share of N/R; Mixin calls per record; deferrals per record.
  */
-import { type Clock, initialRate, RateLimiter } from '../lib/mixin/rate-limiter';
+import { initialRate, RateLimiter } from '../lib/mixin/rate-limiter';
+import { SimulatedClock } from './simulated-clock';
 import { CONFIG_DEFAULTS } from '../lib/config';
-
-/** Timers on a simulated clock: time jumps to the next timer once every promise has settled. */
-class SimulatedClock implements Clock {
-  time = 0;
-  private seq = 0;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-  now = () => this.time;
-  setTimeout = (fn: () => void, ms: number) => {
-    this.timers.set(++this.seq, { at: this.time + Math.max(0, ms), fn });
-    return this.seq;
-  };
-  clearTimeout = (handle: unknown) => void this.timers.delete(handle as number);
-  sleep = (ms: number) => new Promise<void>((resolve) => this.setTimeout(resolve, ms));
-  async run(done: () => boolean, capMs: number): Promise<void> {
-    for (;;) {
-      await new Promise((resolve) => setImmediate(resolve));
-      if (done() || this.time > capMs) return;
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const entry of this.timers) if (!next || entry[1].at < next[1].at) next = entry;
-      if (!next) return;
-      this.timers.delete(next[0]);
-      this.time = Math.max(this.time, next[1].at);
-      next[1].fn();
-    }
-  }
-}
 
 const INSTANCES = 5;
 const BATCH = 10;

@@ -7,41 +7,16 @@ import { makeBot } from '../infra/local/keys';
 import { MixinSandbox } from '../infra/local/mixin-sandbox';
 import { uniqueConversationId } from '../lib/conversation-id';
 import { MixinRateLimitError } from '../lib/errors';
-import { type Clock, DEFAULTS, initialRate, RateLimiter, type Slot } from '../lib/mixin/rate-limiter';
+import { DEFAULTS, initialRate, RateLimiter, type Slot } from '../lib/mixin/rate-limiter';
 import { signedRequest } from '../lib/mixin/request';
 import { modelDrain } from '../scripts/drain-model';
+import { SimulatedClock } from '../scripts/simulated-clock';
 
-/** A clock whose time moves only when told, running due timers in order. */
-class FakeClock implements Clock {
-  time = 1_000_000;
-  private seq = 0;
-  private readonly timers = new Map<number, { at: number; fn: () => void }>();
-  now = () => this.time;
-  setTimeout = (fn: () => void, ms: number) => {
-    this.timers.set(++this.seq, { at: this.time + Math.max(0, ms), fn });
-    return this.seq;
-  };
-  clearTimeout = (handle: unknown) => void this.timers.delete(handle as number);
-  /** Moves time forward by `ms`, firing each timer at its time, letting promises settle in between. */
-  async advance(ms: number): Promise<void> {
-    const end = this.time + ms;
-    for (;;) {
-      await flush();
-      const due = [...this.timers.entries()]
-        .filter(([, t]) => t.at <= end)
-        .sort((a, b) => a[1].at - b[1].at || a[0] - b[0])[0];
-      if (!due) break;
-      this.timers.delete(due[0]);
-      this.time = Math.max(this.time, due[1].at);
-      due[1].fn();
-    }
-    this.time = end;
-    await flush();
+class FakeClock extends SimulatedClock {
+  constructor() {
+    super(1_000_000);
   }
 }
-const flush = async () => {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
-};
 
 /** Starts an acquire and records when (fake time) it settled. */
 const track = (clock: FakeClock, promise: Promise<Slot>) => {
