@@ -143,25 +143,6 @@ describe('the rate limiter, on an injected clock', () => {
     expect(initialRate(3, 'queue')).toBe(3);
   });
 
-  it('a call granted after one was turned away counts as held back: an instance whose records are deferred before they can wait still grows', async () => {
-    const { clock, limiter } = limiterAt({ initialPerSecond: 1 });
-    for (let i = 0; i < 100; i++) limiter.onRateLimited(); // at the floor: one call every 10 s
-    expect(limiter.rate).toBe(DEFAULTS.minPerSecond);
-    await clock.advance(20_000); // past the pause
-    const first = await limiter.acquire(FAR);
-    expect(first).toMatchObject({ granted: true, held: false });
-    // A record of a short batch: its slot would come after its latest start, so it is turned away (deferred).
-    expect(await limiter.acquire(clock.now() + 3_000)).toMatchObject({ granted: false });
-    await clock.advance(10_000);
-    const next = await limiter.acquire(FAR); // the gap has passed: granted at once, no wait
-    expect(next).toMatchObject({ granted: true, held: true });
-    limiter.onSuccess(next.granted ? next.startedAt : 0, next.granted && next.held);
-    expect(limiter.rate).toBeGreaterThan(DEFAULTS.minPerSecond);
-    // Without a turned-away call in between, a call granted at once says nothing about the rate.
-    await clock.advance(20_000);
-    expect(await limiter.acquire(FAR)).toMatchObject({ granted: true, held: false });
-  });
-
   it('grows at most 10% a second however many successes arrive', async () => {
     const { clock, limiter } = limiterAt({ initialPerSecond: 100 });
     limiter.onRateLimited(); // steady at 25/s

@@ -118,8 +118,6 @@ export class RateLimiter {
   private rateAtWindowStart = 0;
   private lastDecreaseAt = Number.NEGATIVE_INFINITY;
   private lastStartAt = Number.NEGATIVE_INFINITY;
-  /** A call was turned away since the last grant (see {@link refuse}). */
-  private demandRefused = false;
   /** The jitter of the current gap, a factor in [0.5, 1.5) of `1 / rate`. */
   private jitter = 1;
   private readonly startedAt: number;
@@ -161,10 +159,11 @@ export class RateLimiter {
   acquire(latestStart: number, whenPaused: WhenPaused = 'wait'): Promise<Slot> {
     const now = this.clock.now();
     const pause = this.pauseRemainingMs();
-    if (pause > 0 && whenPaused === 'refuse') return this.refuse({ granted: false, retryAfterMs: pause, paused: true });
+    if (pause > 0 && whenPaused === 'refuse')
+      return Promise.resolve({ granted: false, retryAfterMs: pause, paused: true });
     const wait = this.expectedWaitMs();
     if (now + wait > latestStart)
-      return this.refuse({ granted: false, retryAfterMs: Math.max(1, wait), paused: pause > 0 });
+      return Promise.resolve({ granted: false, retryAfterMs: Math.max(1, wait), paused: pause > 0 });
     // Free now and nobody ahead: granted at once, not through a timer (a 0 ms timer still costs a turn of the event
     // loop, about a millisecond: most of a warm request's time).
     if (wait === 0 && this.waiters.length === 0) return Promise.resolve(this.grant(now, false));
@@ -273,22 +272,11 @@ export class RateLimiter {
     this.schedule();
   }
 
-  /**
-   * A call the limiter turned away: demand was above the rate. The next call it grants counts as held back, though
-   * it may not wait (a slow instance's records are deferred before they could wait, and it would never grow again).
-   */
-  private refuse(slot: Extract<Slot, { granted: false }>): Promise<Slot> {
-    this.demandRefused = true;
-    return Promise.resolve(slot);
-  }
-
   /** A slot starting now: the next gap is counted from it. */
   private grant(now: number, held: boolean): Slot {
     this.lastStartAt = now;
     this.jitter = 0.98 + 0.04 * this.random();
-    const slot: Slot = { granted: true, held: held || this.demandRefused, startedAt: now };
-    this.demandRefused = false;
-    return slot;
+    return { granted: true, held, startedAt: now };
   }
 
   private giveUp(waiter: Waiter): void {
