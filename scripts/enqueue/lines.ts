@@ -45,14 +45,14 @@ const why = (error: unknown): string =>
   error instanceof InvalidRequestError ? error.message : `${(error as Error).message}`;
 
 /** The contact request of one user ID, checked as the function checks it. */
-const contactBody = (input: unknown): string => {
+const contactBody = (input: unknown): ContactInput => {
   validate<ContactInput>(contactSchema, input);
   buildContactRequest(input, SOME_BOT);
-  return JSON.stringify(input);
+  return input;
 };
 
 /** A contact JSON line: `{"user_id": ...}` or a full contact request `{"participants": [...]}`. */
-const contactFromJson = (text: string): string => {
+const contactFromJson = (text: string): ContactInput => {
   const value = parseJsonBody(text);
   if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'user_id' in value) {
     const extra = Object.keys(value).filter((k) => k !== 'user_id');
@@ -133,11 +133,11 @@ const readContacts = (lines: { line: number; text: string }[]): ReadLines => {
   const refused: Refusal[] = [];
   const first = lines[0]?.text ?? '';
   let format = 'user IDs, one per line';
-  let toBody: (text: string) => string = (text) => contactBody({ participants: [{ user_id: text }] });
+  let toContact: (text: string) => ContactInput = (text) => contactBody({ participants: [{ user_id: text }] });
   let rows = lines;
   if (first.startsWith('{')) {
     format = 'JSON lines';
-    toBody = contactFromJson;
+    toContact = contactFromJson;
   } else {
     let header: string[] = [];
     try {
@@ -149,7 +149,7 @@ const readContacts = (lines: { line: number; text: string }[]): ReadLines => {
     if (column >= 0) {
       format = `CSV (column ${column + 1}, user_id, of ${header.length})`;
       rows = lines.slice(1);
-      toBody = (text) => {
+      toContact = (text) => {
         const fields = csvFields(text);
         if (fields.length !== header.length)
           throw InvalidRequestError.field(
@@ -169,15 +169,15 @@ const readContacts = (lines: { line: number; text: string }[]): ReadLines => {
   const lineOfUser = new Map<string, number>();
   for (const { line, text } of rows) {
     try {
-      const body = toBody(text);
+      const input = toContact(text);
       // One contact per user (the conversation ID is the bot's and the user's): a second line would cost a Mixin call
       // under the rate limit for the same conversation. User IDs are compared in any letter case, as the functions do.
-      const user = String((JSON.parse(body) as ContactInput).participants[0]?.user_id).toLowerCase();
+      const user = String(input.participants[0]?.user_id).toLowerCase();
       const earlier = lineOfUser.get(user);
       if (earlier !== undefined)
         throw InvalidRequestError.field('user_id', `is the user of line ${earlier} already: one contact per user`);
       lineOfUser.set(user, line);
-      entries.push({ line, body });
+      entries.push({ line, body: JSON.stringify(input) });
     } catch (error) {
       refused.push({ line, reason: why(error) });
     }
