@@ -49,12 +49,22 @@ export const CONFIG_DEFAULTS = {
 
 const D = CONFIG_DEFAULTS;
 
-const integer = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number => {
+/**
+ * A numeric setting as written: undefined when unset or empty; its value when plain digits (and, with `fraction`, one
+ * decimal fraction); NaN when written any other way, so that " 4 ", "0x4" or "4e0" fails its range check. Shared
+ * with `npm start`'s own settings (infra/local/env-values.ts).
+ */
+export const plainNumber = (env: NodeJS.ProcessEnv, name: string, fraction = false): number | undefined => {
   const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN; // digits only: not " 4 ", "0x4" or "4e0"
+  if (raw === undefined || raw === '') return undefined;
+  return (fraction ? /^\d+(?:\.\d+)?$/ : /^\d+$/).test(raw) ? Number(raw) : Number.NaN;
+};
+
+const integer = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number => {
+  const value = plainNumber(env, name);
+  if (value === undefined) return fallback;
   if (!Number.isInteger(value) || value < min || value > max)
-    throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+    throw new Error(`${name} must be an integer from ${min} to ${max}, got "${env[name]}"`);
   return value;
 };
 
@@ -63,11 +73,10 @@ const integer = (env: NodeJS.ProcessEnv, name: string, fallback: number, min: nu
  * fraction states an instance's share of a slow limit (five instances sharing 2 calls a second: 0.4 each).
  */
 const callsPerSecond = (env: NodeJS.ProcessEnv, name: string, fallback: number): number => {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = /^\d+(?:\.\d+)?$/.test(raw) ? Number(raw) : Number.NaN;
+  const value = plainNumber(env, name, true);
+  if (value === undefined) return fallback;
   if (!(value === 0 || (value >= 0.1 && value <= 1_000)))
-    throw new Error(`${name} must be 0 (no ceiling) or a number from 0.1 to 1000, got "${raw}"`);
+    throw new Error(`${name} must be 0 (no ceiling) or a number from 0.1 to 1000, got "${env[name]}"`);
   return value;
 };
 
