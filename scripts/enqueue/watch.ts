@@ -5,8 +5,9 @@
  * leaves the queue without entering the dead-letter queue was handled, so creations are the drop in the queue's
  * messages minus the growth of its DLQ (a deferral deletes its original and sends a copy: no drop, no creation).
  * Messages sent while watching lower the figure; SQS's numbers are approximate. A watch that begins during a drain
- * may count twice a record in flight whose copy (or dead letter) was already sent: the summary then gives a range. At the end (the queues empty, or
- * Ctrl-C), created against failed by reason: the DLQ's `ErrorName` attributes, read without taking a message.
+ * may count twice a record in flight whose copy (or dead letter) was already sent: the summary then gives a range.
+ * At the end (the queues empty, or Ctrl-C), created against failed by reason: the DLQ's `ErrorName` attributes, read
+ * without taking a message.
  */
 import {
   ChangeMessageVisibilityBatchCommand,
