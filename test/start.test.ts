@@ -506,7 +506,17 @@ describe('refuses to start, loudly and without a secret, when', () => {
       [
         'MIXIN_SANDBOX_RATE_LIMIT',
         '0x10',
-        'MIXIN_SANDBOX_RATE_LIMIT must be a number above 0 (unset: no limit), got "0x10"',
+        'MIXIN_SANDBOX_RATE_LIMIT must be a number above 0 to 100000 (unset: no limit), got "0x10"',
+      ],
+      [
+        'MIXIN_SANDBOX_LATENCY_MS',
+        '3000000000',
+        'MIXIN_SANDBOX_LATENCY_MS must be a number from 0 to 60000, got "3000000000"',
+      ],
+      [
+        'LOCAL_QUEUE_VISIBILITY_TIMEOUT',
+        '0x1e',
+        'LOCAL_QUEUE_VISIBILITY_TIMEOUT must be whole seconds (0-43200), got "0x1e"',
       ],
       [
         'LOCAL_QUEUE_MAXIMUM_CONCURRENCY',

@@ -13,10 +13,14 @@ export const wholeNumber = (env: NodeJS.ProcessEnv, name: string, min: number, m
   return value;
 };
 
-/** A decimal number (digits, an optional fraction) of at least 0, above 0 when `positive`; 0 when unset or empty. */
-export const decimal = (env: NodeJS.ProcessEnv, name: string, positive: boolean): number => {
+/**
+ * A decimal number (digits, an optional fraction) from 0 (above 0 when `positive`) to `max`; 0 when unset or empty.
+ */
+export const decimal = (env: NodeJS.ProcessEnv, name: string, positive: boolean, max: number): number => {
   const value = plainNumber(env, name, true) ?? 0;
-  if (!Number.isFinite(value) || (positive && value === 0 && env[name]))
-    throw new Error(`${name} must be a number ${positive ? 'above 0 (unset: no limit)' : '>= 0'}, got "${env[name]}"`);
+  if (!(value <= max) || (positive && value === 0 && env[name]))
+    throw new Error(
+      `${name} must be a number ${positive ? 'above 0' : 'from 0'} to ${max}${positive ? ' (unset: no limit)' : ''}, got "${env[name]}"`,
+    );
   return value;
 };

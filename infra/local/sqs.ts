@@ -5,6 +5,7 @@
  * differs: shorter, with the queue functions' timeout shortened to keep the deployed ratio, so that a failed record
  * comes back while you watch.
  */
+import { plainNumber } from '../../lib/config';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { type TemplateQueue, templateQueues } from './template';
 
@@ -33,11 +34,12 @@ export interface LocalSqsOptions {
 
 /** LOCAL_QUEUE_VISIBILITY_TIMEOUT (whole seconds, 0 to 43200, SQS's range), or the default. */
 export const visibilityTimeoutFrom = (env: NodeJS.ProcessEnv): number => {
-  const raw = env.LOCAL_QUEUE_VISIBILITY_TIMEOUT;
-  if (raw === undefined || raw === '') return DEFAULT_VISIBILITY_TIMEOUT_SECONDS;
-  const seconds = Number(raw);
+  const seconds = plainNumber(env, 'LOCAL_QUEUE_VISIBILITY_TIMEOUT');
+  if (seconds === undefined) return DEFAULT_VISIBILITY_TIMEOUT_SECONDS;
   if (!Number.isInteger(seconds) || seconds < 0 || seconds > 43_200)
-    throw new Error(`LOCAL_QUEUE_VISIBILITY_TIMEOUT must be whole seconds (0-43200), got "${raw}"`);
+    throw new Error(
+      `LOCAL_QUEUE_VISIBILITY_TIMEOUT must be whole seconds (0-43200), got "${env.LOCAL_QUEUE_VISIBILITY_TIMEOUT}"`,
+    );
   return seconds;
 };
 

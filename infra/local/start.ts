@@ -99,8 +99,8 @@ const functionParamsFrom = (env: NodeJS.ProcessEnv): string[] => {
 /** MIXIN_SANDBOX_RATE_LIMIT (calls per second per bot, unset: no limit) and MIXIN_SANDBOX_LATENCY_MS (default 0). */
 const sandboxSettings = (env: NodeJS.ProcessEnv): Settings['sandbox'] => {
   return {
-    rateLimitPerSecond: decimal(env, 'MIXIN_SANDBOX_RATE_LIMIT', true),
-    latencyMs: decimal(env, 'MIXIN_SANDBOX_LATENCY_MS', false),
+    rateLimitPerSecond: decimal(env, 'MIXIN_SANDBOX_RATE_LIMIT', true, 100_000),
+    latencyMs: decimal(env, 'MIXIN_SANDBOX_LATENCY_MS', false, 60_000), // a timer's longest wait is 2^31 - 1 ms
   };
 };
 
