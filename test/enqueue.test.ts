@@ -332,16 +332,29 @@ describe('clear errors', () => {
     });
   });
 
-  it('refuses a --queue-url that is not a queue URL, one line, before any call (the SDK would try AWS for it)', async () => {
-    for (const url of ['notaurl', 'http://127.0.0.1:1', 'ftp://x/1/q']) {
-      const result = await run(['contacts', file('one.txt', `${U1}\n`), '--queue-url', url], {
+  it('refuses a --queue-url that is not a queue URL, one line saying why, before any call (the SDK would try AWS for it)', async () => {
+    for (const [url, why] of [
+      ['notaurl', 'not a URL'],
+      ['http://127.0.0.1:99999/000000000000/q', 'not a URL'],
+      ['http://[::1/000000000000/q', 'not a URL'],
+      ['http://127.0.0.1 :4402/000000000000/q', 'not a URL'],
+      ['ftp://x/1/q', 'not http or https'],
+      ['http://127.0.0.1:4402?/000000000000/q', 'a user, query or fragment is not part of one'],
+      ['http://u:p@127.0.0.1:4402/000000000000/q', 'a user, query or fragment is not part of one'],
+      ['http://127.0.0.1:1', 'the path must be /ACCOUNT/NAME'],
+      [
+        'http://127.0.0.1:1/000000000000/q.fifo',
+        'a FIFO queue needs a MessageGroupId, which these functions never give',
+      ],
+    ]) {
+      const result = await run(['contacts', file('one.txt', `${U1}\n`), '--queue-url', url!], {
         AWS_REGION: 'us-east-1',
         AWS_ACCESS_KEY_ID: 'x',
         AWS_SECRET_ACCESS_KEY: 'x',
       });
       expect(result).toMatchObject({
         code: 1,
-        stderr: `enqueue: --queue-url takes a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME), got "${url}"\n`,
+        stderr: `enqueue: --queue-url takes a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME): ${why}, got "${url}"\n`,
       });
     }
   });

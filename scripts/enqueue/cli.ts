@@ -66,12 +66,32 @@ const parseArgs = (argv: string[]): Args => {
     throw new UsageError(USAGE);
   }
   args.file = file;
-  // Checked before any client exists: the SDK would otherwise fall back to the regional AWS endpoint for it.
-  if (args.queueUrl !== undefined && !/^https?:\/\/[^/]+\/\d+\/[\w-]+(\.fifo)?\/?$/.test(args.queueUrl))
-    throw new UsageError(
-      `--queue-url takes a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME), got "${args.queueUrl}"`,
-    );
+  if (args.queueUrl !== undefined) checkQueueUrl(args.queueUrl);
   return args;
+};
+
+/**
+ * A queue URL as SQS writes one: http(s), a host (and port) that parse, /ACCOUNT/NAME, nothing else. Checked before
+ * any client exists: the SDK falls back to the regional AWS endpoint for a URL it cannot parse. A FIFO queue is
+ * refused: a message to it needs a MessageGroupId, which no function here gives, so every line would fail.
+ */
+const checkQueueUrl = (raw: string): void => {
+  const refuse = (why: string) =>
+    new UsageError(
+      `--queue-url takes a queue URL (https://sqs.REGION.amazonaws.com/ACCOUNT/NAME): ${why}, got "${raw}"`,
+    );
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw refuse('not a URL');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw refuse('not http or https');
+  if (url.username || url.password || url.search || url.hash || raw.includes('?') || raw.includes('#'))
+    throw refuse('a user, query or fragment is not part of one');
+  const path = /^\/\d+\/([\w-]+(\.fifo)?)\/?$/.exec(url.pathname);
+  if (!path) throw refuse('the path must be /ACCOUNT/NAME');
+  if (path[2]) throw refuse('a FIFO queue needs a MessageGroupId, which these functions never give');
 };
 
 /** npm start's local SQS: the endpoint of SQS_PORT (4102), no credentials of anyone's. */
