@@ -109,8 +109,13 @@ const bulkLoad = async (argv: string[]): Promise<number> => {
       kind = k;
     } else if (arg === '--cap-factor') capFactor = positive(arg, value());
     else if (arg === '--latency-ms') latencyMs = nonNegative(arg, value());
-    else if (arg === '--concurrency') concurrency = Math.round(positive(arg, value()));
-    else if (arg === '--label') label = value();
+    else if (arg === '--concurrency') {
+      // As LOCAL_QUEUE_MAXIMUM_CONCURRENCY takes it, which it becomes: refused here, under its own name.
+      const c = value();
+      if (!/^\d+$/.test(c) || Number(c) < 1 || Number(c) > 1000)
+        throw new UsageError(`--concurrency takes a whole number from 1 to 1000, got "${c}"`);
+      concurrency = Number(c);
+    } else if (arg === '--label') label = value();
     else if (arg === '--file-label') fileLabel = value().replace(/[^\w-]/g, '');
     else if (arg === '--out') out = value();
     else if (arg === '--no-write') write = false;

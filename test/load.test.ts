@@ -98,6 +98,23 @@ it('refuses an option without its value (--out alone wrote over bench/results) b
   }
 });
 
+it('refuses a --concurrency the local event source mapping cannot take, under its own name, before starting anything', () => {
+  for (const c of ['0.4', '0', '1001', '1e9']) {
+    const out = spawnSync(
+      'npx',
+      ['tsx', 'scripts/load.ts', 'bulk', '--run', '20@50', '--no-write', '--concurrency', c],
+      {
+        cwd: `${__dirname}/..`,
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
+    expect({ c, status: out.status }).toEqual({ c, status: 1 });
+    expect(out.stderr).toContain(`--concurrency takes a whole number from 1 to 1000, got "${c}"`);
+    expect(out.stderr).not.toContain('starting npm start');
+  }
+});
+
 it('refuses a bulk run it cannot measure (R = 0 is no limit, N = 0 no records) before starting anything: the usage error, exit 1', () => {
   for (const run of ['30@0', '0@5']) {
     const out = spawnSync('npx', ['tsx', 'scripts/load.ts', 'bulk', '--run', run, '--no-write'], {
