@@ -261,6 +261,20 @@ describe('clear errors', () => {
     expect(await contacts()).toHaveLength(0);
   });
 
+  it('a UTF-16 file without its byte order mark: one line saying so, exit 1, nothing sent', async () => {
+    for (const encoding of ['utf16le', 'utf16be'] as const) {
+      const path = join(dir, `no-bom-${encoding}.txt`);
+      const le = Buffer.from(`${U1}\n${U2}\n`, 'utf16le');
+      writeFileSync(path, encoding === 'utf16le' ? le : Buffer.from(le).swap16());
+      const { code, stderr } = await run(['contacts', path]);
+      expect({ encoding, code }).toEqual({ encoding, code: 1 });
+      expect(stderr).toBe(
+        `enqueue: cannot read ${path}: looks like UTF-16 without a byte order mark: save it as UTF-8 (or UTF-16 with its mark)\n`,
+      );
+    }
+    expect(await contacts()).toHaveLength(0);
+  });
+
   it('a file with nothing to send (empty, or a CSV header alone): one line, exit 1', async () => {
     for (const [name, text] of [
       ['empty.txt', ''],

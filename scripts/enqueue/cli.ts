@@ -130,6 +130,11 @@ const checkQueue = async (sqs: SQSClient, url: string): Promise<void> => {
 const decode = (bytes: Buffer): string => {
   if (bytes[0] === 0xff && bytes[1] === 0xfe) return new TextDecoder('utf-16le').decode(bytes.subarray(2));
   if (bytes[0] === 0xfe && bytes[1] === 0xff) return new TextDecoder('utf-16be').decode(bytes.subarray(2));
+  // UTF-16 without its byte order mark (iconv, some exports): every other byte of ASCII text is 0. Valid UTF-8, but
+  // every line would be refused as not a UUID.
+  const zeros = bytes.subarray(0, 4096).filter((b) => b === 0).length;
+  if (bytes.length >= 2 && zeros * 4 >= Math.min(bytes.length, 4096))
+    throw new Error('looks like UTF-16 without a byte order mark: save it as UTF-8 (or UTF-16 with its mark)');
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
