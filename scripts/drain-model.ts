@@ -134,23 +134,27 @@ export const modelDrain = async (rate: number, n: number, seeds: number, instanc
 
 if (require.main === module) {
   const args = process.argv.slice(2);
-  const [rate = 2, n = 300, seeds = 16, instances = INSTANCES] = args.map(Number);
+  const [rate = 2, n = 300, seeds = 16, instances = INSTANCES] = args.map((a) =>
+    /^\d+(?:\.\d+)?$/.test(a) ? Number(a) : Number.NaN,
+  );
+  // N/R from 10 s (a shorter drain is mostly its start, and cannot end within its own cutoff) to 3,000 s, and at most
+  // 30,000 records over all seeds: each model then runs in seconds.
   const usable =
     args.length <= 4 &&
     rate >= 0.1 &&
     rate <= 1_000 &&
     Number.isInteger(n) &&
-    n >= 10 &&
-    n <= 100_000 &&
+    n / rate >= 10 &&
+    n / rate <= 3_000 &&
     Number.isInteger(seeds) &&
     seeds >= 1 &&
-    seeds <= 100 &&
+    n * seeds <= 30_000 &&
     Number.isInteger(instances) &&
     instances >= 1 &&
     instances <= 20;
   if (!usable) {
     console.error(
-      'usage: npx tsx scripts/drain-model.ts [R, 0.1 to 1000] [N, 10 to 100000] [seeds, 1 to 100] [instances, 1 to 20]',
+      'usage: npx tsx scripts/drain-model.ts [R, 0.1 to 1000] [N, so that N/R is 10 to 3000 s] [seeds, N x seeds at most 30000] [instances, 1 to 20]',
     );
     process.exit(1);
   }
