@@ -17,7 +17,7 @@ import { exchange, TransportError } from './transport';
 
 /** How to reach Mixin and how hard to try. Every field has a default suited to a Lambda. */
 export interface MixinCallOptions {
-  /** Base URL, default `https://api.mixin.one`. */
+  /** Mixin's origin (no path), default `https://api.mixin.one`. */
   baseUrl?: string;
   /** Absolute time (epoch ms) by which the call must have returned, success or not. */
   deadline?: number;
@@ -145,7 +145,8 @@ const callWithRetries = async <T>(
   options: MixinCallOptions,
 ): Promise<MixinResult<T>> => {
   const opts = { ...defaults, ...options };
-  const url = new URL(call.path, opts.baseUrl.endsWith('/') ? opts.baseUrl : `${opts.baseUrl}/`);
+  // The base is an origin (lib/config.ts refuses a path): the URI Mixin sees, and every token signs, is `call.path`.
+  const url = new URL(call.path, opts.baseUrl);
   const uri = url.pathname + url.search;
   const body = call.body ?? '';
   const deadline = opts.deadline ?? Number.POSITIVE_INFINITY;
