@@ -37,6 +37,8 @@ export interface SandboxRequestLog {
   requestId: string | undefined;
   jti: string | undefined;
   body: string;
+  /** The Content-Type header as received (a write is JSON; a read carries none). */
+  contentType: string | undefined;
   outcome: string;
   /** The bot the token proved to be, when it verified. */
   uid?: string;
@@ -233,6 +235,7 @@ export class MixinSandbox {
       requestId: header(req, 'x-request-id'),
       jti: undefined,
       body,
+      contentType: header(req, 'content-type'),
       outcome: 'pending',
       at: Date.now(),
     };
