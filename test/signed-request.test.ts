@@ -182,7 +182,7 @@ describe('after a 401: the keystore is read once more', () => {
     return parseKeystore(json);
   };
 
-  it.each([
+  it.each<[string, { session?: boolean; key?: boolean }]>([
     ['a new session and key', { session: true, key: true }],
     ['a new session only', { session: true }],
     ['a new key only', { key: true }],
