@@ -74,9 +74,13 @@ const failedIds = (response: { batchItemFailures: { itemIdentifier: string }[] }
 const logLines = (message: string) =>
   lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.message === message);
 /** Everything that reached a queue (delayed copies included: the tests send copies with no delay or wait them out). */
-const taken = async (url: string, count: number): Promise<Message[]> => {
+const taken = async (url: string, count: number, timeoutMs = 15_000): Promise<Message[]> => {
   const got: Message[] = [];
-  await waitFor(`${count} messages`, async () => (got.push(...(await takeAll(sqs, url))), got.length >= count));
+  await waitFor(
+    `${count} messages`,
+    async () => (got.push(...(await takeAll(sqs, url))), got.length >= count),
+    timeoutMs,
+  );
   return got;
 };
 const string = (value: string) => ({
@@ -215,6 +219,22 @@ describe('where each ending sends a record', () => {
         [idsOf(event)[1], 3],
       ].sort(),
     );
+  });
+
+  it('a copy goes out as soon as it is decided, while the rest of the batch still runs', async () => {
+    const event = records(2);
+    let queuedDuringBatch: Message[] = [];
+    const response = await processBatch(
+      event,
+      async (record) => {
+        if (record.messageId === idsOf(event)[0]) throw new errors.MixinRateLimitError(1, 0);
+        await sleep(100);
+        queuedDuringBatch = await taken(sourceUrl, 1, 2_000);
+      },
+      withQueues({ concurrency: 2 }),
+    );
+    expect(failedIds(response)).toEqual([]);
+    expect(queuedDuringBatch.map((m) => m.Body)).toEqual([event.Records[0]!.body]);
   });
 
   it('a record deferred for longer than maxDeferredAgeMs is dead-lettered as rate-limited, with its real failures', async () => {
