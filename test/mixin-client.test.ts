@@ -5,6 +5,7 @@ import { MixinRateLimitError, MixinRequestError, MixinUnavailableError } from '.
 import { type AttemptReport, type MixinCallOptions } from '../lib/mixin/request';
 import { type ConversationRequest, createConversation } from '../lib/mixin/conversation';
 import { makeBot } from '../infra/local/keys';
+import { fastCalls } from './support/fast-calls';
 
 const bot = makeBot();
 let sandbox: MixinSandbox;
@@ -15,13 +16,7 @@ beforeAll(async () => {
 afterAll(() => sandbox.stop());
 beforeEach(() => sandbox.reset());
 
-const fast = (extra: MixinCallOptions = {}): MixinCallOptions => ({
-  baseUrl: sandbox.url,
-  backoffBaseMs: 5,
-  backoffCapMs: 20,
-  attemptTimeoutMs: 500,
-  ...extra,
-});
+const fast = fastCalls(() => sandbox);
 
 const contact = (): ConversationRequest => {
   const user = randomUUID();

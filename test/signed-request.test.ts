@@ -10,6 +10,7 @@ import { uniqueConversationId } from '../lib/conversation-id';
 import { MixinRateLimitError, MixinRequestError, MixinUnavailableError } from '../lib/errors';
 import { type Keystore, parseKeystore } from '../lib/mixin/keystore-parser';
 import { type AttemptReport, type MixinCallOptions, type SignedCall, signedRequest } from '../lib/mixin/request';
+import { fastCalls } from './support/fast-calls';
 
 const bot = makeBot();
 let sandbox: MixinSandbox;
@@ -24,13 +25,7 @@ beforeEach(() => {
   sandbox.registerApp(bot.app);
 });
 
-const fast = (extra: MixinCallOptions = {}): MixinCallOptions => ({
-  baseUrl: sandbox.url,
-  backoffBaseMs: 5,
-  backoffCapMs: 20,
-  attemptTimeoutMs: 500,
-  ...extra,
-});
+const fast = fastCalls(() => sandbox);
 
 const createContact = (extra: Partial<SignedCall> = {}): SignedCall => {
   const user = randomUUID();

@@ -89,8 +89,21 @@ const string = (value: string) => ({
   stringListValues: [],
   binaryListValues: [],
 });
-const withAttributes = (record: SQSRecord, attributes: RecordAttributes) => {
+/** Ten producer attributes: a copy would need two more than SQS allows. */
+const withTenAttributes = (record: SQSRecord) => {
+  const attributes: RecordAttributes = Object.fromEntries(
+    Array.from({ length: 10 }, (_, i) => [`A${i}`, string(String(i))]),
+  );
   (record as unknown as { messageAttributes: RecordAttributes }).messageAttributes = attributes;
+};
+/** `[message_id, field]` of each log line with this message, in a stable order (records end in any order). */
+const logged = (message: string, field: string) =>
+  logLines(message)
+    .map((l) => [l.message_id, l[field]])
+    .sort();
+/** A processor for a record Mixin's rate limit holds back, with no wait. */
+const rateLimited = async (): Promise<never> => {
+  throw new errors.MixinRateLimitError(1, 0);
 };
 
 describe("the batch's time", () => {
@@ -209,11 +222,7 @@ describe('where each ending sends a record', () => {
       withQueues({ maxDeferSeconds: 3 }),
     );
     expect(failedIds(response)).toEqual([]);
-    expect(
-      logLines('record deferred')
-        .map((l) => [l.message_id, l.delay_seconds])
-        .sort(),
-    ).toEqual(
+    expect(logged('record deferred', 'delay_seconds')).toEqual(
       [
         [idsOf(event)[0], 2],
         [idsOf(event)[1], 3],
@@ -255,11 +264,7 @@ describe('where each ending sends a record', () => {
       'MixinRateLimitError',
       'MixinRateLimitError',
     ]);
-    expect(
-      logLines('record dead-lettered')
-        .map((l) => [l.message_id, l.real_failures])
-        .sort(),
-    ).toEqual(
+    expect(logged('record dead-lettered', 'real_failures')).toEqual(
       [
         [idsOf(event)[0], 2],
         [idsOf(event)[1], 2],
@@ -270,31 +275,15 @@ describe('where each ending sends a record', () => {
   it('without a dead-letter queue, an old deferred record is still deferred, never dropped', async () => {
     const event = records(1);
     event.Records[0]!.attributes.SentTimestamp = String(Date.now() - 120_000);
-    const response = await processBatch(
-      event,
-      async () => {
-        throw new errors.MixinRateLimitError(1, 0);
-      },
-      withQueues({ deadLetterQueueUrl: undefined }),
-    );
+    const response = await processBatch(event, rateLimited, withQueues({ deadLetterQueueUrl: undefined }));
     expect(failedIds(response)).toEqual([]);
     expect(await taken(sourceUrl, 1)).toHaveLength(1);
   });
 
   it('at its last receive, a record whose copy cannot carry its attributes is dead-lettered now, with its reason', async () => {
     const event = records(2, 5);
-    // Ten producer attributes: a copy would need two more.
-    withAttributes(
-      event.Records[0]!,
-      Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`A${i}`, string(String(i))])),
-    );
-    const response = await processBatch(
-      event,
-      async () => {
-        throw new errors.MixinRateLimitError(1, 0);
-      },
-      withQueues(),
-    );
+    withTenAttributes(event.Records[0]!);
+    const response = await processBatch(event, rateLimited, withQueues());
     expect(failedIds(response)).toEqual([]);
     const [letter] = await taken(dlqUrl, 1);
     expect(letter!.Body).toBe(event.Records[0]!.body);
@@ -304,17 +293,8 @@ describe('where each ending sends a record', () => {
 
   it('before its last receive, the same record is reported for redelivery (no copy fits)', async () => {
     const event = records(1, 4);
-    withAttributes(
-      event.Records[0]!,
-      Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`A${i}`, string(String(i))])),
-    );
-    const response = await processBatch(
-      event,
-      async () => {
-        throw new errors.MixinRateLimitError(1, 0);
-      },
-      withQueues(),
-    );
+    withTenAttributes(event.Records[0]!);
+    const response = await processBatch(event, rateLimited, withQueues());
     expect(failedIds(response)).toEqual(idsOf(event));
     expect(logLines('record failed')).toEqual([
       expect.objectContaining({ message_id: idsOf(event)[0], deferral_send_failed: true }),
