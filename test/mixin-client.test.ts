@@ -63,6 +63,17 @@ describe('createConversation against the sandbox', () => {
     expect(sandbox.requests[0]!.requestId).toBe(sandbox.requests[0]!.jti);
   });
 
+  it('checks no name unless asked to (keyed): a group answered without one is the group asked for', async () => {
+    const req = group();
+    const nameless = JSON.stringify({ data: { conversation_id: req.conversation_id, category: 'GROUP' } });
+    sandbox.inject({ kind: 'http-status', status: 201, body: nameless, count: 1 });
+    expect(await createConversation({ keystore: bot.keystore }, req, fast())).toMatchObject({ attempts: 1 });
+    sandbox.inject({ kind: 'http-status', status: 201, body: nameless });
+    await expect(
+      createConversation({ keystore: bot.keystore }, req, fast({ maxAttempts: 2 }), { keyed: true }),
+    ).rejects.toMatchObject({ name: 'MixinUnavailableError', reason: 'bad-response', attempts: 2 });
+  });
+
   it('creates a derived GROUP and returns the same one when asked again', async () => {
     const req = group();
     const first = await createConversation({ keystore: bot.keystore }, req, fast());

@@ -156,16 +156,12 @@ describe('Idempotency-Key: the same key always addresses the same group, and ref
     expect(h.sandbox.postCount).toBe(0);
   });
 
-  it('takes an announcement of several lines, refuses one with a NUL', async () => {
-    expect(
-      (
-        await call(
-          groups,
-          { ...group(), announcement: 'Welcome!\n\tRead the rules.' },
-          { 'idempotency-key': randomUUID() },
-        )
-      ).status,
-    ).toBe(201);
+  it('takes an announcement of several lines, and sends it to Mixin; refuses one with a NUL', async () => {
+    const announcement = 'Welcome!\n\tRead the rules.';
+    expect((await call(groups, { ...group(), announcement }, { 'idempotency-key': randomUUID() })).status).toBe(201);
+    expect(JSON.parse(h.sandbox.requests.at(-1)!.body)).toMatchObject({ announcement });
+    await call(groups, group(), { 'idempotency-key': randomUUID() });
+    expect(JSON.parse(h.sandbox.requests.at(-1)!.body)).not.toHaveProperty('announcement');
     for (const announcement of ['a\u0000', 'a\u009bb']) {
       const res = await call(groups, { ...group(), announcement }, { 'idempotency-key': randomUUID() });
       expect(res).toMatchObject({ status: 400, body: { error: { details: [{ field: 'announcement' }] } } });
