@@ -192,6 +192,7 @@ describe('a 2xx is the conversation asked for only when it says so', () => {
       body: {
         error: {
           code: 'idempotency_key_reused',
+          message: 'this Idempotency-Key was already used for a different request: use a new key',
           details: [{ field: 'name', message: 'differs from the name of the group this key created' }],
         },
       },

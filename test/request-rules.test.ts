@@ -290,6 +290,13 @@ describe('smaller holes', () => {
     });
   });
 
+  it('answers a bug of ours (any error it does not know) 500 internal_error, saying nothing of what broke', () => {
+    const { httpErrorResponse } = h.load<typeof import('../lib/lambda/http-status')>('../../lib/lambda/http-status');
+    const bug = httpErrorResponse(new TypeError('secret=abc broke'));
+    expect(bug.statusCode).toBe(500);
+    expect(JSON.parse(String(bug.body))).toEqual({ error: { code: 'internal_error', message: 'internal error' } });
+  });
+
   it('says deadline_exceeded, not mixin_timeout, when our budget ran out before Mixin was asked', async () => {
     const res = await call(groups, group(), { 'idempotency-key': randomUUID() }, 530);
     expect(res).toMatchObject({ status: 504, body: { error: { code: 'deadline_exceeded' } } });
