@@ -317,6 +317,15 @@ describe('through the queue', () => {
 });
 
 describe('metrics of the rate limit', () => {
+  it('a batch that deferred nothing counts no deferral (not a zero: a sum of zeros is still a data point)', async () => {
+    const handler = loadGroups({ POWERTOOLS_METRICS_DISABLED: 'false' });
+    const lines = captureConsole();
+    expect(await handler(sqsEvent([group(randomUUID())]), lambdaContext())).toEqual({ batchItemFailures: [] });
+    const emf = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l._aws !== undefined);
+    expect(emf.filter((l) => l.ConversationsCreated !== undefined)).toHaveLength(1);
+    expect(emf.filter((l) => l.RecordsDeferred !== undefined)).toEqual([]);
+  });
+
   it("count each 429, each deferred record, each answered attempt's latency and the instance's rate, with the standard dimensions", async () => {
     const [limited, fine] = [randomUUID(), randomUUID()];
     h.sandbox.inject({ kind: 'error', code: 429, userId: limited, count: 1 });

@@ -319,6 +319,68 @@ describe('where each ending sends a record', () => {
     expect((await taken(dlqUrl, 1)).map((m) => m.Body)).toEqual([event.Records[1]!.body]);
   });
 
+  it('a hand-made record without attributes or message attributes is dead-lettered with what is known', async () => {
+    const event = records(1);
+    const record = event.Records[0] as Partial<SQSRecord>;
+    delete record.attributes;
+    delete record.messageAttributes;
+    const response = await processBatch(
+      event,
+      async () => {
+        throw new errors.MixinRequestError(10002, 'bad', undefined, 1);
+      },
+      withQueues(),
+    );
+    expect(failedIds(response)).toEqual([]);
+    const [letter] = await taken(dlqUrl, 1);
+    const attributes = Object.fromEntries(
+      Object.entries(letter!.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]),
+    );
+    expect(attributes).toMatchObject({
+      ErrorName: 'MixinRequestError',
+      IdempotencyKey: idsOf(event)[0],
+      MixinCode: '10002',
+      SourceMessageId: idsOf(event)[0],
+    });
+    expect(attributes).not.toHaveProperty('ReceiveCount');
+    expect(logLines('record dead-lettered')).toEqual([
+      expect.objectContaining({ message_id: idsOf(event)[0], real_failures: 1 }),
+    ]);
+  });
+
+  it("a producer's attribute named like a reason gives way to ours, and takes no room from the others", async () => {
+    const event = records(1);
+    const attributes: RecordAttributes = { ErrorName: string('mine') };
+    for (let i = 0; i < 8; i++) attributes[`A${i}`] = string(String(i));
+    (event.Records[0] as unknown as { messageAttributes: RecordAttributes }).messageAttributes = attributes;
+    await processBatch(
+      event,
+      async () => {
+        throw new errors.MixinRequestError(10002, 'bad', undefined, 1);
+      },
+      withQueues(),
+    );
+    const [letter] = await taken(dlqUrl, 1);
+    const got = letter!.MessageAttributes ?? {};
+    expect(Object.keys(got)).toHaveLength(10);
+    expect(got.ErrorName?.StringValue).toBe('MixinRequestError');
+    // Eight of the producer's, then our reasons most useful first: the name and the key.
+    expect(got.IdempotencyKey?.StringValue).toBe(idsOf(event)[0]);
+  });
+
+  it('our own deadline before Mixin was asked is a real failure: only the reserve defers', async () => {
+    const event = records(1);
+    const response = await processBatch(
+      event,
+      async () => {
+        throw errors.MixinUnavailableError.deadlineBeforeMixin();
+      },
+      withQueues(),
+    );
+    expect(failedIds(response)).toEqual(idsOf(event));
+    expect(logLines('record deferred')).toEqual([]);
+  });
+
   it('a reserve cut after Mixin was asked is a real failure, not a deferral', async () => {
     const event = records(1);
     const response = await processBatch(
