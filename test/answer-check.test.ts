@@ -119,15 +119,17 @@ describe('a 2xx is the conversation asked for only when it says so', () => {
   it.each([
     ['its conversation_id', (id: string) => ({ conversation_id: id })],
     ['its random_id', (_id: string) => ({ random_id: randomUUID() })],
-  ])('a group not under a key (%s given) is not keyed: its answer needs no name', async (_label, fields) => {
+  ])("a group whose ID is not the key's (%s given) is not keyed: its answer needs no name", async (_label, fields) => {
     const body = group(fields(randomUUID()));
+    // An Idempotency-Key too: the ID in the body, not the header, decides what the answer must show.
+    const headers = { 'idempotency-key': `answer-${randomUUID()}` };
     // The ID the request will carry: the one given, or the one derived from random_id.
-    const sent = await call(body);
+    const sent = await call(body, headers);
     expect(sent.status).toBe(201);
     const id = (JSON.parse(h.sandbox.requests.at(-1)!.body) as { conversation_id: string }).conversation_id;
     h.sandbox.reset();
     h.sandbox.inject({ ...answer({ conversation_id: id, category: 'GROUP' }), count: 1 });
-    expect((await call(body)).status).toBe(201);
+    expect((await call(body, headers)).status).toBe(201);
     expect(h.sandbox.postCount).toBe(1);
   });
 

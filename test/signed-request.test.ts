@@ -239,7 +239,7 @@ describe('a deadline that comes between two attempts (a late timer)', () => {
   const lateAfterFirst = (deadline: number, extra: MixinCallOptions = {}) =>
     fast({ deadline, random: () => 0, onAttempt: () => blockUntil(deadline - 20), ...extra });
 
-  it('after a failure without an answer, the call ends unanswered, with reason deadline and 1 attempt', async () => {
+  it('after a server error, the call ends unanswered, with reason deadline and 1 attempt', async () => {
     sandbox.inject({ kind: 'error', code: 7000 });
     const error = await failure(
       signedRequest({ keystore: bot.keystore }, createContact(), lateAfterFirst(Date.now() + 300)),

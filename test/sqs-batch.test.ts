@@ -153,10 +153,11 @@ describe("the batch's time", () => {
 
   it('a record not started for the reserve goes back on its own queue at once, not as a failure', async () => {
     const event = records(2);
-    const response = await processBatch(event, () => sleep(570), {
+    // The budget is 1,200 ms: the second record would start with 30 ms left; the reserve gives its copy 400 ms.
+    const response = await processBatch(event, () => sleep(1_170), {
       concurrency: 1,
-      deadline: Date.now() + 800,
-      endReserveMs: 200,
+      deadline: Date.now() + 1_600,
+      endReserveMs: 400,
       sourceQueueUrl: sourceUrl,
       deadLetterQueueUrl: dlqUrl,
       maxReceiveCount: 5,
@@ -238,7 +239,8 @@ describe('where each ending sends a record', () => {
       async (record) => {
         if (record.messageId === idsOf(event)[0]) throw new errors.MixinRateLimitError(1, 0);
         await sleep(100);
-        queuedDuringBatch = await taken(sourceUrl, 1, 2_000);
+        // Soon after it was decided (DEFERRAL_FLUSH_MS is 100 ms), not at the batch's end.
+        queuedDuringBatch = await taken(sourceUrl, 1, 400);
       },
       withQueues({ concurrency: 2 }),
     );
