@@ -10,6 +10,7 @@ import { uniqueConversationId } from '../lib/conversation-id';
 import { MixinRateLimitError, MixinRequestError, MixinUnavailableError } from '../lib/errors';
 import { type Keystore, parseKeystore } from '../lib/mixin/keystore-parser';
 import { type AttemptReport, type MixinCallOptions, type SignedCall, signedRequest } from '../lib/mixin/request';
+import { RateLimiter } from '../lib/mixin/rate-limiter';
 import { fastCalls } from './support/fast-calls';
 
 const bot = makeBot();
@@ -287,5 +288,97 @@ describe('a deadline that comes between two attempts (a late timer)', () => {
     expect(error).toMatchObject({ name: 'MixinUnavailableError', reason: 'batch-reserve', attempts: 0 });
     expect(error.message).toMatch(/before Mixin could be asked/);
     expect(sandbox.postCount).toBe(0);
+  });
+});
+
+describe('with the instance rate limiter', () => {
+  /** A limiter whose 429 pause is known: one call a second, cut to a quarter, paused for one gap (4 s). */
+  const limiter = () => new RateLimiter({ initialPerSecond: 1, random: () => 0.5 });
+
+  it('after a 429 the limiter paces the next attempt (no backoff of its own); after a server error the backoff does', async () => {
+    sandbox.inject({ kind: 'error', code: 429, count: 1 });
+    const afterRateLimit: AttemptReport[] = [];
+    await signedRequest(
+      { keystore: bot.keystore },
+      createContact(),
+      fast({
+        limiter: new RateLimiter({ initialPerSecond: 10, random: () => 0.5 }),
+        random: () => 0.99,
+        onAttempt: (r) => afterRateLimit.push(r),
+      }),
+    );
+    expect(afterRateLimit[0]).toMatchObject({ outcome: 'rate-limited', nextDelayMs: 0 });
+
+    sandbox.inject({ kind: 'html-500', count: 1 });
+    const afterServerError: AttemptReport[] = [];
+    const result = await signedRequest(
+      { keystore: bot.keystore },
+      createContact(),
+      fast({ limiter: limiter(), random: () => 0.99, onAttempt: (r) => afterServerError.push(r) }),
+    );
+    expect(result.attempts).toBe(2);
+    expect(afterServerError[0]).toMatchObject({ outcome: 'unavailable', reason: 'server-error', nextDelayMs: 4 });
+  });
+
+  it('without a deadline, a retry after a 429 waits for its slot as long as it takes', async () => {
+    sandbox.inject({ kind: 'error', code: 429, count: 1 });
+    const paced = new RateLimiter({ initialPerSecond: 10, random: () => 0.5 });
+    const started = Date.now();
+    const result = await signedRequest({ keystore: bot.keystore }, createContact(), fast({ limiter: paced }));
+    expect(result.attempts).toBe(2);
+    expect(sandbox.postCount).toBe(2);
+    // The pause after the 429 (a quarter of 10 calls a second: 400 ms) was waited out, not refused.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+  });
+
+  it("after a 429, a slot that would come past the deadline ends the call rate-limited, with the limiter's wait", async () => {
+    sandbox.inject({ kind: 'error', code: 429, count: 1 });
+    const paced = limiter();
+    const error = await failure(
+      signedRequest(
+        { keystore: bot.keystore },
+        createContact(),
+        fast({ limiter: paced, deadline: Date.now() + 1_000, maxAttempts: 3 }),
+      ),
+    );
+    const waitSeconds = Math.ceil(paced.expectedWaitMs() / 1000);
+    expect(error).toBeInstanceOf(MixinRateLimitError);
+    expect(error).toMatchObject({ reason: 'rate-limited', attempts: 1 });
+    expect(waitSeconds).toBeGreaterThanOrEqual(3);
+    expect((error as MixinRateLimitError).retryAfterSeconds).toBeGreaterThanOrEqual(waitSeconds);
+    expect((error as MixinRateLimitError).retryAfterSeconds).toBeLessThanOrEqual(waitSeconds + 1);
+    expect(sandbox.postCount).toBe(1);
+  });
+
+  it("out of attempts after a 429: Retry-After is the limiter's wait, not the backoff cap", async () => {
+    sandbox.inject({ kind: 'error', code: 429, count: 1 });
+    const paced = limiter();
+    const error = await failure(
+      signedRequest({ keystore: bot.keystore }, createContact(), fast({ limiter: paced, maxAttempts: 1 })),
+    );
+    const waitSeconds = Math.ceil(paced.expectedWaitMs() / 1000);
+    expect(waitSeconds).toBeGreaterThanOrEqual(3);
+    expect(error).toMatchObject({ name: 'MixinRateLimitError', attempts: 1 });
+    expect((error as MixinRateLimitError).retryAfterSeconds).toBeGreaterThanOrEqual(waitSeconds);
+    expect((error as MixinRateLimitError).retryAfterSeconds).toBeLessThanOrEqual(waitSeconds + 1);
+  });
+});
+
+describe('an attempt our deadline cut while Mixin was still answering', () => {
+  it.each([
+    ['deadline', {}],
+    ['batch-reserve', { deadlineReason: 'batch-reserve' as const }],
+  ])('is reported unanswered, with reason %s', async (reason, extra) => {
+    sandbox.setLatency(1_000);
+    const reports: AttemptReport[] = [];
+    const error = await failure(
+      signedRequest(
+        { keystore: bot.keystore },
+        createContact(),
+        fast({ deadline: Date.now() + 300, onAttempt: (r) => reports.push(r), ...extra }),
+      ),
+    );
+    expect(error).toMatchObject({ name: 'MixinUnavailableError', reason, attempts: 1 });
+    expect(reports).toEqual([expect.objectContaining({ attempt: 1, outcome: 'unavailable', reason, answered: false })]);
   });
 });

@@ -93,6 +93,9 @@ export type Slot =
   | { granted: true; held: boolean; startedAt: number }
   | { granted: false; retryAfterMs: number; paused: boolean };
 
+/** The longest delay a Node timer keeps (2^31 - 1 ms); a longer one fires after 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** What to do when the instance is paused: wait for the pause to end (within the deadline), or refuse at once. */
 export type WhenPaused = 'wait' | 'refuse';
 
@@ -169,7 +172,10 @@ export class RateLimiter {
     if (wait === 0 && this.waiters.length === 0) return Promise.resolve(this.grant(now, false));
     return new Promise<Slot>((resolve) => {
       const waiter: Waiter = { latestStart, held: wait > 0, resolve, timer: undefined };
-      waiter.timer = this.clock.setTimeout(() => this.giveUp(waiter), Math.max(0, latestStart - now));
+      // No latest start (a call without a deadline) waits as long as it takes: a timer past the longest one Node
+      // keeps (about 24.8 days) would fire at once and refuse the slot.
+      if (latestStart - now <= MAX_TIMER_MS)
+        waiter.timer = this.clock.setTimeout(() => this.giveUp(waiter), Math.max(0, latestStart - now));
       this.waiters.push(waiter);
       this.schedule();
     });
