@@ -173,6 +173,19 @@ describe('straight to the dead-letter queue', () => {
     expect(Object.keys(letter!.MessageAttributes!)).toEqual(['ErrorName']);
   });
 
+  it('a reason that brings the dead letter to exactly 1 MiB still goes; one byte more and it gives way', async () => {
+    // ErrorName counts its name, data type and value, as SQS counts an attribute.
+    const errorNameBytes = 'ErrorName'.length + 'String'.length + 'InvalidRequestError'.length;
+    const exact = 'x'.repeat(1_048_576 - errorNameBytes);
+    const over = `${exact}x`;
+    expect(await groups(sqsEvent([exact, over]), lambdaContext())).toEqual({ batchItemFailures: [] });
+    const letters = await drain(dlqUrl);
+    const attributesOf = (body: string) => Object.keys(letters.find((m) => m.Body === body)?.MessageAttributes ?? {});
+    expect(letters).toHaveLength(2);
+    expect(attributesOf(exact)).toEqual(['ErrorName']);
+    expect(attributesOf(over)).not.toContain('ErrorName'); // a smaller reason that still fits may go instead
+  });
+
   it('a group whose conversation_id names an existing CONTACT is a conflict: dead-lettered, not a success', async () => {
     const user = randomUUID();
     expect(await contacts(sqsEvent([JSON.stringify({ participants: [{ user_id: user }] })]), lambdaContext())).toEqual({
