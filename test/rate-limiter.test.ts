@@ -177,6 +177,28 @@ describe('the rate limiter, on an injected clock', () => {
     expect(waiting).toMatchObject({ at: 1_000_400, slot: { granted: false, paused: true } });
   });
 
+  it('keeps every timer within the longest Node keeps (2^31 - 1 ms), and still refuses and grants on time past it', async () => {
+    const DAY = 86_400_000;
+    const { clock, limiter } = limiterAt({ initialPerSecond: 10 });
+    const delays: number[] = [];
+    const setTimer = clock.setTimeout;
+    clock.setTimeout = (fn, ms) => (delays.push(ms), setTimer(fn, ms));
+    // Node fires a longer timer after 1 ms: a late refusal, or a wake-up every millisecond for a month.
+    limiter.onRateLimited(); // a short pause, so that the next call waits
+    const start = clock.now();
+    const bounded = track(clock, limiter.acquire(start + 30 * DAY));
+    const unbounded = track(clock, limiter.acquire(FAR));
+    limiter.onRateLimited(40 * DAY); // something in front of Mixin asked for 40 days
+    await clock.advance(30 * DAY);
+    expect(bounded).toMatchObject({ at: start + 30 * DAY, slot: { granted: false, paused: true } });
+    expect(unbounded.slot).toBeUndefined();
+    await clock.advance(10 * DAY + 1_000);
+    expect(unbounded).toMatchObject({ slot: { granted: true } });
+    expect(unbounded.at! - start).toBeGreaterThanOrEqual(40 * DAY);
+    expect(Math.max(...delays)).toBeLessThanOrEqual(2 ** 31 - 1);
+    expect(delays.length).toBeLessThan(20);
+  });
+
   it('lengthens its pause to a Retry-After, if something in front of Mixin sends one', () => {
     const { limiter } = limiterAt({ initialPerSecond: 10 });
     limiter.onRateLimited(30_000);

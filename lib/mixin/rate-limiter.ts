@@ -172,10 +172,7 @@ export class RateLimiter {
     if (wait === 0 && this.waiters.length === 0) return Promise.resolve(this.grant(now, false));
     return new Promise<Slot>((resolve) => {
       const waiter: Waiter = { latestStart, held: wait > 0, resolve, timer: undefined };
-      // No latest start (a call without a deadline) waits as long as it takes: a timer past the longest one Node
-      // keeps (about 24.8 days) would fire at once and refuse the slot.
-      if (latestStart - now <= MAX_TIMER_MS)
-        waiter.timer = this.clock.setTimeout(() => this.giveUp(waiter), Math.max(0, latestStart - now));
+      this.armGiveUp(waiter);
       this.waiters.push(waiter);
       this.schedule();
     });
@@ -257,7 +254,7 @@ export class RateLimiter {
         this.timer = undefined;
         this.release();
       },
-      Math.max(0, this.nextStartAt() - this.clock.now()),
+      Math.min(MAX_TIMER_MS, Math.max(0, this.nextStartAt() - this.clock.now())),
     );
   }
 
@@ -283,6 +280,19 @@ export class RateLimiter {
     this.lastStartAt = now;
     this.jitter = 0.98 + 0.04 * this.random();
     return { granted: true, held, startedAt: now };
+  }
+
+  /**
+   * Refuses `waiter` at its latest start. A call without one (no deadline) waits as long as it takes; a latest start
+   * past the longest timer Node keeps is reached in steps (a longer timer would fire after 1 ms).
+   */
+  private armGiveUp(waiter: Waiter): void {
+    const left = waiter.latestStart - this.clock.now();
+    if (Number.isNaN(left) || left === Number.POSITIVE_INFINITY) return;
+    waiter.timer = this.clock.setTimeout(
+      () => (waiter.latestStart > this.clock.now() ? this.armGiveUp(waiter) : this.giveUp(waiter)),
+      Math.min(MAX_TIMER_MS, Math.max(0, left)),
+    );
   }
 
   private giveUp(waiter: Waiter): void {
