@@ -292,8 +292,15 @@ describe('a deadline that comes between two attempts (a late timer)', () => {
 });
 
 describe('with the instance rate limiter', () => {
-  /** A limiter whose 429 pause is known: one call a second, cut to a quarter, paused for one gap (4 s). */
-  const limiter = () => new RateLimiter({ initialPerSecond: 1, random: () => 0.5 });
+  /** A limiter whose 429 pause is known: `perSecond` cut to a quarter, paused for one gap (4 s from 1/s). */
+  const limiter = (perSecond = 1) => new RateLimiter({ initialPerSecond: perSecond, random: () => 0.5 });
+  /** The call's Retry-After is the limiter's wait (3 s at least), rounded up to whole seconds. */
+  const expectLimiterWait = (error: Error, paced: RateLimiter) => {
+    const waitSeconds = Math.ceil(paced.expectedWaitMs() / 1000);
+    expect(waitSeconds).toBeGreaterThanOrEqual(3);
+    expect((error as MixinRateLimitError).retryAfterSeconds).toBeGreaterThanOrEqual(waitSeconds);
+    expect((error as MixinRateLimitError).retryAfterSeconds).toBeLessThanOrEqual(waitSeconds + 1);
+  };
 
   it('after a 429 the limiter paces the next attempt (no backoff of its own); after a server error the backoff does', async () => {
     sandbox.inject({ kind: 'error', code: 429, count: 1 });
@@ -302,7 +309,7 @@ describe('with the instance rate limiter', () => {
       { keystore: bot.keystore },
       createContact(),
       fast({
-        limiter: new RateLimiter({ initialPerSecond: 10, random: () => 0.5 }),
+        limiter: limiter(10),
         random: () => 0.99,
         onAttempt: (r) => afterRateLimit.push(r),
       }),
@@ -322,7 +329,7 @@ describe('with the instance rate limiter', () => {
 
   it('without a deadline, a retry after a 429 waits for its slot as long as it takes', async () => {
     sandbox.inject({ kind: 'error', code: 429, count: 1 });
-    const paced = new RateLimiter({ initialPerSecond: 10, random: () => 0.5 });
+    const paced = limiter(10);
     const started = Date.now();
     const result = await signedRequest({ keystore: bot.keystore }, createContact(), fast({ limiter: paced }));
     expect(result.attempts).toBe(2);
@@ -341,12 +348,9 @@ describe('with the instance rate limiter', () => {
         fast({ limiter: paced, deadline: Date.now() + 1_000, maxAttempts: 3 }),
       ),
     );
-    const waitSeconds = Math.ceil(paced.expectedWaitMs() / 1000);
     expect(error).toBeInstanceOf(MixinRateLimitError);
     expect(error).toMatchObject({ reason: 'rate-limited', attempts: 1 });
-    expect(waitSeconds).toBeGreaterThanOrEqual(3);
-    expect((error as MixinRateLimitError).retryAfterSeconds).toBeGreaterThanOrEqual(waitSeconds);
-    expect((error as MixinRateLimitError).retryAfterSeconds).toBeLessThanOrEqual(waitSeconds + 1);
+    expectLimiterWait(error, paced);
     expect(sandbox.postCount).toBe(1);
   });
 
@@ -356,11 +360,8 @@ describe('with the instance rate limiter', () => {
     const error = await failure(
       signedRequest({ keystore: bot.keystore }, createContact(), fast({ limiter: paced, maxAttempts: 1 })),
     );
-    const waitSeconds = Math.ceil(paced.expectedWaitMs() / 1000);
-    expect(waitSeconds).toBeGreaterThanOrEqual(3);
     expect(error).toMatchObject({ name: 'MixinRateLimitError', attempts: 1 });
-    expect((error as MixinRateLimitError).retryAfterSeconds).toBeGreaterThanOrEqual(waitSeconds);
-    expect((error as MixinRateLimitError).retryAfterSeconds).toBeLessThanOrEqual(waitSeconds + 1);
+    expectLimiterWait(error, paced);
   });
 });
 

@@ -93,8 +93,11 @@ export type Slot =
   | { granted: true; held: boolean; startedAt: number }
   | { granted: false; retryAfterMs: number; paused: boolean };
 
-/** The longest delay a Node timer keeps (2^31 - 1 ms); a longer one fires after 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+/**
+ * A wait as a timer delay: never negative, and at most the longest delay a Node timer keeps (2^31 - 1 ms, about
+ * 24.8 days; a longer one fires after 1 ms). A longer wait is reached in steps: each timer checks the time again.
+ */
+const timerDelay = (ms: number): number => Math.min(2 ** 31 - 1, Math.max(0, ms));
 
 /** What to do when the instance is paused: wait for the pause to end (within the deadline), or refuse at once. */
 export type WhenPaused = 'wait' | 'refuse';
@@ -254,7 +257,7 @@ export class RateLimiter {
         this.timer = undefined;
         this.release();
       },
-      Math.min(MAX_TIMER_MS, Math.max(0, this.nextStartAt() - this.clock.now())),
+      timerDelay(this.nextStartAt() - this.clock.now()),
     );
   }
 
@@ -283,15 +286,15 @@ export class RateLimiter {
   }
 
   /**
-   * Refuses `waiter` at its latest start. A call without one (no deadline) waits as long as it takes; a latest start
-   * past the longest timer Node keeps is reached in steps (a longer timer would fire after 1 ms).
+   * Refuses `waiter` at its latest start (in steps, see {@link timerDelay}). A call without one (no deadline) waits as
+   * long as it takes.
    */
   private armGiveUp(waiter: Waiter): void {
     const left = waiter.latestStart - this.clock.now();
     if (Number.isNaN(left) || left === Number.POSITIVE_INFINITY) return;
     waiter.timer = this.clock.setTimeout(
       () => (waiter.latestStart > this.clock.now() ? this.armGiveUp(waiter) : this.giveUp(waiter)),
-      Math.min(MAX_TIMER_MS, Math.max(0, left)),
+      timerDelay(left),
     );
   }
 
