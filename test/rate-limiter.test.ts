@@ -199,6 +199,27 @@ describe('the rate limiter, on an injected clock', () => {
     expect(delays.length).toBeLessThan(20);
   });
 
+  it('a call with no latest start is granted through a clock that cannot clear a timer it never set', async () => {
+    const { clock, limiter } = limiterAt({ initialPerSecond: 10 });
+    const clearTimer = clock.clearTimeout;
+    clock.clearTimeout = (handle) => {
+      if (handle === undefined) throw new Error('no such timer');
+      clearTimer(handle);
+    };
+    track(clock, limiter.acquire(FAR));
+    await clock.advance(0);
+    const waiting = track(clock, limiter.acquire(FAR)); // no deadline: no give-up timer to clear when granted
+    await clock.advance(100);
+    expect(waiting).toMatchObject({ at: 1_000_100, slot: { granted: true } });
+  });
+
+  it('a Retry-After that is not a number is ignored: the pause is one gap, as without one', async () => {
+    const { clock, limiter } = limiterAt({ initialPerSecond: 10 });
+    limiter.onRateLimited(Number.NaN); // 2.5/s now, paused one gap (400 ms)
+    expect(limiter.pauseRemainingMs()).toBe(400);
+    expect(await limiter.acquire(clock.now() + 1_000, 'refuse')).toMatchObject({ granted: false, paused: true });
+  });
+
   it('lengthens its pause to a Retry-After, if something in front of Mixin sends one', () => {
     const { limiter } = limiterAt({ initialPerSecond: 10 });
     limiter.onRateLimited(30_000);

@@ -212,8 +212,10 @@ export class RateLimiter {
     this.quietSuccesses = 0;
     this.phase = 'steady';
     this.lastDecreaseAt = now;
-    // A Retry-After (Mixin sends none; something in front of it might) lengthens the pause.
-    this.pausedUntil = Math.max(this.pausedUntil, now + this.gapMs(0.5 + this.random()), now + (retryAfterMs ?? 0));
+    // A Retry-After (Mixin sends none; something in front of it might) lengthens the pause. One that is not a number
+    // is none: NaN would make the pause NaN, and the instance would never be paced again.
+    const asked = retryAfterMs === undefined || Number.isNaN(retryAfterMs) ? 0 : retryAfterMs;
+    this.pausedUntil = Math.max(this.pausedUntil, now + this.gapMs(0.5 + this.random()), now + asked);
     this.reschedule();
   }
 
@@ -272,7 +274,7 @@ export class RateLimiter {
     if (this.nextStartAt() > now) return this.schedule(); // paused or slowed down meanwhile
     const waiter = this.waiters.shift();
     if (waiter) {
-      this.clock.clearTimeout(waiter.timer);
+      if (waiter.timer !== undefined) this.clock.clearTimeout(waiter.timer); // none without a latest start
       waiter.resolve(this.grant(now, waiter.held));
     }
     this.schedule();
